@@ -1,0 +1,46 @@
+"""Αρωγή: the helpdesk of the Greek school network's technical support."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: config/ defaults, then HELPDESK_* variables, then ``overrides``."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "helpdesk" / "static"),
+        instance_path=os.environ.get("HELPDESK_INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    app.config.from_pyfile(str(ROOT / "config" / "default.py"))
+    app.config.from_prefixed_env("HELPDESK")
+    for plain in ("DATABASE_URL", "REDIS_URL"):
+        if os.environ.get(plain) and not os.environ.get(f"HELPDESK_{plain}"):
+            app.config["SQLALCHEMY_DATABASE_URI" if plain == "DATABASE_URL" else plain] = (
+                os.environ[plain]
+            )
+    if os.environ.get("HELPDESK_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["HELPDESK_DATABASE_URL"]
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'helpdesk.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    from helpdesk.app_setup import init_app
+
+    init_app(app)
+    return app
+
+
+def _normalise_db_url(url: str) -> str:
+    """postgres:// and postgresql:// use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

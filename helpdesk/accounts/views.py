@@ -1,0 +1,99 @@
+"""Log-in, log-out, language and the account page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from sqlalchemy.orm import selectinload
+
+from helpdesk.accounts import services
+from helpdesk.accounts.forms import LoginForm, PasswordForm
+from helpdesk.accounts.models import User
+from helpdesk.accounts.passwords import verify_password
+from helpdesk.core.errors import ValidationFailed
+from helpdesk.core.types import utcnow
+from helpdesk.extensions import db, limiter, login_manager
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id), options=[selectinload(User.memberships)])
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_key() -> str:
+    return (request.form.get("email") or "").strip().lower()[:200] or "-"
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("tickets.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("tickets.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data, now=utcnow())
+        if user is None:
+            flash(_("Wrong e-mail or password."), "error")
+            return render_template("accounts/login.html", form=form), 401
+        lang = session.get("lang")
+        session.clear()  # a new session on log-in: no fixation
+        if lang:
+            session["lang"] = lang
+        login_user(user)
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            services.set_locale(current_user, code)
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            if not verify_password(current_user.password_hash, form.current.data):
+                raise ValidationFailed("current", "The current password is wrong.")
+            services.set_password(current_user, form.new.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form)

@@ -1,0 +1,113 @@
+"""Wires extensions, blueprints, template helpers and CLI into an app."""
+from __future__ import annotations
+
+from flask import Flask, g, has_request_context, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+
+def init_app(app: Flask) -> None:
+    from helpdesk.core import redisconn
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Athens")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redisconn.limiter_storage_uri(app))
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    from helpdesk.accounts.views import load_user  # noqa: F401 (registers the loader)
+
+    _register_models()
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    _register_security_headers(app)
+    from helpdesk.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def select_locale() -> str:
+    """?lang=, then the session, then the user's setting; Greek by default."""
+    if not has_request_context():
+        return "el"
+    if "lang" in request.args and request.args["lang"] in ("el", "en"):
+        return request.args["lang"]
+    if session.get("lang") in ("el", "en"):
+        return session["lang"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.locale or "el"
+    return "el"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Real transactions, foreign keys and concurrent readers on SQLite."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def _register_models() -> None:
+    import helpdesk.accounts.models  # noqa: F401
+    import helpdesk.org.models  # noqa: F401
+    import helpdesk.tickets.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.tickets.views import bp as tickets_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(tickets_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from helpdesk.core import display
+
+    display.register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from helpdesk.cli import register_commands
+
+    register_commands(app)
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    @app.before_request
+    def _query_counter():
+        g.sql_queries = 0

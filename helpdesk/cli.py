@@ -1,0 +1,38 @@
+"""The ``helpdesk`` command: the Flask CLI group of this app, with our sub-commands."""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+#: Modules exposing a click group or command named ``cli``, or a list ``commands``
+#: of commands to add at the top level.
+COMMAND_MODULES = (
+    "helpdesk.org.cli",
+    "helpdesk.accounts.cli",
+    "helpdesk.tickets.cli",
+    "helpdesk.demo.cli",
+    "workers.cli",
+)
+
+
+def register_commands(app: Flask) -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in getattr(module, "commands", None) or [module.cli]:
+            app.cli.add_command(command)
+
+
+def _create_app():
+    from helpdesk import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="Αρωγή helpdesk commands.")

@@ -1,0 +1,70 @@
+"""Template helpers: Athens time, labels in the user's language, safe line breaks."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+STATUS_LABELS = {
+    "new": _l("New"), "open": _l("In progress"), "waiting": _l("Waiting on the school"),
+    "resolved": _l("Resolved"), "closed": _l("Closed"),
+}
+PRIORITY_LABELS = {1: _l("Low"), 2: _l("Normal"), 3: _l("High"), 4: _l("Urgent")}
+LEVEL_LABELS = {1: _l("Level 1"), 2: _l("Level 2"), 3: _l("Level 3")}
+QUEUE_LABELS = {
+    "unassigned": _l("New / unassigned"), "mine": _l("Mine"),
+    "waiting": _l("Waiting on the school"), "escalated": _l("Escalated by my unit"),
+    "open": _l("All open"), "all": _l("All"),
+}
+ROLE_LABELS = {"school": _l("School"), "technician": _l("Technician"),
+               "manager": _l("Unit manager"), "admin": _l("Administrator")}
+EVENT_LABELS = {
+    "created": _l("Request filed"), "claim": _l("Claimed"), "assign": _l("Assigned"),
+    "await_school": _l("Waiting on the school"), "school_reply": _l("The school answered"),
+    "escalate": _l("Escalated"), "return": _l("Returned to a lower level"),
+    "resolve": _l("Resolved"), "reopen": _l("Reopened"), "close": _l("Closed"),
+    "priority": _l("Priority changed"),
+}
+
+
+def athens(value: datetime | None, fmt: str = "dd/MM/yyyy HH:mm") -> str:
+    """A UTC timestamp shown in Europe/Athens (the Babel timezone)."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def localized(obj, attr: str = "name") -> str:
+    """``obj.name_en`` in English when it exists, else ``obj.name_el``."""
+    if obj is None:
+        return ""
+    if str(get_locale()) == "en" and getattr(obj, f"{attr}_en", None):
+        return getattr(obj, f"{attr}_en")
+    return getattr(obj, f"{attr}_el", None) or getattr(obj, attr, "")
+
+
+def linebreaks(text: str | None) -> Markup:
+    """Escape the text, then keep its line breaks."""
+    return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(athens=athens, localized=localized, linebreaks=linebreaks)
+    app.jinja_env.globals.update(
+        STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS, LEVEL_LABELS=LEVEL_LABELS,
+        QUEUE_LABELS=QUEUE_LABELS, ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS,
+        url_with=url_with, current_locale=lambda: str(get_locale()),
+    )

@@ -1,0 +1,89 @@
+"""Domain errors every door (web, mail, API, CLI) translates into its own answer."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+
+class DomainError(Exception):
+    """A refusal with a message meant for the user (a lazy translation)."""
+
+    status = 400
+
+    def __init__(self, message, **params):
+        super().__init__(str(message))
+        self.message = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Bad input: names the field and why."""
+
+    status = 422
+
+    def __init__(self, field: str, message, **params):
+        super().__init__(_l(message) if isinstance(message, str) else message, **params)
+        self.field = field
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+    def __init__(self, message=None):
+        super().__init__(message or _l("You may not do this."))
+
+
+class NotFound(DomainError):
+    status = 404
+
+    def __init__(self, message=None):
+        super().__init__(message or _l("Not found."))
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows this (e.g. an illegal transition)."""
+
+    status = 409
+
+
+def register_error_handlers(app: Flask) -> None:
+    def page(code: int, title, text):
+        return render_template("error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return page(400, _l("The form has expired"),
+                    _l("The security token of the form was missing or stale. Reload the page and try again."))
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return page(exc.status, _l("The request was refused"), str(exc))
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        return page(403, _l("Not allowed"), _l("You may not do this."))
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return page(404, _l("Not found"), _l("There is nothing here, or you may not see it."))
+
+    @app.errorhandler(405)
+    def _method(exc):
+        return page(405, _l("Not allowed"), _l("This address does not accept that method."))
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return page(413, _l("Too large"), _l("The upload is larger than allowed."))
+
+    @app.errorhandler(429)
+    def _rate(exc):
+        return page(429, _l("Too many attempts"), _l("Too many attempts. Wait a minute and try again."))
+
+    @app.errorhandler(500)
+    def _server(exc):
+        return page(500, _l("Something went wrong"),
+                    _l("Nothing you sent was lost. Try again in a moment."))

@@ -1,0 +1,63 @@
+"""``helpdesk demo load``: fill the database with a realistic demo data set."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import AppGroup
+
+from helpdesk.core.types import utcnow
+from helpdesk.demo.accounts import demo_loaded, logins
+from helpdesk.demo.generator import create_population, generate_tickets, status_counts
+from helpdesk.extensions import db
+from helpdesk.org.services import load_reference_data
+
+cli = AppGroup("demo", help="Demo data: schools, accounts and tickets.")
+
+#: Tickets per transaction.
+BATCH = 200
+
+
+@cli.command("load")
+@click.option("--schools", default=300, show_default=True, type=click.IntRange(1, 50_000),
+              help="Demo schools: the real sample schools first, then generated ones.")
+@click.option("--tickets", default=2000, show_default=True, type=click.IntRange(0, 5_000_000),
+              help="Tickets to create over the last ~18 months.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--add", is_flag=True,
+              help="If demo data exists, add --tickets more tickets to the existing demo "
+                   "schools (no new schools or accounts). Without it an existing demo is left as is.")
+def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
+    """Load the reference organisation, demo schools, accounts and tickets."""
+    started = time.monotonic()
+    load_reference_data()
+    db.session.commit()
+    if demo_loaded() and not add:
+        click.echo("Demo data is already loaded: nothing added (use --add for more tickets).")
+        _echo_logins()
+        return
+    if not demo_loaded():
+        made_schools, made_accounts = create_population(schools, seed)
+        db.session.commit()
+        click.echo(f"{made_schools} schools, {made_accounts} accounts "
+                   f"({time.monotonic() - started:.1f} s)")
+    _load_tickets(tickets, seed, started)
+    _echo_logins()
+
+
+def _load_tickets(count: int, seed: int, started: float) -> None:
+    """Play the tickets, committing every BATCH, and print progress and totals."""
+    done = 0
+    for done in generate_tickets(count, seed, utcnow()):
+        if done % BATCH == 0:
+            db.session.commit()
+            click.echo(f"  {done}/{count} tickets ({time.monotonic() - started:.1f} s)")
+    db.session.commit()
+    by_status = ", ".join(f"{status} {n}" for status, n in sorted(status_counts().items()))
+    click.echo(f"{done} tickets added in {time.monotonic() - started:.1f} s; now: {by_status}")
+
+
+def _echo_logins() -> None:
+    """Print the demo log-ins."""
+    for label, email, password in logins():
+        click.echo(f"  {label:<32} {email:<40} {password}")

@@ -1,0 +1,71 @@
+"""Organisation reads: a school's escalation chain and which units serve which schools."""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+
+from helpdesk.extensions import db
+from helpdesk.org.models import PartnerArea, School, SupportUnit
+from helpdesk.org.routing import Chain
+
+
+def chain_for_school(school: School) -> Chain:
+    """The school's chain: its directorate's level-1 unit, that area's partner, level 3."""
+    return chain_for_directorate(school.directorate_id)
+
+
+def chain_for_directorate(directorate_id: int) -> Chain:
+    """The chain of every school of a directorate, in one query."""
+    partner_units = select(PartnerArea.unit_id).where(PartnerArea.directorate_id == directorate_id)
+    rows = db.session.execute(
+        select(SupportUnit.id, SupportUnit.level)
+        .where(or_(
+            and_(SupportUnit.level == 1, SupportUnit.directorate_id == directorate_id),
+            and_(SupportUnit.level == 2, SupportUnit.id.in_(partner_units)),
+            SupportUnit.level == 3,
+        ))
+        .order_by(SupportUnit.level, SupportUnit.id)
+    ).all()
+    first: dict[int, int] = {}
+    for unit_id, level in rows:
+        first.setdefault(level, unit_id)
+    return Chain(l1=first.get(1), l2=first.get(2), l3=first.get(3))
+
+
+def units_serving_school(school_id: int | ColumnElement[int]) -> Select:
+    """A Select of SupportUnit.id: the units whose scope includes the school.
+
+    ``school_id`` may be a column (e.g. ``EquipmentItem.school_id``) to correlate.
+    """
+    directorate = select(School.directorate_id).where(School.id == school_id).scalar_subquery()
+    partner_units = select(PartnerArea.unit_id).where(PartnerArea.directorate_id == directorate)
+    return select(SupportUnit.id).where(or_(
+        and_(SupportUnit.level == 1, SupportUnit.directorate_id == directorate),
+        and_(SupportUnit.level == 2, SupportUnit.id.in_(partner_units)),
+        SupportUnit.level == 3,
+    ))
+
+
+def schools_served_by_units(unit_ids) -> Select:
+    """A Select of School.id: the schools any of ``unit_ids`` serves.
+
+    Level 1 serves its directorate's schools, level 2 the schools of its partner
+    area, level 3 every school.
+    """
+    ids = list(unit_ids)
+    if not ids:
+        return select(School.id).where(false())
+    level1_dirs = select(SupportUnit.directorate_id).where(
+        SupportUnit.id.in_(ids), SupportUnit.level == 1
+    )
+    level2_dirs = select(PartnerArea.directorate_id).where(PartnerArea.unit_id.in_(ids))
+    national = exists().where(SupportUnit.id.in_(ids), SupportUnit.level == 3)
+    return select(School.id).where(or_(
+        School.directorate_id.in_(level1_dirs),
+        School.directorate_id.in_(level2_dirs),
+        national,
+    ))
+
+
+def unit_by_code(code: str) -> SupportUnit | None:
+    """The support unit with this code, or None."""
+    return db.session.scalar(select(SupportUnit).where(SupportUnit.code == code))

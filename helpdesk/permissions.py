@@ -1,0 +1,135 @@
+"""The one permission check: may this actor do this to this object.
+
+Every list, count, search and export is scoped by ``scope_tickets``; every action
+calls ``can`` (through ``require``). An object the actor may not see is a 404.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Select, exists, false, select, true
+
+from helpdesk.accounts.models import User
+from helpdesk.core.errors import NotFound, PermissionDenied
+from helpdesk.tickets.models import Ticket, TicketStay
+from helpdesk.tickets.states import OPEN_STATUSES, Status
+
+
+class Perm(StrEnum):
+    VIEW = "view"
+    VIEW_INTERNAL = "view_internal"
+    REPLY = "reply"
+    NOTE = "note"
+    CLAIM = "claim"
+    ASSIGN = "assign"
+    PRIORITY = "priority"
+    ESCALATE = "escalate"
+    RETURN = "return"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    FILE = "file"
+
+
+#: Actions a staff member may take on a ticket at one of their units while it is open.
+_WORK = frozenset({Perm.CLAIM, Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE})
+
+
+def _is_anonymous(actor) -> bool:
+    return actor is None or not getattr(actor, "is_authenticated", False)
+
+
+def can_view(actor: User | None, ticket: Ticket, stay_unit_ids: frozenset[int] | None = None) -> bool:
+    """Schools see their own school's tickets; staff those that are or were at their unit."""
+    if _is_anonymous(actor) or not actor.is_active:
+        return False
+    if actor.is_admin:
+        return True
+    if actor.is_school:
+        return actor.school_id == ticket.school_id
+    if actor.is_staff:
+        if ticket.unit_id in actor.unit_ids:
+            return True
+        if stay_unit_ids is None:
+            from helpdesk.extensions import db
+
+            return bool(db.session.scalar(select(_stayed_at(actor.unit_ids, Ticket.id == ticket.id))))
+        return bool(stay_unit_ids & actor.unit_ids)
+    return False
+
+
+def can(
+    actor: User | None,
+    perm: Perm | str,
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    reopen_window: timedelta | None = None,
+) -> bool:
+    """May ``actor`` do ``perm`` to ``ticket``."""
+    perm = Perm(perm)
+    if not can_view(actor, ticket):
+        return False
+    if perm == Perm.VIEW:
+        return True
+    is_open = ticket.status in OPEN_STATUSES
+    at_my_unit = actor.is_admin or (actor.is_staff and ticket.unit_id in actor.unit_ids)
+    if perm == Perm.VIEW_INTERNAL:
+        return actor.is_admin or actor.is_staff
+    if perm == Perm.REPLY:
+        return is_open and (actor.is_school or at_my_unit)
+    if perm == Perm.NOTE:
+        return (actor.is_staff or actor.is_admin) and at_my_unit and ticket.status != Status.CLOSED
+    if perm == Perm.ASSIGN:
+        return is_open and (actor.is_admin or bool(actor.managed_unit_ids & {ticket.unit_id})
+                            or (actor.is_staff and at_my_unit))
+    if perm in _WORK:
+        return is_open and at_my_unit
+    if perm == Perm.REOPEN:
+        if ticket.status != Status.RESOLVED:
+            return False
+        if actor.is_school:
+            if now is None or reopen_window is None or ticket.resolved_at is None:
+                return False
+            return now <= ticket.resolved_at + reopen_window
+        return at_my_unit
+    return False
+
+
+def require(actor, perm: Perm | str, ticket: Ticket, **kwargs) -> None:
+    """Raise NotFound when the actor may not see the ticket, PermissionDenied otherwise."""
+    if not can_view(actor, ticket):
+        raise NotFound()
+    if not can(actor, perm, ticket, **kwargs):
+        raise PermissionDenied()
+
+
+def can_file_for(actor: User | None, school_id: int) -> bool:
+    """A school files for itself; an administrator for any school."""
+    if _is_anonymous(actor) or not actor.is_active:
+        return False
+    return actor.is_admin or (actor.is_school and actor.school_id == school_id)
+
+
+def _stayed_at(unit_ids, *extra):
+    return exists().where(
+        TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(list(unit_ids)), *extra
+    )
+
+
+def ticket_scope(actor: User | None):
+    """The SQL condition on Ticket for what ``actor`` may see."""
+    if _is_anonymous(actor) or not actor.is_active:
+        return false()
+    if actor.is_admin:
+        return true()
+    if actor.is_school:
+        return Ticket.school_id == actor.school_id
+    if actor.is_staff and actor.unit_ids:
+        return _stayed_at(actor.unit_ids)
+    return false()
+
+
+def scope_tickets(actor: User | None, stmt: Select) -> Select:
+    """Restrict a select over Ticket to what ``actor`` may see."""
+    return stmt.where(ticket_scope(actor))

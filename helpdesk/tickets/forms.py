@@ -1,0 +1,57 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+PRIORITY_CHOICES = [(1, _l("Low")), (2, _l("Normal")), (3, _l("High")), (4, _l("Urgent"))]
+
+
+class NewTicketForm(FlaskForm):
+    category = SelectField(_l("Category"), coerce=int, validators=[DataRequired()])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(min=3, max=200)])
+    description = TextAreaField(_l("Description"),
+                                validators=[DataRequired(), Length(min=5, max=20000)])
+    priority = SelectField(_l("Priority"), coerce=int, choices=PRIORITY_CHOICES, default=2)
+    attachments = MultipleFileField(_l("Attachments"))
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Reply"), validators=[DataRequired(), Length(max=20000)])
+    await_school = BooleanField(_l("Wait for the school's answer"))
+    attachments = MultipleFileField(_l("Attachments"))
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Internal note"), validators=[DataRequired(), Length(max=20000)])
+
+
+class ClaimForm(FlaskForm):
+    pass
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assign to"), coerce=int, validators=[DataRequired()])
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(_l("Priority"), coerce=int, choices=PRIORITY_CHOICES)
+
+
+class EscalateForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for escalation"),
+                           validators=[DataRequired(), Length(min=5, max=5000)])
+
+
+class ReturnForm(FlaskForm):
+    instructions = TextAreaField(_l("Instructions for the lower level"),
+                                 validators=[DataRequired(), Length(min=5, max=5000)])
+
+
+class ResolveForm(FlaskForm):
+    resolution_type = SelectField(_l("Resolution"), coerce=int, validators=[DataRequired()])
+    text = TextAreaField(_l("Answer to the school"),
+                         validators=[DataRequired(), Length(min=5, max=20000)])
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(_l("Why reopen"), validators=[DataRequired(), Length(min=5, max=5000)])

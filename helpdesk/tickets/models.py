@@ -1,0 +1,138 @@
+"""Tickets, their stays at units, messages, attachments and events."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.accounts.models import User
+from helpdesk.core.types import UTCDateTime, utcnow
+from helpdesk.extensions import db
+from helpdesk.org.models import Category, ResolutionType, School, SupportUnit
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Shown everywhere, e.g. ΑΡ-2026-000123; set right after insert.
+    ref: Mapped[str | None] = mapped_column(String(30), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    #: helpdesk.tickets.states.Priority
+    priority: Mapped[int] = mapped_column(default=2)
+    #: helpdesk.tickets.states.Status; changed only by services.set_status.
+    status: Mapped[str] = mapped_column(String(12))
+    level: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("support_units.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: web, email or api.
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_type_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_types.id"))
+    #: Folded ref, subject, description and school for accent-insensitive search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    school: Mapped[School] = relationship()
+    category: Mapped[Category] = relationship()
+    unit: Mapped[SupportUnit] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    resolution_type: Mapped[ResolutionType | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_tickets_unit_status_updated", "unit_id", "status", "updated_at"),
+        Index("ix_tickets_assignee_status_updated", "assignee_id", "status", "updated_at"),
+        Index("ix_tickets_school_created", "school_id", "created_at"),
+        Index("ix_tickets_status_resolved", "status", "resolved_at"),
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+        Index("ix_tickets_level_status", "level", "status"),
+    )
+
+
+class TicketStay(db.Model):
+    """A ticket's time at one unit: what lets a unit see tickets that were there."""
+
+    __tablename__ = "ticket_stays"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("support_units.id"))
+    level: Mapped[int]
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: escalated, returned or None while the ticket is still there.
+    left_how: Mapped[str | None] = mapped_column(String(12))
+
+    __table_args__ = (Index("ix_ticket_stays_unit_ticket", "unit_id", "ticket_id", "left_how"),)
+
+
+class Message(db.Model):
+    """A public reply, or an internal note that the school never sees."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Set when the author is only an e-mail address.
+    author_email: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    is_internal: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
+
+    __table_args__ = (Index("ix_messages_ticket_created", "ticket_id", "created_at"),)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    #: The sanitised name the uploader gave; only ever shown or sent as a download name.
+    filename: Mapped[str] = mapped_column(String(200))
+    #: Generated name under the attachment store; never derived from user input.
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    is_internal: Mapped[bool] = mapped_column(default=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
+
+
+class TicketEvent(db.Model):
+    """One recorded change: who, when, what, from, to, why."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    #: None for the system (scheduled jobs).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: created, claim, assign, reply, note, escalate, return, resolve, reopen, close, priority, status
+    kind: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(30))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: Internal events (notes) are shown to technicians only.
+    is_internal: Mapped[bool] = mapped_column(default=False)
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
+        Index("ix_ticket_events_kind_at", "kind", "at"),
+    )

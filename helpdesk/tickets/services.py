@@ -1,0 +1,319 @@
+"""Ticket writers, shared by the web, e-mail, API, jobs and CLI.
+
+Every function takes the actor and ``now`` explicitly, checks permission through
+helpdesk.permissions, flushes and never commits. Status, level/unit and assignee each
+have one writer below, and every change writes a TicketEvent.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
+from helpdesk.core.text import fold
+from helpdesk.extensions import db
+from helpdesk.org import routing
+from helpdesk.org.models import Category, ResolutionType, School
+from helpdesk.org.queries import chain_for_school
+from helpdesk.permissions import Perm, can_file_for, require
+from helpdesk.tickets import attachments as files
+from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
+from helpdesk.tickets.states import Action, IllegalTransition, Priority, Status, next_status
+
+ATHENS = ZoneInfo("Europe/Athens")
+SUBJECT_MAX = 200
+BODY_MAX = 20000
+
+
+# --- recording -------------------------------------------------------------------------
+
+def _record(ticket, actor, now, kind, field=None, old=None, new=None, reason=None,
+            *, internal=False) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id, actor_id=actor.id if actor else None, at=now, kind=kind,
+        field=field, old_value=None if old is None else str(old),
+        new_value=None if new is None else str(new), reason=reason, is_internal=internal,
+    )
+    db.session.add(event)
+    ticket.updated_at = now
+    return event
+
+
+def _set_status(ticket: Ticket, action: Action, actor, now, reason=None) -> None:
+    """The one writer of Ticket.status: through the transition table."""
+    try:
+        new = next_status(ticket.status, action)
+    except IllegalTransition as exc:
+        raise Conflict(_illegal_message(), status=exc.status.value, action=exc.action.value) from exc
+    if new != ticket.status:
+        _record(ticket, actor, now, action.value, "status", ticket.status, new, reason)
+        ticket.status = new
+
+
+def _illegal_message():
+    from flask_babel import lazy_gettext as _l
+
+    return _l("This action (%(action)s) is not possible while the request is “%(status)s”.")
+
+
+def _set_assignee(ticket: Ticket, assignee: User | None, actor, now, kind: str) -> None:
+    """The one writer of Ticket.assignee_id."""
+    if ticket.assignee_id != (assignee.id if assignee else None):
+        _record(ticket, actor, now, kind, "assignee", ticket.assignee_id,
+                assignee.id if assignee else None)
+        ticket.assignee_id = assignee.id if assignee else None
+        ticket.assignee = assignee
+
+
+def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now, reason) -> None:
+    """The one writer of Ticket.level and Ticket.unit_id: closes the stay, opens the next."""
+    current = db.session.scalar(
+        select(TicketStay).where(TicketStay.ticket_id == ticket.id, TicketStay.left_at.is_(None))
+    )
+    if current is not None:
+        current.left_at, current.left_how = now, how
+    db.session.add(TicketStay(ticket_id=ticket.id, unit_id=unit_id, level=level, arrived_at=now))
+    if ticket.level is not None and how:
+        _record(ticket, actor, now, _KIND[how], "level", ticket.level, level, reason)
+        _record(ticket, actor, now, _KIND[how], "unit", ticket.unit_id, unit_id)
+    ticket.level, ticket.unit_id = level, unit_id
+
+
+_KIND = {"escalated": "escalate", "returned": "return"}
+
+
+# --- validation ------------------------------------------------------------------------
+
+def _text(field: str, value: str | None, *, minimum: int = 1, maximum: int = BODY_MAX) -> str:
+    value = (value or "").replace("\r\n", "\n").strip()
+    if len(value) < minimum:
+        raise ValidationFailed(field, "This field is required (at least %(n)s characters).", n=minimum)
+    if len(value) > maximum:
+        raise ValidationFailed(field, "This field is too long (at most %(n)s characters).", n=maximum)
+    return value
+
+
+def _priority(value) -> int:
+    try:
+        return Priority(int(value)).value
+    except (TypeError, ValueError):
+        raise ValidationFailed("priority", "Unknown priority.") from None
+
+
+def _store_attachments(ticket, message, actor, uploads, now, *, internal=False) -> None:
+    cfg = current_app.config
+    checked = files.check_uploads(uploads, max_bytes=cfg["ATTACHMENT_MAX_BYTES"],
+                                  max_count=cfg["ATTACHMENT_MAX_COUNT"],
+                                  extensions=cfg["ATTACHMENT_EXTENSIONS"])
+    directory = Path(current_app.instance_path) / "attachments"
+    for up in checked:
+        db.session.add(Attachment(
+            ticket_id=ticket.id, message=message, filename=up.filename,
+            stored_name=files.store(directory, up.data), content_type=up.content_type,
+            size=len(up.data), sha256=up.sha256, is_internal=internal,
+            uploaded_by_id=actor.id if actor else None, created_at=now,
+        ))
+
+
+def format_ref(ticket_id: int, created_at: datetime) -> str:
+    prefix = current_app.config["TICKET_REF_PREFIX"]
+    return f"{prefix}-{created_at.astimezone(ATHENS).year}-{ticket_id:06d}"
+
+
+def _search_text(ticket: Ticket, school: School) -> str:
+    return fold(" ".join([ticket.ref or "", ticket.subject, ticket.description,
+                          school.code, school.name]))
+
+
+# --- filing ----------------------------------------------------------------------------
+
+def open_ticket(actor: User, *, school: School, category: Category, subject: str,
+                description: str, priority=Priority.NORMAL, now: datetime, attachments=(),
+                channel: str = "web") -> Ticket:
+    """File a request for ``school``; it lands where the category and the chain say."""
+    if not can_file_for(actor, school.id):
+        raise PermissionDenied()
+    if category is None or not category.is_active:
+        raise ValidationFailed("category", "Unknown category.")
+    subject = _text("subject", subject, minimum=3, maximum=SUBJECT_MAX)
+    description = _text("description", description, minimum=5)
+    level, unit_id = routing.start(chain_for_school(school), category.first_level)
+    ticket = Ticket(school_id=school.id, category_id=category.id, subject=subject,
+                    description=description, priority=_priority(priority), status=Status.NEW,
+                    level=level, unit_id=unit_id, created_by_id=actor.id, channel=channel,
+                    created_at=now, updated_at=now)
+    db.session.add(ticket)
+    db.session.flush()
+    ticket.ref = format_ref(ticket.id, now)
+    _move(ticket, level, unit_id, None, actor, now, None)
+    _record(ticket, actor, now, "created", "status", None, Status.NEW)
+    _store_attachments(ticket, None, actor, attachments, now)
+    ticket.search_text = _search_text(ticket, school)
+    db.session.flush()
+    return ticket
+
+
+# --- working ---------------------------------------------------------------------------
+
+def claim(actor: User, ticket: Ticket, *, now: datetime) -> None:
+    """Take the ticket: it becomes the actor's."""
+    require(actor, Perm.CLAIM, ticket)
+    if not actor.is_staff:
+        raise PermissionDenied()
+    _set_status(ticket, Action.CLAIM, actor, now)
+    _set_assignee(ticket, actor, actor, now, "claim")
+    db.session.flush()
+
+
+def assign(actor: User, ticket: Ticket, assignee: User, *, now: datetime) -> None:
+    """Give the ticket to a member of its current unit."""
+    require(actor, Perm.ASSIGN, ticket)
+    is_member = assignee is not None and db.session.scalar(
+        select(UnitMembership.user_id).where(UnitMembership.user_id == assignee.id,
+                                             UnitMembership.unit_id == ticket.unit_id))
+    if not is_member or not assignee.is_active:
+        raise ValidationFailed("assignee", "The assignee must be an active member of the ticket's unit.")
+    _set_status(ticket, Action.ASSIGN, actor, now)
+    _set_assignee(ticket, assignee, actor, now, "assign")
+    db.session.flush()
+
+
+def reply(actor: User, ticket: Ticket, body: str, *, now: datetime, await_school: bool = False,
+          attachments=(), channel: str = "web") -> Message:
+    """A public reply. The school's answer resumes a waiting ticket; staff may ask and wait."""
+    require(actor, Perm.REPLY, ticket)
+    body = _text("body", body)
+    message = Message(ticket_id=ticket.id, author_id=actor.id, body=body, channel=channel,
+                      created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    _record(ticket, actor, now, "reply", "message", None, message.id)
+    _store_attachments(ticket, message, actor, attachments, now)
+    if actor.is_school:
+        if ticket.status == Status.WAITING:
+            _set_status(ticket, Action.SCHOOL_REPLY, actor, now)
+    else:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        if ticket.assignee_id is None and actor.is_staff:
+            _set_status(ticket, Action.CLAIM, actor, now)
+            _set_assignee(ticket, actor, actor, now, "claim")
+        if await_school:
+            _set_status(ticket, Action.AWAIT_SCHOOL, actor, now)
+    db.session.flush()
+    return message
+
+
+def add_note(actor: User, ticket: Ticket, body: str, *, now: datetime, attachments=()) -> Message:
+    """An internal note: technicians only, never shown to the school."""
+    require(actor, Perm.NOTE, ticket)
+    body = _text("body", body)
+    message = Message(ticket_id=ticket.id, author_id=actor.id, body=body, is_internal=True,
+                      created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    _record(ticket, actor, now, "note", "message", None, message.id, internal=True)
+    _store_attachments(ticket, message, actor, attachments, now, internal=True)
+    db.session.flush()
+    return message
+
+
+def change_priority(actor: User, ticket: Ticket, priority, *, now: datetime,
+                    reason: str | None = None) -> None:
+    require(actor, Perm.PRIORITY, ticket)
+    value = _priority(priority)
+    if value != ticket.priority:
+        _record(ticket, actor, now, "priority", "priority", ticket.priority, value, reason)
+        ticket.priority = value
+        db.session.flush()
+
+
+def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime) -> None:
+    """Move the ticket up one level, to the unit the school's chain names; reason required.
+
+    ``actor`` None is the system (the SLA sweep), which needs no permission."""
+    if actor is not None:
+        require(actor, Perm.ESCALATE, ticket)
+    reason = _text("reason", reason, minimum=5)
+    try:
+        level, unit_id = routing.escalation_target(chain_for_school(ticket.school), ticket.level)
+    except routing.NoHigherLevel:
+        from flask_babel import lazy_gettext as _l
+
+        raise Conflict(_l("The request is already at the highest level.")) from None
+    _set_status(ticket, Action.ESCALATE, actor, now, reason)
+    _set_assignee(ticket, None, actor, now, "escalate")
+    _move(ticket, level, unit_id, "escalated", actor, now, reason)
+    db.session.flush()
+
+
+def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: datetime) -> None:
+    """Send the ticket one level down with instructions (the fix belongs on site)."""
+    require(actor, Perm.RETURN, ticket)
+    instructions = _text("instructions", instructions, minimum=5)
+    try:
+        level, unit_id = routing.return_target(chain_for_school(ticket.school), ticket.level)
+    except routing.NoLowerLevel:
+        from flask_babel import lazy_gettext as _l
+
+        raise Conflict(_l("The request is already at the lowest level.")) from None
+    _set_status(ticket, Action.RETURN, actor, now, instructions)
+    _set_assignee(ticket, None, actor, now, "return")
+    _move(ticket, level, unit_id, "returned", actor, now, instructions)
+    db.session.flush()
+
+
+def resolve(actor: User, ticket: Ticket, resolution_type: ResolutionType | None, text: str, *,
+            now: datetime) -> Message:
+    """Resolve with a resolution type; the text is a public reply the school sees."""
+    require(actor, Perm.RESOLVE, ticket)
+    if resolution_type is None:
+        raise ValidationFailed("resolution_type", "Choose how the request was resolved.")
+    text = _text("text", text, minimum=5)
+    message = Message(ticket_id=ticket.id, author_id=actor.id, body=text, created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    _record(ticket, actor, now, "reply", "message", None, message.id)
+    _set_status(ticket, Action.RESOLVE, actor, now, text)
+    _record(ticket, actor, now, "resolve", "resolution_type", ticket.resolution_type_id,
+            resolution_type.code)
+    ticket.resolution_type_id = resolution_type.id
+    ticket.resolved_at = now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    db.session.flush()
+    return message
+
+
+def reopen(actor: User, ticket: Ticket, reason: str, *, now: datetime) -> None:
+    """Reopen a resolved ticket (a school only within the reopen window)."""
+    window = timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
+    require(actor, Perm.REOPEN, ticket, now=now, reopen_window=window)
+    reason = _text("reason", reason, minimum=5)
+    message = Message(ticket_id=ticket.id, author_id=actor.id, body=reason, created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    _record(ticket, actor, now, "reply", "message", None, message.id)
+    _set_status(ticket, Action.REOPEN, actor, now, reason)
+    ticket.resolved_at = None
+    db.session.flush()
+
+
+def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -> int:
+    """Close tickets resolved before ``now - older_than`` (the system acts); safe to repeat."""
+    stmt = (select(Ticket).where(Ticket.status == Status.RESOLVED,
+                                 Ticket.resolved_at <= now - older_than)
+            .order_by(Ticket.id).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    tickets = db.session.scalars(stmt).all()
+    for ticket in tickets:
+        _set_status(ticket, Action.CLOSE, None, now, "auto-close")
+        ticket.closed_at = now
+    db.session.flush()
+    return len(tickets)

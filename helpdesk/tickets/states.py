@@ -1,0 +1,70 @@
+"""Ticket states and the one enforced transition table (pure: no Flask, no DB)."""
+from enum import IntEnum, StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"            #: arrived at a unit, nobody has it yet
+    OPEN = "open"          #: being worked
+    WAITING = "waiting"    #: waiting on the school; the clock stops
+    RESOLVED = "resolved"  #: answered; the school may reopen within the window
+    CLOSED = "closed"      #: final
+
+
+class Action(StrEnum):
+    CLAIM = "claim"
+    ASSIGN = "assign"
+    AWAIT_SCHOOL = "await_school"
+    SCHOOL_REPLY = "school_reply"
+    ESCALATE = "escalate"
+    RETURN = "return"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    CLOSE = "close"
+
+
+class Priority(IntEnum):
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    URGENT = 4
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
+WORKING = (Status.NEW, Status.OPEN, Status.WAITING)
+
+#: (from, action) -> to. Anything not listed is illegal.
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    **{(s, Action.CLAIM): (Status.WAITING if s == Status.WAITING else Status.OPEN) for s in WORKING},
+    **{(s, Action.ASSIGN): (Status.WAITING if s == Status.WAITING else Status.OPEN) for s in WORKING},
+    (Status.NEW, Action.AWAIT_SCHOOL): Status.WAITING,
+    (Status.OPEN, Action.AWAIT_SCHOOL): Status.WAITING,
+    (Status.WAITING, Action.SCHOOL_REPLY): Status.OPEN,
+    **{(s, Action.ESCALATE): Status.NEW for s in WORKING},
+    **{(s, Action.RETURN): Status.NEW for s in WORKING},
+    **{(s, Action.RESOLVE): Status.RESOLVED for s in WORKING},
+    (Status.RESOLVED, Action.REOPEN): Status.OPEN,
+    (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
+}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, status: Status, action: Action):
+        super().__init__(f"cannot {action} a ticket that is {status}")
+        self.status = status
+        self.action = action
+
+
+def is_allowed(status: str, action: str) -> bool:
+    return (Status(status), Action(action)) in TRANSITIONS
+
+
+def next_status(status: str, action: str) -> Status:
+    """The status after ``action``; raises IllegalTransition when it is not allowed."""
+    key = (Status(status), Action(action))
+    if key not in TRANSITIONS:
+        raise IllegalTransition(*key)
+    return TRANSITIONS[key]
+
+
+def allowed_actions(status: str) -> frozenset[Action]:
+    return frozenset(a for (s, a) in TRANSITIONS if s == Status(status))

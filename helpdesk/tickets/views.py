@@ -1,0 +1,208 @@
+"""Web door to tickets: queues, filing, the ticket page and its actions."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
+from helpdesk.core.types import utcnow
+from helpdesk.extensions import db
+from helpdesk.org.models import Category, Directorate, ResolutionType
+from helpdesk.permissions import Perm, can, can_file_for
+from helpdesk.tickets import attachments as files
+from helpdesk.tickets import forms, queries, services
+from helpdesk.tickets.attachments import Upload
+
+bp = Blueprint("tickets", __name__)
+
+
+def _uploads(field: str = "attachments") -> list[Upload]:
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"] + 1
+    return [Upload(f.filename or "", f.read(limit)) for f in request.files.getlist(field)
+            if f and f.filename]
+
+
+def _category_choices() -> list[tuple[int, str]]:
+    from helpdesk.core.display import localized
+
+    cats = db.session.scalars(select(Category).where(Category.is_active.is_(True))
+                              .order_by(Category.code)).all()
+    by_id = {c.id: c for c in cats}
+    label = lambda c: (f"{localized(by_id[c.parent_id])} › " if c.parent_id in by_id else "") + localized(c)  # noqa: E731
+    return sorted(((c.id, label(c)) for c in cats), key=lambda pair: pair[1])
+
+
+@bp.route("/")
+@login_required
+def home():
+    return redirect(url_for("tickets.queue"))
+
+
+@bp.route("/tickets")
+@login_required
+def queue():
+    names = queries.queues_for(current_user)
+    default = "open" if (current_user.is_school or current_user.is_admin) else "unassigned"
+    name = request.args.get("queue", default)
+    if name not in names:
+        name = default
+    f = queries.Filters.from_args(request.args)
+    page = queries.list_queue(current_user, name, f, current_app.config["PAGE_SIZE"])
+    directorates = [] if current_user.is_school else db.session.execute(
+        select(Directorate.code, Directorate.short_name_el).order_by(Directorate.short_name_el)).all()
+    return render_template("tickets/queue.html", page=page, queue=name, queues=names, filters=f,
+                           counts=queries.queue_counts(current_user),
+                           categories=_category_choices(), directorates=directorates)
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not current_user.is_school or not can_file_for(current_user, current_user.school_id):
+        abort(403)
+    form = forms.NewTicketForm()
+    form.category.choices = _category_choices()
+    if form.validate_on_submit():
+        try:
+            ticket = services.open_ticket(
+                current_user, school=current_user.school,
+                category=db.session.get(Category, form.category.data), subject=form.subject.data,
+                description=form.description.data, priority=form.priority.data, now=utcnow(),
+                attachments=_uploads())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("tickets/new.html", form=form), exc.status
+        db.session.commit()
+        flash(_("Your request was filed as %(ref)s.", ref=ticket.ref), "success")
+        return redirect(url_for("tickets.show", ref=ticket.ref))
+    status = 422 if form.is_submitted() else 200
+    return render_template("tickets/new.html", form=form), status
+
+
+def _ticket_or_404(ref: str):
+    ticket = queries.get_visible_ticket(current_user, ref)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+@bp.route("/tickets/<ref>")
+@login_required
+def show(ref: str):
+    ticket = _ticket_or_404(ref)
+    entries, loose = queries.timeline(current_user, ticket)
+    return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
+                           names=queries.names_for_events(entries), **_action_forms(ticket))
+
+
+def _allowed(ticket) -> set[Perm]:
+    """What the current user may do to the ticket now."""
+    window = timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
+    now = utcnow()
+    return {p for p in Perm if can(current_user, p, ticket, now=now, reopen_window=window)}
+
+
+def _action_forms(ticket) -> dict:
+    """The forms of the actions this user may take now, keyed ``<action>_form``."""
+    allowed = _allowed(ticket)
+    result: dict = {"allowed": allowed}
+    for name, (form_cls, perm, _fn) in ACTIONS.items():
+        if perm in allowed:
+            result[f"{name}_form"] = form_cls(prefix=name)
+    if "assign_form" in result:
+        members = queries.unit_members(ticket.unit_id)
+        result["assign_form"].assignee.choices = [(u.id, u.name) for u in members]
+    if "resolve_form" in result:
+        from helpdesk.core.display import localized
+
+        types = db.session.scalars(select(ResolutionType).order_by(ResolutionType.id)).all()
+        result["resolve_form"].resolution_type.choices = [(t.id, localized(t)) for t in types]
+    if "priority_form" in result:
+        result["priority_form"].priority.data = ticket.priority
+    return result
+
+
+def _resolve(actor, ticket, form, now):
+    return services.resolve(actor, ticket, db.session.get(ResolutionType, form.resolution_type.data),
+                            form.text.data, now=now)
+
+
+def _assign(actor, ticket, form, now):
+    from helpdesk.accounts.models import User
+
+    return services.assign(actor, ticket, db.session.get(User, form.assignee.data), now=now)
+
+
+#: action -> (form, permission, call)
+ACTIONS = {
+    "reply": (forms.ReplyForm, Perm.REPLY, lambda a, t, f, n: services.reply(
+        a, t, f.body.data, now=n, await_school=bool(f.await_school.data) and not a.is_school,
+        attachments=_uploads("reply-attachments"))),
+    "note": (forms.NoteForm, Perm.NOTE, lambda a, t, f, n: services.add_note(a, t, f.body.data, now=n)),
+    "claim": (forms.ClaimForm, Perm.CLAIM, lambda a, t, f, n: services.claim(a, t, now=n)),
+    "assign": (forms.AssignForm, Perm.ASSIGN, _assign),
+    "priority": (forms.PriorityForm, Perm.PRIORITY,
+                 lambda a, t, f, n: services.change_priority(a, t, f.priority.data, now=n)),
+    "escalate": (forms.EscalateForm, Perm.ESCALATE,
+                 lambda a, t, f, n: services.escalate(a, t, f.reason.data, now=n)),
+    "return": (forms.ReturnForm, Perm.RETURN,
+               lambda a, t, f, n: services.return_to_lower(a, t, f.instructions.data, now=n)),
+    "resolve": (forms.ResolveForm, Perm.RESOLVE, _resolve),
+    "reopen": (forms.ReopenForm, Perm.REOPEN,
+               lambda a, t, f, n: services.reopen(a, t, f.reason.data, now=n)),
+}
+
+@bp.route("/tickets/<ref>/<action>", methods=["POST"])
+@login_required
+def act(ref: str, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    ticket = _ticket_or_404(ref)
+    form_cls, perm, call = ACTIONS[action]
+    if perm not in _allowed(ticket):
+        abort(403)
+    form = form_cls(prefix=action)
+    if action == "assign":
+        form.assignee.choices = [(u.id, u.name) for u in queries.unit_members(ticket.unit_id)]
+    if action == "resolve":
+        form.resolution_type.choices = [(t.id, t.code) for t in db.session.scalars(select(ResolutionType))]
+    back = redirect(url_for("tickets.show", ref=ticket.ref))
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text if hasattr(form, field) else field}: {errors[0]}", "error")
+        return back
+    try:
+        call(current_user, ticket, form, utcnow())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    db.session.commit()
+    flash(_("Done."), "success")
+    return back
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = queries.visible_attachment(current_user, attachment_id)
+    if attachment is None:
+        abort(404)
+    path = files.path_of(Path(current_app.instance_path) / "attachments", attachment.stored_name)
+    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

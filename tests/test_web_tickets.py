@@ -1,0 +1,257 @@
+"""The web door: filing, queues, the ticket page, actions, bad input."""
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.extensions import db as _db
+from helpdesk.tickets.models import Attachment, Ticket
+from tests.factories import World, category, make_ticket
+from tests.web import act, csrf_token, login
+
+
+@pytest.fixture
+def w(db):
+    return World()
+
+
+def file_request(client, **overrides):
+    data = {"category": str(category("HW-PRN").id), "subject": "Ο εκτυπωτής δεν τυπώνει",
+            "description": "Το χαρτί μπλοκάρει.", "priority": "2",
+            "csrf_token": csrf_token(client, "/tickets/new")}
+    data.update(overrides)
+    return client.post("/tickets/new", data=data, content_type="multipart/form-data")
+
+
+def count_tickets():
+    return _db.session.scalar(select(func.count(Ticket.id)))
+
+
+def test_school_files_a_request_and_sees_it(client, w):
+    login(client, w.user_a)
+    response = file_request(client)
+    assert response.status_code == 302
+    ref = response.headers["Location"].rsplit("/", 1)[-1]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ο εκτυπωτής δεν τυπώνει" in page and "ΑΡ-2026-" in page
+    listing = client.get("/tickets").get_data(as_text=True)
+    assert "Ο εκτυπωτής δεν τυπώνει" in listing
+
+
+def test_filing_with_an_attachment_and_downloading_it(client, w):
+    login(client, w.user_a)
+    response = file_request(client, attachments=(io.BytesIO(b"%PDF-1.4 test"), "αναφορά.pdf"))
+    assert response.status_code == 302
+    a = _db.session.scalar(select(Attachment).order_by(Attachment.id.desc()))
+    download = client.get(f"/attachments/{a.id}")
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert "attachment" in download.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"category": "999999"}, "Not a valid choice"),
+    ({"subject": ""}, "This field is required"),
+    ({"attachments": (io.BytesIO(b"MZ\x90\x00"), "setup.exe")}, "exe"),
+    ({"attachments": (io.BytesIO(b"<html><script>x</script>"), "notes.txt")}, "notes.txt"),
+])
+def test_bad_filing_input_is_refused_with_a_message_and_changes_nothing(client, w, overrides, message):
+    login(client, w.user_a)
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/tickets")})
+    before = count_tickets()
+    response = file_request(client, **overrides)
+    assert response.status_code in (400, 422)
+    assert message in response.get_data(as_text=True)
+    assert count_tickets() == before
+
+
+def test_forged_school_field_is_ignored(client, w):
+    login(client, w.user_a)
+    response = file_request(client, school_id=str(w.school_b.id))
+    assert response.status_code == 302
+    assert _db.session.scalar(select(Ticket).order_by(Ticket.id.desc())).school_id == w.school_a.id
+
+
+def test_missing_csrf_token_is_refused(client, w):
+    login(client, w.user_a)
+    before = count_tickets()
+    response = client.post("/tickets/new", data={"category": str(category().id), "subject": "abc",
+                                                  "description": "abcdef", "priority": "2"})
+    assert response.status_code == 400
+    assert count_tickets() == before
+
+
+def test_xss_in_every_text_field_is_rendered_inert(client, w):
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    t = make_ticket(w.user_a, subject=payload, description=payload)
+    _db.session.commit()
+    login(client, w.l1)
+    act(client, t.ref, "reply", body=payload)
+    act(client, t.ref, "note", body=payload)
+    act(client, t.ref, "escalate", reason=payload)
+    for url in (f"/tickets/{t.ref}", "/tickets?queue=all", f"/tickets?q={payload}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in client.get(f"/tickets/{t.ref}").get_data(as_text=True)
+
+
+def test_technician_works_the_ticket_through_the_page(client, w):
+    t = make_ticket(w.user_a)
+    _db.session.commit()
+    login(client, w.l1)
+    assert act(client, t.ref, "claim").status_code == 302
+    act(client, t.ref, "reply", body="Δοκιμάστε ξανά.", await_school="y")
+    act(client, t.ref, "note", body="Μυστική σημείωση τεχνικού")
+    act(client, t.ref, "escalate", reason="Θέλει ΠΣΔ")
+    _db.session.refresh(t)
+    assert (t.level, t.status) == (2, "new")
+    page = client.get(f"/tickets/{t.ref}").get_data(as_text=True)
+    assert "Θέλει ΠΣΔ" in page and "Μυστική σημείωση τεχνικού" in page
+
+
+def test_school_never_sees_internal_notes(client, w):
+    t = make_ticket(w.user_a)
+    from helpdesk.tickets import services
+    from tests.factories import at
+
+    services.add_note(w.l1, t, "Μυστική σημείωση τεχνικού", now=at(1))
+    _db.session.commit()
+    login(client, w.user_a)
+    page = client.get(f"/tickets/{t.ref}").get_data(as_text=True)
+    assert "Μυστική σημείωση τεχνικού" not in page
+
+
+def test_illegal_action_is_a_clear_error(client, w):
+    t = make_ticket(w.user_a)
+    _db.session.commit()
+    login(client, w.l1)
+    act(client, t.ref, "escalate", reason="πάνω")  # too short
+    _db.session.refresh(t)
+    assert t.level == 1
+    assert act(client, t.ref, "resolve", resolution_type="999", text="λύθηκε").status_code == 302
+    _db.session.refresh(t)
+    assert t.status == "new"
+    assert act(client, t.ref, "reopen", reason="ξανά ανοιχτό").status_code == 403
+
+
+def test_a_school_may_not_escalate_or_set_status(client, w):
+    t = make_ticket(w.user_a)
+    _db.session.commit()
+    login(client, w.user_a)
+    assert act(client, t.ref, "escalate", reason="θέλω επίπεδο 3").status_code == 403
+    assert act(client, t.ref, "resolve", resolution_type="1", text="λύθηκε μόνο του").status_code == 403
+    assert act(client, t.ref, "frobnicate").status_code == 404
+    _db.session.refresh(t)
+    assert (t.level, t.status) == (1, "new")
+
+
+@pytest.mark.parametrize("term", ["εκτυπωτης", "ΕΚΤΥΠΩΤΗΣ", "Εκτυπωτής", "ΕΚΤΥΠΩΤΉΣ"])
+def test_accent_insensitive_search(client, w, term):
+    make_ticket(w.user_a, subject="Ο ΕΚΤΥΠΩΤΗΣ δεν τυπώνει")
+    make_ticket(w.user_a, subject="Ο Εκτυπωτής του γραφείου")
+    make_ticket(w.user_a, subject="Δεν υπάρχει σύνδεση", code="NET-LINE")
+    _db.session.commit()
+    login(client, w.l1)
+    html = client.get("/tickets", query_string={"queue": "all", "q": term}).get_data(as_text=True)
+    assert "Ο ΕΚΤΥΠΩΤΗΣ δεν τυπώνει" in html and "Ο Εκτυπωτής του γραφείου" in html
+    assert "Δεν υπάρχει σύνδεση" not in html
+
+
+def test_queue_filters_and_pagination(client, w, app):
+    for i in range(7):
+        make_ticket(w.user_a, subject=f"Αίτημα αριθμός {i}", minutes=i)
+    make_ticket(w.user_b, subject="Άλλο σχολείο", code="NET-LINE")
+    _db.session.commit()
+    login(client, w.l1)
+    html = client.get("/tickets", query_string={"queue": "unassigned", "school": w.school_b.code}).get_data(as_text=True)
+    assert "Άλλο σχολείο" in html and "Αίτημα αριθμός" not in html
+    app.config["PAGE_SIZE"] = 3
+    try:
+        first = client.get("/tickets?queue=open&sort=created&order=asc").get_data(as_text=True)
+        assert "Αίτημα αριθμός 0" in first and "Αίτημα αριθμός 3" not in first
+        third = client.get("/tickets?queue=open&sort=created&order=asc&page=3").get_data(as_text=True)
+        assert "Αίτημα αριθμός 6" in third and "Page 3 of 3" in client.get(
+            "/tickets?queue=open&page=3&lang=en").get_data(as_text=True)
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+def test_queue_page_issues_a_constant_number_of_queries(client, w, query_counter):
+    login(client, w.l1)
+    make_ticket(w.user_a)
+    _db.session.commit()
+    with query_counter() as small:
+        assert client.get("/tickets?queue=open").status_code == 200
+    for i in range(40):
+        t = make_ticket(w.user_a if i % 2 else w.user_b, minutes=i)
+        from helpdesk.tickets import services
+        from tests.factories import at
+
+        services.claim(w.l1 if i % 3 else w.l1_peer, t, now=at(i + 1))
+    _db.session.commit()
+    with query_counter() as large:
+        html = client.get("/tickets?queue=open").get_data(as_text=True)
+    assert html.count("/tickets/ΑΡ-") >= 40 or html.count("ΑΡ-2026-") >= 40
+    assert large.count == small.count, (small.statements, large.statements)
+    assert large.count <= 10
+
+
+def test_ticket_page_issues_a_constant_number_of_queries(client, w, query_counter):
+    from helpdesk.tickets import services
+    from tests.factories import at
+
+    t = make_ticket(w.user_a)
+    services.reply(w.l1, t, "πρώτη απάντηση", now=at(1))
+    _db.session.commit()
+    login(client, w.l1)
+    with query_counter() as small:
+        client.get(f"/tickets/{t.ref}")
+    for i in range(15):
+        services.reply(w.l1, t, f"απάντηση {i}", now=at(i + 1))
+        services.add_note(w.l1, t, f"σημείωση {i}", now=at(i + 1))
+    _db.session.commit()
+    with query_counter() as large:
+        html = client.get(f"/tickets/{t.ref}").get_data(as_text=True)
+    assert "απάντηση 14" in html
+    assert large.count == small.count
+
+
+def test_ui_speaks_greek_by_default_and_english_on_request(client, w):
+    login(client, w.user_a)
+    assert "Νέο αίτημα" in client.get("/tickets").get_data(as_text=True)
+    token = csrf_token(client, "/tickets")
+    client.post("/lang/en", data={"csrf_token": token, "next": "/tickets"})
+    assert "New request" in client.get("/tickets").get_data(as_text=True)
+
+
+def test_times_are_shown_in_athens_time(client, w):
+    t = make_ticket(w.user_a)  # 2026-03-02 08:00 UTC is 10:00 in Athens (EET)
+    _db.session.commit()
+    login(client, w.user_a)
+    assert "02/03/2026 10:00" in client.get(f"/tickets/{t.ref}").get_data(as_text=True)
+
+
+def test_login_is_rate_limited(client, w, app):
+    token = csrf_token(client, "/login")
+    codes = [client.post("/login", data={"email": w.user_a.email, "password": "wrong",
+                                         "csrf_token": token}).status_code for _ in range(12)]
+    assert codes[0] == 401 and codes[-1] == 429
+
+
+def test_login_regenerates_the_session_and_logout_needs_post(client, w):
+    client.get("/login")
+    with client.session_transaction() as s:
+        s["planted"] = "by attacker"
+    login(client, w.user_a)
+    with client.session_transaction() as s:
+        assert "planted" not in s
+    assert client.get("/logout").status_code == 405
+
+
+def test_open_redirect_after_login_is_refused(client, w):
+    token = csrf_token(client, "/login")
+    r = client.post("/login?next=//evil.example/x", data={"email": w.user_a.email,
+                                                          "password": "correct horse battery",
+                                                          "csrf_token": token})
+    assert r.status_code == 302 and not re.match(r"^(https?:)?//", r.headers["Location"])

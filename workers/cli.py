@@ -1,0 +1,137 @@
+"""``helpdesk worker``, ``helpdesk cron``, ``helpdesk serve`` and ``helpdesk jobs …``."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
+
+from helpdesk.core import redisconn
+from helpdesk.extensions import db
+
+
+def _log_to_stderr() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _use_redis(app) -> str:
+    """Resolve the Redis URL (starting the embedded server if needed) for this process."""
+    url = redisconn.redis_url(app)
+    os.environ.setdefault("REDIS_URL", url)
+    return url
+
+
+@click.command("worker")
+@click.option("-q", "--queue", "queues", multiple=True, type=click.Choice(redisconn.QUEUES),
+              help="Queue to serve (repeatable); all of them by default, mail first.")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+@with_appcontext
+def worker(queues, burst):
+    """Run an RQ worker on our queues, with RQ's scheduler for delayed jobs."""
+    from rq import Worker
+
+    import workers
+
+    _log_to_stderr()
+    app = current_app._get_current_object()
+    _use_redis(app)
+    # Jobs reuse this app in the forked work horses; they must not inherit pooled
+    # database connections, so the pool is empty when the worker starts.
+    db.engine.dispose()
+    workers.set_app(app)
+    names = queues or redisconn.QUEUES
+    rq_worker = Worker([redisconn.get_queue(name) for name in names],
+                       connection=redisconn.get_redis())
+    rq_worker.work(burst=burst, with_scheduler=not burst)
+
+
+@click.command("cron")
+@with_appcontext
+def cron():
+    """Run the cron scheduler that enqueues the periodic jobs of workers.schedule."""
+    from workers.schedule import build_scheduler
+
+    _log_to_stderr()
+    _use_redis(current_app._get_current_object())
+    build_scheduler(redisconn.get_redis()).start()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--web-workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes.")
+@with_appcontext
+def serve(host, port, web_workers):
+    """Run the web server, an RQ worker and the cron scheduler until Ctrl-C."""
+    from workers import serve as runner
+
+    app = current_app._get_current_object()
+    if not runner.port_is_free(host, port):
+        raise click.ClickException(f"{host}:{port} is already in use; pass --port")
+    redis_url = _use_redis(app)
+    env = dict(os.environ, REDIS_URL=redis_url, HELPDESK_INSTANCE_PATH=app.instance_path,
+               PYTHONUNBUFFERED="1")
+    supervisor = runner.Supervisor(runner.children(host, port, web_workers), env)
+    supervisor.install_signal_handlers()
+    supervisor.start()
+    try:
+        url = f"http://{host}:{port}"
+        if supervisor.wait_until_ready(host, port, redis_url):
+            logins, note = runner.demo_logins()
+            database = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+            click.echo(runner.banner(url, redis_url, database.render_as_string(), logins, note))
+            dead = supervisor.wait()
+        else:
+            dead = supervisor.dead()
+            if dead is None and supervisor.stop_signal is None:
+                click.echo(f"helpdesk serve: not ready after {runner.START_TIMEOUT}s "
+                           f"(web at {url}, worker, cron)", err=True)
+                dead = supervisor.procs[0]
+    finally:
+        supervisor.stop()
+    if dead is not None:
+        click.echo(f"helpdesk serve: {dead.name} exited; stopped the rest", err=True)
+        sys.exit(1)
+    click.echo("helpdesk serve: stopped")
+
+
+@click.group("jobs")
+def cli():
+    """List or run the periodic jobs."""
+
+
+@cli.command("list")
+def list_jobs():
+    """Show the periodic job table."""
+    from workers.schedule import PERIODIC
+
+    for entry in PERIODIC:
+        when = f"every {entry.interval}s" if entry.interval else f"cron '{entry.cron}'"
+        click.echo(f"{entry.name:<28} {entry.queue:<8} {when:<16} {entry.func}")
+
+
+@cli.command("run")
+@click.argument("name")
+@with_appcontext
+def run_job(name):
+    """Run one periodic job now, in this process."""
+    import workers
+    from workers.schedule import get_periodic
+
+    try:
+        entry = get_periodic(name)
+    except KeyError:
+        raise click.BadParameter(f"no periodic job named {name!r}", param_hint="NAME") from None
+    workers.set_app(current_app._get_current_object())
+    click.echo(f"{name}: {entry.load()()!r}")
+
+
+#: Registered at the top level of ``helpdesk`` (see helpdesk.cli).
+commands = [cli, worker, cron, serve]

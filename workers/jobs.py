@@ -1,0 +1,35 @@
+"""RQ jobs: plain functions taking ids or simple values, safe to run twice.
+
+A job is an entry point: it calls services (which flush) and commits at the end.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from helpdesk.core.types import utcnow
+from helpdesk.extensions import db
+from workers import app_context
+
+log = logging.getLogger(__name__)
+
+#: Upper bound on service calls per run, so a misbehaving batch cannot loop forever.
+MAX_BATCHES = 1000
+
+
+def close_resolved_tickets() -> int:
+    """Close tickets resolved more than AUTO_CLOSE_DAYS ago; return how many."""
+    from helpdesk.tickets.services import close_resolved
+
+    with app_context() as app:
+        older_than = timedelta(days=app.config["AUTO_CLOSE_DAYS"])
+        now = utcnow()
+        total = 0
+        for _ in range(MAX_BATCHES):  # the service closes a bounded batch per call
+            closed = close_resolved(now=now, older_than=older_than)
+            db.session.commit()
+            total += closed
+            if not closed:
+                break
+        log.info("closed %d resolved tickets", total)
+        return total

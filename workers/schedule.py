@@ -1,0 +1,57 @@
+"""Periodic jobs, declared as data and registered with RQ's cron scheduler.
+
+``interval`` is in seconds (an interval job also runs once when the scheduler starts);
+``cron`` is a crontab line, read in the scheduler's local time. Give one of the two.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis import Redis
+from rq.cron import CronScheduler
+from werkzeug.utils import import_string
+
+from helpdesk.core.redisconn import QUEUES
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    #: Dotted path of a function in workers.jobs.
+    func: str
+    queue: str
+    interval: int | None = None
+    cron: str | None = None
+    #: Seconds a run may take before RQ kills it.
+    timeout: int = 600
+
+    def __post_init__(self):
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError(f"{self.name}: give exactly one of interval or cron")
+        if self.queue not in QUEUES:
+            raise ValueError(f"{self.name}: unknown queue {self.queue!r}")
+
+    def load(self):
+        return import_string(self.func)
+
+
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("close-resolved-tickets", "workers.jobs.close_resolved_tickets",
+             queue="slow", interval=3600),
+)
+
+
+def get_periodic(name: str) -> Periodic:
+    for entry in PERIODIC:
+        if entry.name == name:
+            return entry
+    raise KeyError(name)
+
+
+def build_scheduler(connection: Redis) -> CronScheduler:
+    """A CronScheduler with every PERIODIC entry registered."""
+    scheduler = CronScheduler(connection=connection)
+    for entry in PERIODIC:
+        scheduler.register(entry.load(), queue_name=entry.queue, interval=entry.interval,
+                           cron=entry.cron, job_timeout=entry.timeout, name=entry.name)
+    return scheduler
