@@ -32,7 +32,7 @@ class Perm(StrEnum):
 
 
 #: Actions a staff member may take on a ticket at one of their units while it is open.
-_WORK = frozenset({Perm.CLAIM, Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE})
+_WORK = frozenset({Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE})
 
 
 def _is_anonymous(actor) -> bool:
@@ -83,6 +83,8 @@ def can(
     if perm == Perm.ASSIGN:
         return is_open and (actor.is_admin or bool(actor.managed_unit_ids & {ticket.unit_id})
                             or (actor.is_staff and at_my_unit))
+    if perm == Perm.CLAIM:
+        return is_open and actor.is_staff and ticket.unit_id in actor.unit_ids
     if perm in _WORK:
         return is_open and at_my_unit
     if perm == Perm.REOPEN:

@@ -73,17 +73,17 @@ def _free_email(user: str, domain: str, taken: set[str]) -> str:
 
 def logins() -> list[tuple[str, str, str]]:
     """(role in Greek, e-mail, password) of a few demo accounts; empty without demo data."""
-    if not demo_loaded():
-        return []
-    school_user = _demo_school_account()
+    school_user = _demo_school_account() if demo_loaded() else None
     if school_user is None:
         return []
     chain = chain_for_school(school_user.school)
     level3 = db.session.scalar(select(SupportUnit.id).where(SupportUnit.code == LEVEL3_CODE))
-    rows = [("Σχολική μονάδα", school_user)]
-    rows += [(f"Τεχνικός {level}ου επιπέδου", _member(unit, manager=False))
+    names = dict(db.session.execute(select(SupportUnit.id, SupportUnit.name_el).where(
+        SupportUnit.id.in_([u for u in (chain.l1, chain.l2, level3) if u is not None]))).all())
+    rows = [(f"Σχολική μονάδα — {school_user.school.name}", school_user)]
+    rows += [(f"Τεχνικός {level}ου επιπέδου — {names.get(unit, '')}", _member(unit, manager=False))
              for level, unit in ((1, chain.l1), (2, chain.l2), (3, level3))]
-    rows += [("Υπεύθυνος μονάδας 1ου επιπέδου", _member(chain.l1, manager=True)),
+    rows += [(f"Υπεύθυνος μονάδας — {names.get(chain.l1, '')}", _member(chain.l1, manager=True)),
              ("Διαχειριστής", db.session.scalar(select(User).where(User.email == ADMIN_EMAIL)))]
     return [(label, user.email, DEMO_PASSWORD) for label, user in rows if user is not None]
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from helpdesk.accounts.passwords import hash_password
 from helpdesk.demo.accounts import DEMO_PASSWORD, create_accounts
 from helpdesk.demo.schools import create_schools
-from helpdesk.demo.tickets import creation_times, load_cast, play_ticket
+from helpdesk.demo.tickets import load_cast, play_ticket, schedule
 from helpdesk.extensions import db
 from helpdesk.org.services import read_csv
 from helpdesk.tickets import services
@@ -44,8 +44,8 @@ def generate_tickets(count: int, seed: int, now: datetime) -> Iterator[int]:
         return
     older_than = timedelta(days=current_app.config["AUTO_CLOSE_DAYS"])
     last_sweep = None
-    for done, created_at in enumerate(creation_times(count, now, rng), 1):
-        play_ticket(cast, rng, created_at, now)
+    for done, (created_at, target) in enumerate(schedule(count, now, rng), 1):
+        play_ticket(cast, rng, created_at, now, target)
         if last_sweep is None or created_at - last_sweep >= SWEEP_EVERY:
             services.close_resolved(now=created_at, older_than=older_than)
             last_sweep = created_at

@@ -7,6 +7,7 @@ resolved, reopened. Steps happen in Athens working hours; a step that would fall
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -76,18 +77,42 @@ def load_cast(rng: random.Random, favourite_email: str | None = None) -> Cast:
     return Cast(schools, weights, accounts, staff, leaves, types)
 
 
-def creation_times(count: int, now: datetime, rng: random.Random) -> list[datetime]:
-    """``count`` filing times over the last ~18 months, quieter in summer, in order."""
+#: Targets of a few tickets filed 7–9 days ago, so that any load of eight tickets or
+#: more has one in every status (older ones close, recent ones are in every state).
+FORCED_TARGETS = ("resolved", "waiting", "open", "new")
+#: Share of tickets filed in the last two weeks (the live backlog).
+RECENT_SHARE = 0.05
+
+
+def schedule(count: int, now: datetime, rng: random.Random) -> list[tuple[datetime, str | None]]:
+    """Filing times (with a forced target or None) over the last ~18 months, in order."""
+    now = now.replace(microsecond=0)
+    forced = FORCED_TARGETS if count >= 2 * len(FORCED_TARGETS) else ()
+    recent = min(count - len(forced), max(math.ceil(count * RECENT_SHARE), 8))
+    items = [(working_time(now - timedelta(days=9 - index * 0.5), rng), target)
+             for index, target in enumerate(forced)]
+    items += [(t, None) for t in _times(recent, now - timedelta(days=14), now, rng, growth=False)]
     start = now - timedelta(days=HISTORY_DAYS)
-    times = []
+    rest = count - len(forced) - recent
+    items += [(t, None) for t in _times(rest, start, now - timedelta(days=14), rng, growth=True)]
+    return sorted(items, key=lambda item: item[0])
+
+
+def _times(count: int, start: datetime, end: datetime, rng: random.Random, *,
+           growth: bool) -> list[datetime]:
+    """``count`` working-hour times in [start, end), quieter in summer; busier later if ``growth``."""
+    span = (end - start).total_seconds()
+    times: list[datetime] = []
     while len(times) < count:
-        t = start + timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86400))
+        share = rng.random()
+        if growth and rng.random() < 0.5:
+            share = math.sqrt(share)  # more tickets as more schools use the helpdesk
+        t = working_time(start + timedelta(seconds=round(share * span)), rng)
         if t.astimezone(ATHENS).month in (7, 8) and rng.random() < 0.8:
             continue
-        t = working_time(t, rng)
-        if t < now - timedelta(minutes=30):
+        if t < end - timedelta(minutes=30):
             times.append(t)
-    return sorted(times)
+    return times
 
 
 def working_time(t: datetime, rng: random.Random) -> datetime:
@@ -114,11 +139,16 @@ class Plan:
     assigned: bool  #: the manager assigns it rather than a technician claiming it
 
 
+def forced_plan(target: str) -> Plan:
+    """A plain level-1 story that ends in ``target``."""
+    return Plan(target, 0, False, asks=False, notes=True, reopened=False, assigned=False)
+
+
 def draw_plan(rng: random.Random, age: timedelta, category: Category) -> Plan:
     """Draw a plan: old tickets are mostly resolved, recent ones in every state."""
     days = age.total_seconds() / 86400
     if days > 30:
-        target = rng.choices(["resolved", "open", "waiting"], [95, 3, 2])[0]
+        target = rng.choices(["resolved", "open", "waiting"], [97, 2, 1])[0]
     elif days > 10:
         target = rng.choices(["resolved", "open", "waiting"], [80, 10, 10])[0]
     else:
@@ -152,7 +182,7 @@ class Story:
 
     def wait(self, low_minutes: float, high_minutes: float) -> bool:
         """Move the clock on; False when the next step would be after ``now``."""
-        later = self.clock + timedelta(minutes=self.rng.uniform(low_minutes, high_minutes))
+        later = self.clock + timedelta(seconds=round(self.rng.uniform(low_minutes, high_minutes) * 60))
         later = working_time(later, self.rng)
         if later >= self.now:
             return False
@@ -164,8 +194,9 @@ class Story:
         return template.format(**self.slots)
 
 
-def play_ticket(cast: Cast, rng: random.Random, created_at: datetime, now: datetime) -> Ticket:
-    """File one ticket at ``created_at`` and play its story up to ``now``."""
+def play_ticket(cast: Cast, rng: random.Random, created_at: datetime, now: datetime,
+                target: str | None = None) -> Ticket:
+    """File one ticket at ``created_at`` and play its story (ending in ``target``) up to ``now``."""
     school = rng.choices(cast.schools, cast.school_weights)[0]
     category = _pick_category(cast, school, rng)
     scenario = rng.choice(texts.SCENARIOS[category.code])
@@ -177,7 +208,7 @@ def play_ticket(cast: Cast, rng: random.Random, created_at: datetime, now: datet
         priority=_priority(rng, category), now=created_at,
         channel="email" if rng.random() < 0.15 else "web",
     )
-    plan = draw_plan(rng, now - created_at, category)
+    plan = forced_plan(target) if target else draw_plan(rng, now - created_at, category)
     for step in (_first_level, _climb, _come_back, _finish):
         if not step(story, plan):
             break

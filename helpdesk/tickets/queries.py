@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core.text import like_pattern
 from helpdesk.extensions import db
-from helpdesk.org.models import Category, Directorate, School, SupportUnit
+from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
 from helpdesk.permissions import scope_tickets
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
@@ -233,7 +233,10 @@ def names_for_events(entries: list[Entry]) -> dict[str, dict[int, str]]:
                                     .where(SupportUnit.id.in_(unit_ids))).all())
     users = dict(db.session.execute(select(User.id, User.name)
                                     .where(User.id.in_(user_ids))).all())
-    return {"unit": units, "assignee": users}
+    from helpdesk.core.display import localized
+
+    resolutions = {r.code: localized(r) for r in db.session.scalars(select(ResolutionType))}
+    return {"unit": units, "assignee": users, "resolution_type": resolutions}
 
 
 def unit_members(unit_id: int) -> list[User]:
