@@ -59,5 +59,7 @@ def _load_tickets(count: int, seed: int, started: float) -> None:
 
 def _echo_logins() -> None:
     """Print the demo log-ins."""
-    for label, email, password in logins():
-        click.echo(f"  {label:<32} {email:<40} {password}")
+    rows = logins()
+    width = max((len(label) for label, _, _ in rows), default=0)
+    for label, email, password in rows:
+        click.echo(f"  {label:<{width}}  {email:<32}  {password}")

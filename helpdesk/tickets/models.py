@@ -40,6 +40,19 @@ class Ticket(db.Model):
     #: Folded ref, subject, description and school for accent-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
 
+    # SLA, recomputed from the event history by helpdesk.sla (stored so queues sort by them).
+    #: When the first response, the resolution and the current level's time fall due.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    level_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: ok, warning, breached or paused (waiting on the school).
+    sla_state: Mapped[str] = mapped_column(String(10), default="ok", server_default="ok")
+    #: Working minutes to first response / resolution, once reached.
+    first_response_minutes: Mapped[int | None]
+    resolution_minutes: Mapped[int | None]
+    first_response_breached: Mapped[bool | None]
+    resolution_breached: Mapped[bool | None]
+
     school: Mapped[School] = relationship()
     category: Mapped[Category] = relationship()
     unit: Mapped[SupportUnit] = relationship()
@@ -54,6 +67,9 @@ class Ticket(db.Model):
         Index("ix_tickets_status_resolved", "status", "resolved_at"),
         Index("ix_tickets_status_updated", "status", "updated_at"),
         Index("ix_tickets_level_status", "level", "status"),
+        Index("ix_tickets_status_level_due", "status", "level_due_at"),
+        Index("ix_tickets_unit_status_level_due", "unit_id", "status", "level_due_at"),
+        Index("ix_tickets_created_at", "created_at"),
     )
 
 
