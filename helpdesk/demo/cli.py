@@ -26,7 +26,8 @@ BATCH = 200
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--add", is_flag=True,
               help="If demo data exists, add --tickets more tickets to the existing demo "
-                   "schools (no new schools or accounts). Without it an existing demo is left as is.")
+                   "schools (no new schools or accounts). Without it an existing demo is "
+                   "left as is.")
 def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
     """Load the reference organisation, demo schools, accounts and tickets."""
     started = time.monotonic()

@@ -47,14 +47,19 @@ def generate_tickets(count: int, seed: int, now: datetime) -> Iterator[int]:
     for done, (created_at, target) in enumerate(schedule(count, now, rng), 1):
         play_ticket(cast, rng, created_at, now, target)
         if last_sweep is None or created_at - last_sweep >= SWEEP_EVERY:
-            services.close_resolved(now=created_at, older_than=older_than)
+            _close_resolved(created_at, older_than)
             last_sweep = created_at
         yield done
+    _close_resolved(now, older_than)
+
+
+def _close_resolved(now: datetime, older_than: timedelta) -> None:
+    """Run the automatic close as it would have run at ``now``, until nothing is left."""
     while services.close_resolved(now=now, older_than=older_than):
         pass
 
 
 def status_counts() -> dict[str, int]:
-    """How many tickets are in each status."""
+    """Count the tickets in each status."""
     rows = db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
     return {status: n for status, n in rows}

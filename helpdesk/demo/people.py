@@ -35,9 +35,12 @@ _DIGRAPHS = {
     "ου": "ou", "αι": "ai", "ει": "ei", "οι": "oi", "αυ": "av", "ευ": "ev",
     "μπ": "mp", "ντ": "nt", "γκ": "gk", "γγ": "ng", "τζ": "tz", "τσ": "ts",
 }
-_LETTERS = dict(zip("αβγδεζηθικλμνξοπρστυφχψωςϊϋ",
-                    ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o",
-                     "p", "r", "s", "t", "y", "f", "ch", "ps", "o", "s", "i", "y"]))
+_LETTERS = dict(zip(
+    "αβγδεζηθικλμνξοπρστυφχψωςϊϋ",
+    ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o",
+     "p", "r", "s", "t", "y", "f", "ch", "ps", "o", "s", "i", "y"],
+    strict=True,
+))
 
 
 def latin(text: str) -> str:
@@ -57,7 +60,7 @@ def latin(text: str) -> str:
 
 
 def random_person(rng: random.Random) -> tuple[str, str]:
-    """A (full name, user name) pair, e.g. ("Μαρία Παπαδοπούλου", "mpapadopoulou")."""
+    """Draw a (full name, user name) pair, e.g. ("Μαρία Παπαδοπούλου", "mpapadopoulou")."""
     first, gender = rng.choice(FIRST_NAMES)
     masculine, feminine = rng.choice(SURNAMES)
     surname = masculine if gender == "m" else feminine

@@ -55,7 +55,7 @@ SECONDARY = (
 
 
 def area_code(directorate: Directorate) -> str:
-    """The 2-digit ΥΠΑΙΘ area code: 99NN101 (Δ.Π.Ε.) / NN001x5 (Δ.Δ.Ε.)."""
+    """Return the 2-digit ΥΠΑΙΘ area code from 99NN101 (Δ.Π.Ε.) / NN001x5 (Δ.Δ.Ε.)."""
     reg = directorate.registry_no
     return reg[2:4] if directorate.edu_level == "PE" else reg[:2]
 
@@ -71,7 +71,7 @@ class _Namer:
     serials: dict[tuple, int] = field(default_factory=dict)
 
     def code(self, directorate: Directorate, variant: Variant) -> str:
-        """A free 7-digit code for a school of this directorate and kind."""
+        """Hand out a free 7-digit code for a school of this directorate and kind."""
         area = area_code(directorate)
         key = (area, variant.block)
         if directorate.edu_level == "PE":
@@ -87,7 +87,7 @@ class _Namer:
         return code
 
     def place(self, directorate: Directorate, variant: Variant, town: Town):
-        """(name, e-mail) for the next school of this kind in the town, or None if full."""
+        """Hand out (name, e-mail) for the next school of this kind in the town; None if full."""
         label, stem, is_city = town
         key = (directorate.ldap_ou, stem, variant.host)
         for _ in range(30):
@@ -107,7 +107,7 @@ class _Namer:
 
 def pick_directorates(directorates: list[Directorate], generated: int,
                       rng: random.Random) -> list[Directorate]:
-    """The sample schools' directorates and their Π.Ε./Δ.Ε. siblings, plus more for big loads."""
+    """Choose the sample schools' directorates and Π.Ε./Δ.Ε. siblings, more for big loads."""
     sample_codes = {r["directorate_code"] for r in read_csv("sample_schools.csv")}
     sample_ous = {d.ldap_ou for d in directorates if d.code in sample_codes}
     base = sorted((d for d in directorates if d.ldap_ou in sample_ous), key=lambda d: d.code)
@@ -117,7 +117,7 @@ def pick_directorates(directorates: list[Directorate], generated: int,
 
 
 def plan_school(namer: _Namer, directorates: list[Directorate], rng: random.Random) -> dict:
-    """Fields of one generated school, following the real naming and code patterns."""
+    """Plan one generated school, following the real naming and code patterns."""
     weights = [1.3 if d.edu_level == "PE" else 1.0 for d in directorates]
     while True:
         directorate = rng.choices(directorates, weights)[0]
@@ -128,20 +128,20 @@ def plan_school(namer: _Namer, directorates: list[Directorate], rng: random.Rand
         placed = namer.place(directorate, variant, town)
         if placed is not None:
             name, email = placed
-            return {"code": namer.code(directorate, variant), "name": name, "name_folded": fold(name),
-                    "school_type": variant.school_type, "email": email,
-                    "directorate_id": directorate.id, "source": GENERATED_SOURCE}
+            return {"code": namer.code(directorate, variant), "name": name,
+                    "name_folded": fold(name), "school_type": variant.school_type,
+                    "email": email, "directorate_id": directorate.id, "source": GENERATED_SOURCE}
 
 
 def sample_schools(limit: int) -> list[School]:
-    """The real sample schools (as loaded from sample_schools.csv), in file order."""
+    """Return the real sample schools (loaded from sample_schools.csv), in file order."""
     emails = [r["official_email"].strip().lower() for r in read_csv("sample_schools.csv")][:limit]
     found = {s.email: s for s in db.session.scalars(select(School).where(School.email.in_(emails)))}
     return [found[e] for e in emails if e in found]
 
 
 def create_schools(total: int, rng: random.Random) -> list[School]:
-    """The demo's schools: the sample schools first, then generated ones up to ``total``."""
+    """Return the demo's schools: the sample ones first, then new generated ones up to ``total``."""
     schools = sample_schools(total)
     generated = total - len(schools)
     if generated <= 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,6 @@ from helpdesk.accounts.models import Role, UnitMembership, User
 from helpdesk.demo import texts
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, ResolutionType, School
-from helpdesk.org.queries import chain_for_directorate
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.states import Priority
@@ -51,6 +50,8 @@ class Cast:
     staff: dict[int, list[User]]  #: unit id → members, managers first
     categories: list[Category]
     resolution_types: dict[str, ResolutionType]
+    #: The school whose account the demo log-ins show: busier, and it gets the forced tickets.
+    favourite: School | None = None
 
 
 def load_cast(rng: random.Random, favourite_email: str | None = None) -> Cast:
@@ -59,8 +60,8 @@ def load_cast(rng: random.Random, favourite_email: str | None = None) -> Cast:
         select(User).where(User.role == Role.SCHOOL).order_by(User.id))}
     schools = list(db.session.scalars(
         select(School).where(School.id.in_(list(accounts))).order_by(School.id)))
-    weights = [rng.lognormvariate(0, 0.6) * (4 if s.email == favourite_email else 1)
-               for s in schools]
+    favourite = next((s for s in schools if s.email == favourite_email), None)
+    weights = [5.0 if s is favourite else rng.lognormvariate(0, 0.6) for s in schools]
     staff: dict[int, list[User]] = {}
     rows = db.session.execute(
         select(UnitMembership.unit_id, User).join(User, User.id == UnitMembership.user_id)
@@ -74,7 +75,7 @@ def load_cast(rng: random.Random, favourite_email: str | None = None) -> Cast:
                                ~exists().where(child.parent_id == Category.id))
         .order_by(Category.code)))
     types = {t.code: t for t in db.session.scalars(select(ResolutionType))}
-    return Cast(schools, weights, accounts, staff, leaves, types)
+    return Cast(schools, weights, accounts, staff, leaves, types, favourite)
 
 
 #: Targets of a few tickets filed 7–9 days ago, so that any load of eight tickets or
@@ -85,7 +86,7 @@ RECENT_SHARE = 0.05
 
 
 def schedule(count: int, now: datetime, rng: random.Random) -> list[tuple[datetime, str | None]]:
-    """Filing times (with a forced target or None) over the last ~18 months, in order."""
+    """Draw filing times (with a forced target or None) over the last ~18 months, in order."""
     now = now.replace(microsecond=0)
     forced = FORCED_TARGETS if count >= 2 * len(FORCED_TARGETS) else ()
     recent = min(count - len(forced), max(math.ceil(count * RECENT_SHARE), 8))
@@ -100,7 +101,7 @@ def schedule(count: int, now: datetime, rng: random.Random) -> list[tuple[dateti
 
 def _times(count: int, start: datetime, end: datetime, rng: random.Random, *,
            growth: bool) -> list[datetime]:
-    """``count`` working-hour times in [start, end), quieter in summer; busier later if ``growth``."""
+    """Draw ``count`` working-hour times in [start, end); fewer in summer, more later if growing."""
     span = (end - start).total_seconds()
     times: list[datetime] = []
     while len(times) < count:
@@ -116,7 +117,7 @@ def _times(count: int, start: datetime, end: datetime, rng: random.Random, *,
 
 
 def working_time(t: datetime, rng: random.Random) -> datetime:
-    """``t`` if it falls in Athens working hours (Mon–Fri 08–16), else the next morning."""
+    """Return ``t`` if in Athens working hours (Mon–Fri 08–16), else the next working morning."""
     local = t.astimezone(ATHENS)
     while local.weekday() >= 5 or local.hour < 8 or local.hour >= 16:
         if local.hour >= 8:
@@ -140,7 +141,7 @@ class Plan:
 
 
 def forced_plan(target: str) -> Plan:
-    """A plain level-1 story that ends in ``target``."""
+    """Plan a plain level-1 story that ends in ``target``."""
     return Plan(target, 0, False, asks=False, notes=True, reopened=False, assigned=False)
 
 
@@ -178,11 +179,11 @@ class Story:
     tech: User | None = None
     resolution: str = ""
     fix_prefix: str = ""
-    log: list[str] = field(default_factory=list)
 
     def wait(self, low_minutes: float, high_minutes: float) -> bool:
         """Move the clock on; False when the next step would be after ``now``."""
-        later = self.clock + timedelta(seconds=round(self.rng.uniform(low_minutes, high_minutes) * 60))
+        minutes = self.rng.uniform(low_minutes, high_minutes)
+        later = self.clock + timedelta(seconds=round(minutes * 60))
         later = working_time(later, self.rng)
         if later >= self.now:
             return False
@@ -196,8 +197,12 @@ class Story:
 
 def play_ticket(cast: Cast, rng: random.Random, created_at: datetime, now: datetime,
                 target: str | None = None) -> Ticket:
-    """File one ticket at ``created_at`` and play its story (ending in ``target``) up to ``now``."""
-    school = rng.choices(cast.schools, cast.school_weights)[0]
+    """File one ticket at ``created_at`` and play its story (ending in ``target``) up to ``now``.
+
+    A ticket with a forced ``target`` is filed by the favourite school, so that the demo
+    school account has a ticket in every status.
+    """
+    school = (target and cast.favourite) or rng.choices(cast.schools, cast.school_weights)[0]
     category = _pick_category(cast, school, rng)
     scenario = rng.choice(texts.SCENARIOS[category.code])
     story = Story(cast, rng, now, created_at, cast.accounts[school.id], scenario, texts.slots(rng))
@@ -216,7 +221,7 @@ def play_ticket(cast: Cast, rng: random.Random, created_at: datetime, now: datet
 
 
 def _pick_category(cast: Cast, school: School, rng: random.Random) -> Category:
-    """A leaf category, weighted by how often schools ask about it."""
+    """Pick a leaf category, weighted by how often schools ask about it."""
     choices = [c for c in cast.categories
                if c.code in texts.SCENARIOS and c.code in CATEGORY_WEIGHTS
                and not (school.school_type == "NIP" and c.code in NOT_FOR_NIP)]
@@ -224,13 +229,13 @@ def _pick_category(cast: Cast, school: School, rng: random.Random) -> Category:
 
 
 def _priority(rng: random.Random, category: Category) -> Priority:
-    """Mostly normal; outages are more often high or urgent."""
+    """Pick a priority: mostly normal; outages more often high or urgent."""
     weights = [5, 35, 45, 15] if category.code in URGENT_CATEGORIES else [12, 60, 22, 6]
     return rng.choices(list(Priority), weights)[0]
 
 
 def _take(story: Story, assigned: bool, low: float, high: float) -> bool:
-    """A technician of the ticket's unit claims it, or the manager assigns it."""
+    """Have a technician of the ticket's unit claim it, or the manager assign it."""
     members = story.cast.staff.get(story.ticket.unit_id, [])
     if not members or not story.wait(low, high):
         return False
@@ -244,7 +249,7 @@ def _take(story: Story, assigned: bool, low: float, high: float) -> bool:
 
 
 def _first_level(story: Story, plan: Plan) -> bool:
-    """The first unit takes it, answers, maybe asks the school and notes something."""
+    """Play the first unit: take it, answer, maybe ask the school, maybe note something."""
     if plan.target == "new" and plan.climbs == 0:
         return False
     if not _take(story, plan.assigned, 10, 600):
@@ -261,7 +266,8 @@ def _first_level(story: Story, plan: Plan) -> bool:
                        await_school=True)
         if (plan.target == "waiting" and plan.climbs == 0) or not story.wait(60, 2880):
             return False
-        services.reply(story.school_user, ticket, story.text(story.scenario.answer), now=story.clock)
+        services.reply(story.school_user, ticket, story.text(story.scenario.answer),
+                       now=story.clock)
     if plan.notes:
         if not story.wait(5, 240):
             return False
@@ -275,7 +281,8 @@ def _climb(story: Story, plan: Plan) -> bool:
     for step in range(plan.climbs):
         if ticket.level >= 3 or not story.wait(30, 2880):
             return ticket.level >= 3
-        reason = story.text(story.scenario.escalate) if ticket.level == 1 else rng.choice(texts.LEVEL3_REASONS)
+        reason = (story.text(story.scenario.escalate) if ticket.level == 1
+                  else rng.choice(texts.LEVEL3_REASONS))
         services.escalate(story.tech, ticket, reason, now=story.clock)
         story.resolution = "REMOTE"
         if plan.target == "new" and step == plan.climbs - 1:
@@ -288,7 +295,7 @@ def _climb(story: Story, plan: Plan) -> bool:
 
 
 def _come_back(story: Story, plan: Plan) -> bool:
-    """Level 2 returns it with instructions; level 1 fixes it on site."""
+    """Return it from level 2 with instructions; level 1 then fixes it on site."""
     if not plan.returned or story.ticket.level < 2:
         return True
     if not story.wait(60, 2880):
@@ -306,7 +313,8 @@ def _finish(story: Story, plan: Plan) -> bool:
     ticket, rng = story.ticket, story.rng
     if plan.target == "open":
         if rng.random() < 0.3 and story.wait(600, 2880):
-            services.reply(story.school_user, ticket, rng.choice(texts.SCHOOL_NUDGES), now=story.clock)
+            services.reply(story.school_user, ticket, rng.choice(texts.SCHOOL_NUDGES),
+                           now=story.clock)
         return False
     if plan.target == "waiting":
         if story.wait(10, 600):

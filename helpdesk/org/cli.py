@@ -27,7 +27,7 @@ def load_command() -> None:
 
 
 def _tables(counts: dict[str, int]) -> list[str]:
-    """The table names in the order the loader reported them."""
+    """List the table names in the order the loader reported them."""
     return list(dict.fromkeys(key.rsplit(".", 1)[0] for key in counts))
 
 
@@ -40,7 +40,8 @@ def show_command(school_code: str) -> None:
         raise click.ClickException(f"No school with code {school_code}.")
     chain = chain_for_school(school)
     ids = [unit_id for unit_id in (chain.l1, chain.l2, chain.l3) if unit_id is not None]
-    units = {u.id: u for u in db.session.scalars(select(SupportUnit).where(SupportUnit.id.in_(ids)))}
+    rows = db.session.scalars(select(SupportUnit).where(SupportUnit.id.in_(ids)))
+    units = {u.id: u for u in rows}
     click.echo(f"{school.code}  {school.name}  <{school.email}>")
     click.echo(f"  {school.directorate.name_el} ({school.directorate.code})")
     for level in (1, 2, 3):

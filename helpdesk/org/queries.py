@@ -9,12 +9,12 @@ from helpdesk.org.routing import Chain
 
 
 def chain_for_school(school: School) -> Chain:
-    """The school's chain: its directorate's level-1 unit, that area's partner, level 3."""
+    """Return the school's chain: its directorate's level-1 unit, its partner, level 3."""
     return chain_for_directorate(school.directorate_id)
 
 
 def chain_for_directorate(directorate_id: int) -> Chain:
-    """The chain of every school of a directorate, in one query."""
+    """Return the chain of every school of a directorate, in one query."""
     partner_units = select(PartnerArea.unit_id).where(PartnerArea.directorate_id == directorate_id)
     rows = db.session.execute(
         select(SupportUnit.id, SupportUnit.level)
@@ -32,7 +32,7 @@ def chain_for_directorate(directorate_id: int) -> Chain:
 
 
 def units_serving_school(school_id: int | ColumnElement[int]) -> Select:
-    """A Select of SupportUnit.id: the units whose scope includes the school.
+    """Select the ids of the support units whose scope includes the school.
 
     ``school_id`` may be a column (e.g. ``EquipmentItem.school_id``) to correlate.
     """
@@ -46,7 +46,7 @@ def units_serving_school(school_id: int | ColumnElement[int]) -> Select:
 
 
 def schools_served_by_units(unit_ids) -> Select:
-    """A Select of School.id: the schools any of ``unit_ids`` serves.
+    """Select the ids of the schools that any of ``unit_ids`` serves.
 
     Level 1 serves its directorate's schools, level 2 the schools of its partner
     area, level 3 every school.
@@ -67,5 +67,5 @@ def schools_served_by_units(unit_ids) -> Select:
 
 
 def unit_by_code(code: str) -> SupportUnit | None:
-    """The support unit with this code, or None."""
+    """Return the support unit with this code, or None."""
     return db.session.scalar(select(SupportUnit).where(SupportUnit.code == code))

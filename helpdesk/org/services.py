@@ -23,7 +23,7 @@ Naming of the support units
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -81,7 +81,7 @@ SYNTHETIC_CODES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_csv(name: str) -> tuple[dict[str, str], ...]:
     """Read one reference CSV of helpdesk/org/data as a tuple of dicts."""
     with open(DATA_DIR / name, encoding="utf-8", newline="") as fh:
@@ -103,7 +103,7 @@ def load_reference_data() -> dict[str, int]:
 
 
 def has_changes(counts: dict[str, int]) -> bool:
-    """Whether a load created or updated anything."""
+    """Tell whether a load created or updated anything."""
     return any(counts.values())
 
 
@@ -112,7 +112,8 @@ def has_changes(counts: dict[str, int]) -> bool:
 def _sync(model, wanted: dict, counts: dict[str, int], table: str, *, key: str = "code") -> dict:
     """Upsert ``wanted`` ({key: fields}) with one SELECT; touch only changed rows."""
     column = getattr(model, key)
-    existing = {getattr(o, key): o for o in db.session.scalars(select(model).where(column.in_(list(wanted))))}
+    rows = db.session.scalars(select(model).where(column.in_(list(wanted))))
+    existing = {getattr(o, key): o for o in rows}
     created = updated = 0
     for value, fields in wanted.items():
         obj = existing.get(value)
@@ -147,7 +148,7 @@ def _source(*parts: str) -> str:
 # --- regions and directorates ------------------------------------------------------------
 
 def _region_rows() -> dict[str, dict]:
-    """Regions by ISO code."""
+    """Build the wanted regions, by ISO code."""
     return {
         r["region_code"]: {"name_el": r["name_short_el"], "name_en": r["name_en"],
                            "source": _source(r["source"])}
@@ -156,7 +157,7 @@ def _region_rows() -> dict[str, dict]:
 
 
 def _directorate_rows(regions: dict[str, Region]) -> dict[str, dict]:
-    """Directorates by code."""
+    """Build the wanted directorates, by code."""
     return {
         r["code"]: {
             "edu_level": r["level"], "name_el": r["name_el"], "short_name_el": r["short_name_el"],
@@ -171,7 +172,7 @@ def _directorate_rows(regions: dict[str, Region]) -> dict[str, dict]:
 # --- support units -----------------------------------------------------------------------
 
 def _unit_rows(directorates: dict[str, Directorate]) -> dict[str, dict]:
-    """Level-1, level-2 and level-3 support units by code."""
+    """Build the wanted level-1, level-2 and level-3 support units, by code."""
     rows = {f"plinet-{r['code']}": _plinet(r, directorates[r["code"]])
             for r in read_csv("directorates.csv")}
     serving = {r["partner_code"] for r in read_csv("partner_regions.csv")}
@@ -187,24 +188,25 @@ def _unit_rows(directorates: dict[str, Directorate]) -> dict[str, dict]:
 
 
 def partner_unit_code(partner_code: str) -> str:
-    """The code of the level-2 unit of a ΠΣΔ partner."""
+    """Return the code of the level-2 unit of a ΠΣΔ partner."""
     return f"psd-{partner_code.lower()}"
 
 
 def _plinet(row: dict[str, str], directorate: Directorate) -> dict:
-    """Fields of the level-1 unit of one directorate."""
+    """Build the fields of the level-1 unit of one directorate."""
     kind = "Primary" if row["level"] == "PE" else "Secondary"
+    area = AREA_EN.get(row["ldap_ou"], row["ldap_ou"])
+    seen = row["website_host_observed"] and f"host seen: {row['website_host_source']}"
     return {
         "level": 1, "name_el": f"ΠΛΗΝΕΤ {row['short_name_el']}",
-        "name_en": f"PLINET ICT support, {kind} Education of {AREA_EN.get(row['ldap_ou'], row['ldap_ou'])}",
+        "name_en": f"PLINET ICT support, {kind} Education of {area}",
         "email": f"plinet@{directorate_host(row)}", "directorate_id": directorate.id,
-        "source": _source("derived from directorates.csv (one ΠΛΗΝΕΤ per directorate)",
-                          row["website_host_observed"] and f"host seen: {row['website_host_source']}"),
+        "source": _source("derived from directorates.csv (one ΠΛΗΝΕΤ per directorate)", seen),
     }
 
 
 def directorate_host(row: dict[str, str]) -> str:
-    """The directorate's mail host: the observed one, else dipe/dide.<domain>.sch.gr."""
+    """Return the directorate's mail host: the observed one, else dipe/dide.<domain>.sch.gr."""
     observed = row["website_host_observed"]
     if observed and not observed.startswith("srv"):
         return observed
@@ -215,7 +217,7 @@ def directorate_host(row: dict[str, str]) -> str:
 
 
 def _partner_unit(p: dict[str, str]) -> dict:
-    """Fields of the level-2 unit of one ΠΣΔ partner."""
+    """Build the fields of the level-2 unit of one ΠΣΔ partner."""
     institution = p["current_institution_el"].split(" (")[0]
     return {
         "level": 2, "name_el": f"Φορέας ΠΣΔ — {institution}",
@@ -230,7 +232,7 @@ def _partner_unit(p: dict[str, str]) -> dict:
 
 
 def _partner_area_rows(directorates: dict[str, Directorate], units: dict[str, SupportUnit]) -> dict:
-    """Partner areas by directorate id."""
+    """Build the wanted partner areas, by directorate id."""
     return {
         directorates[r["directorate_code"]].id: {
             "unit_id": units[partner_unit_code(r["partner_code"])].id, "as_of": r["as_of"],
@@ -252,7 +254,7 @@ def _load_categories(counts: dict[str, int]) -> None:
 
 
 def _category(row: dict[str, str], parent_id: int | None) -> dict:
-    """Fields of one category."""
+    """Build the fields of one category."""
     return {
         "parent_id": parent_id, "name_el": row["name_el"], "name_en": row["name_en"],
         "first_level": int(row["typical_first_tier"].removeprefix("L") or 1),
@@ -262,7 +264,7 @@ def _category(row: dict[str, str], parent_id: int | None) -> dict:
 
 
 def asset_link(raw: str) -> str:
-    """Normalise the CSV's asset_link ("CPE (required)", "optional (lab)", "no") to none/optional/required."""
+    """Normalise the CSV's asset_link ("CPE (required)", "AP", "no") to none/optional/required."""
     text = raw.strip().lower()
     if not text or text == "no":
         return "none"
@@ -270,13 +272,13 @@ def asset_link(raw: str) -> str:
 
 
 def _resolution_rows() -> dict[str, dict]:
-    """Resolution types by code."""
+    """Build the wanted resolution types, by code."""
     return {r["code"]: {"name_el": r["name_el"], "name_en": r["name_en"]}
             for r in read_csv("resolution_types.csv")}
 
 
 def _school_rows(directorates: dict[str, Directorate]) -> dict[str, dict]:
-    """The real sample schools by ministry code."""
+    """Build the real sample schools, by ministry code."""
     rows = {}
     for r in read_csv("sample_schools.csv"):
         email = r["official_email"].strip().lower()
@@ -294,7 +296,7 @@ def _school_rows(directorates: dict[str, Directorate]) -> dict[str, dict]:
 
 
 def _clean_school_name(raw: str) -> tuple[str, str]:
-    """A display name and a source note: «(Γυμνάσιο Αγρού — name inferred …)» → «Γυμνάσιο Αγρού»."""
+    """Split «(Γυμνάσιο Αγρού — name inferred …)» into a display name and a source note."""
     if raw.startswith("(") and raw.endswith(")"):
         name, _, note = raw[1:-1].partition(" — ")
         return name.strip(), note.strip()
