@@ -1,0 +1,1 @@
+"""Reports: SLA compliance, tiered support health, backlog and ageing (SQL aggregates)."""
