@@ -1,0 +1,621 @@
+"""Import and export of the registry: CSV and XLSX, the inventory.sch.gr report and our format.
+
+Formats
+-------
+``sch``: the public report of inventory.sch.gr, columns
+``cpe_id, cpe, mm_id, unit_name, registry_no, item_name, manufacturer, location, serial_number``.
+Decisions: ``registry_no`` is the school's 7-digit ministry (ΥΠΑΙΘ) code and is what
+identifies the school (Excel may have eaten its leading zeros: shorter numbers are
+zero-padded); ``mm_id`` (the ΠΣΔ Μητρώο Μονάδων id) and ``unit_name`` are informative
+only, as we do not store MM ids. ``cpe_id`` is the report's item id and becomes the
+item's ``external_id``; ``cpe`` is the product description, stored as the model;
+``item_name`` is the category (a code or a Greek/English category name; empty means
+CPE, the report's own kind); ``location`` is mapped to a lab-type code when it names
+one, else kept as free text.
+
+``full``: our own export (``FULL_COLUMNS``), every field of an item.
+
+Upsert key: ``external_id`` when given; else (full format) ``id`` of an item of the same
+school; else school + manufacturer + serial number. A row whose values are all equal to
+the stored item changes nothing, so importing the same file twice changes nothing.
+Every row is validated whole; a row with an error is reported and skipped entirely.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, insert, select, update
+
+from helpdesk.core.text import fold
+from helpdesk.core.types import utcnow
+from helpdesk.extensions import db
+from helpdesk.inventory import reference
+from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
+                                       ItemStatus)
+from helpdesk.inventory.services import search_text, serial_key
+from helpdesk.org.models import School
+
+SCH_COLUMNS = ("cpe_id", "cpe", "mm_id", "unit_name", "registry_no", "item_name",
+               "manufacturer", "location", "serial_number")
+ATTR_COLUMNS = tuple(f"attr_{k}" for k in reference.ATTRIBUTE_KEYS)
+FULL_COLUMNS = ("id", "school_code", "school_name", "category", "category_name",
+                "manufacturer", "model", "serial_number", "registry_number", "location",
+                "acquisition_date", "funding_programme", "status", "external_id",
+                "notes") + ATTR_COLUMNS
+#: Stored columns each format sets (and compares, for the upsert).
+_SCH_FIELDS = ("school_id", "category_id", "manufacturer", "model", "serial_number",
+               "location", "external_id")
+_FULL_FIELDS = ("school_id", "category_id", "manufacturer", "model", "serial_number",
+                "registry_number", "location", "acquisition_date", "funding_programme",
+                "status", "external_id", "notes", "attributes")
+CHUNK = 5000
+MAX_REPORTED_ERRORS = 500
+
+#: Error code -> message (a row's errors are stored as codes, shown in the reader's language).
+ERRORS = {
+    "unknown_school": _l("Unknown school code %(value)s."),
+    "wrong_school": _l("School %(value)s is not a school whose registry you may import into."),
+    "unknown_category": _l("Unknown equipment category %(value)s."),
+    "bad_date": _l("Not a date: %(value)s (use YYYY-MM-DD or DD/MM/YYYY)."),
+    "bad_status": _l("Unknown status %(value)s."),
+    "bad_funding": _l("Unknown funding programme %(value)s."),
+    "bad_number": _l("Not a whole number: %(value)s."),
+    "too_long": _l("Too long: %(value)s."),
+    "dup_in_file": _l("Duplicate serial number %(value)s: also in row %(other)s of the file."),
+    "dup_external_in_file": _l("Duplicate item id %(value)s: also in row %(other)s of the file."),
+    "dup_in_db": _l("Serial number %(value)s is already registered: item #%(other)s."),
+    "other_school_item": _l("Item %(value)s belongs to another school."),
+    "missing": _l("Missing value: %(value)s."),
+}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not the format, not the encoding…)."""
+
+
+@dataclass
+class Result:
+    file_format: str = ""
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error_count: int = 0
+    #: [{"row": n, "errors": [{"code": ..., "value": ..., "other": ...}]}]
+    errors: list = field(default_factory=list)
+
+
+def error_text(err: dict) -> str:
+    return str(ERRORS.get(err["code"], err["code"])) % {"value": err.get("value", ""),
+                                                       "other": err.get("other", "")}
+
+
+# --- reading files -----------------------------------------------------------------------
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else windows-1253."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1253", errors="replace")
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], Iterator[tuple], int]:
+    """(header, rows, approximate row count) of a CSV or XLSX file."""
+    if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
+        return _read_xlsx(data)
+    text = decode(data)
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("empty file") from None
+    return [h.strip().lower() for h in header], (tuple(r) for r in reader), text.count("\n")
+
+
+def _read_xlsx(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 (any unreadable workbook)
+        raise ImportFileError(f"not a readable XLSX file: {exc}") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise ImportFileError("empty workbook") from None
+    header = [str(h or "").strip().lower() for h in header]
+    return header, (tuple("" if v is None else v for v in r) for r in rows), (ws.max_row or 1) - 1
+
+
+def detect_format(header: list[str]) -> str:
+    if "cpe_id" in header and "serial_number" in header:
+        return "sch"
+    if "school_code" in header and "category" in header:
+        return "full"
+    raise ImportFileError("unknown columns: expected the inventory.sch.gr report "
+                          f"({', '.join(SCH_COLUMNS)}) or our export ({', '.join(FULL_COLUMNS[:6])}, …)")
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+_SYNONYMS = {
+    "router": "CPE", "δρομολογητησ": "CPE", "cpe": "CPE", "εκτυπωτησ": "PRINTER",
+    "printer": "PRINTER", "πολυμηχανημα": "MFP", "υπολογιστησ": "PC-DESKTOP",
+    "η/υ": "PC-DESKTOP", "pc": "PC-DESKTOP", "desktop": "PC-DESKTOP", "φορητοσ": "LAPTOP",
+    "laptop": "LAPTOP", "βιντεοπροβολεασ": "PROJECTOR", "projector": "PROJECTOR",
+    "προβολικο": "PROJECTOR", "οθονη": "MONITOR", "monitor": "MONITOR", "switch": "SWITCH",
+    "access point": "AP", "server": "SERVER", "διακομιστησ": "SERVER", "σαρωτησ": "SCANNER",
+    "διαδραστικοσ πινακασ": "IWB", "tablet": "TABLET", "ups": "UPS",
+}
+
+
+@dataclass
+class Lookups:
+    schools: dict[str, int]
+    school_codes: dict[int, str]
+    categories: dict[str, int]
+    category_objs: dict[int, EquipmentCategory]
+    locations: dict[str, str]
+    _memo: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> Lookups:
+        schools = dict(db.session.execute(select(School.code, School.id)).tuples().all())
+        cats = db.session.scalars(select(EquipmentCategory)).all()
+        by_name: dict[str, int] = {}
+        for c in cats:
+            for name in (c.code, c.name_el, c.name_en):
+                by_name[fold(name)] = c.id
+        code_ids = {c.code: c.id for c in cats}
+        for word, code in _SYNONYMS.items():
+            if code in code_ids:
+                by_name.setdefault(word, code_ids[code])
+        locations = {}
+        for code, row in reference.lab_types().items():
+            for name in (code, row["name_short_el"], row["name_el"], row["name_en"]):
+                locations[fold(name)] = code
+        return cls(schools, {v: k for k, v in schools.items()}, by_name,
+                   {c.id: c for c in cats}, locations)
+
+    def category(self, value: str) -> int | None:
+        if value in self._memo:
+            return self._memo[value]
+        self._memo[value] = found = self._category(value)
+        return found
+
+    def _category(self, value: str) -> int | None:
+        key = fold(value)
+        if key in self.categories:
+            return self.categories[key]
+        for word, cat_id in self.categories.items():  # a known name inside a longer label
+            if len(word) > 3 and word in key:
+                return cat_id
+        return None
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
+def parse_date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _s(value, limit: int) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value if value is not None else "").strip()
+    if len(text) > limit:
+        raise OverflowError(text[:40])
+    return text
+
+
+_DIGITS = re.compile(r"^\d{1,7}$")
+
+
+def _school_code(value) -> str:
+    code = _s(value, 20)
+    return code.zfill(7) if _DIGITS.match(code) else code
+
+
+# --- validating one row -------------------------------------------------------------------
+
+class _RowErrors(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+
+
+def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
+    """The stored values of one row, or _RowErrors listing everything wrong with it."""
+    errors: list[dict] = []
+
+    def text(name, limit, default=""):
+        try:
+            return _s(row.get(name, default), limit)
+        except OverflowError as exc:
+            errors.append({"code": "too_long", "value": f"{name}: {exc.args[0]}…"})
+            return ""
+
+    out: dict = {}
+    code = _school_code(row.get("registry_no" if fmt == "sch" else "school_code", ""))
+    if not code and ctx.only_school_id is not None:
+        school_id = ctx.only_school_id
+    else:
+        school_id = lk.schools.get(code)
+        if school_id is None:
+            errors.append({"code": "unknown_school", "value": code or "—"})
+        elif not ctx.may_import(school_id):
+            errors.append({"code": "wrong_school", "value": code})
+    out["school_id"] = school_id
+    cat_value = text("item_name" if fmt == "sch" else "category", 200)
+    if fmt == "sch" and not cat_value:
+        cat_value = "CPE"
+    if not cat_value and fmt == "full":
+        cat_value = text("category_name", 200)
+    out["category_id"] = lk.category(cat_value) if cat_value else None
+    if out["category_id"] is None:
+        errors.append({"code": "unknown_category", "value": cat_value or "—"})
+    out["manufacturer"] = text("manufacturer", 120)
+    out["model"] = text("cpe" if fmt == "sch" else "model", 200)
+    out["serial_number"] = text("serial_number", 120) or None
+    location = text("location", 120)
+    out["location"] = lk.locations.get(fold(location), location)
+    ext = text("cpe_id" if fmt == "sch" else "external_id", 40)
+    out["external_id"] = ext or None
+    if fmt == "full":
+        out["registry_number"] = text("registry_number", 60)
+        try:
+            out["acquisition_date"] = parse_date(row.get("acquisition_date"))
+        except ValueError as exc:
+            errors.append({"code": "bad_date", "value": exc.args[0]})
+        status = text("status", 12) or ItemStatus.IN_USE.value
+        if status not in {s.value for s in ItemStatus}:
+            errors.append({"code": "bad_status", "value": status})
+        out["status"] = status
+        funding = text("funding_programme", 30)
+        if funding and funding not in reference.funding_programmes():
+            errors.append({"code": "bad_funding", "value": funding})
+        out["funding_programme"] = funding
+        out["notes"] = text("notes", 5000)
+        attrs = {}
+        for key in reference.ATTRIBUTE_KEYS:
+            value = text(f"attr_{key}", 200)
+            if not value:
+                continue
+            if reference.ATTRIBUTE_KINDS[key] == "int":
+                try:
+                    value = int(float(value))
+                except ValueError:
+                    errors.append({"code": "bad_number", "value": f"{key}: {value}"})
+            attrs[key] = value
+        out["attributes"] = attrs
+        item_id = text("id", 20)
+        out["_id"] = int(item_id) if item_id.isdigit() else None
+    if errors:
+        raise _RowErrors(errors)
+    return out
+
+
+# --- the import ---------------------------------------------------------------------------
+
+@dataclass
+class ImportContext:
+    """Who imports: the schools allowed (None = all) and an optional single school."""
+
+    actor_id: int | None = None
+    allowed_school_ids: set[int] | None = None
+    only_school_id: int | None = None
+    source: str = "import"
+
+    def may_import(self, school_id: int) -> bool:
+        if self.only_school_id is not None and school_id != self.only_school_id:
+            return False
+        return self.allowed_school_ids is None or school_id in self.allowed_school_ids
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_T = EquipmentItem.__table__
+_FETCH = [_T.c[name] for name in ("id", "school_id", "category_id", "manufacturer", "model",
+                                  "serial_number", "registry_number", "location",
+                                  "acquisition_date", "funding_programme", "status",
+                                  "external_id", "notes", "attributes", "manufacturer_folded",
+                                  "serial_key")]
+
+
+def _fetch(column, values, *extra) -> list:
+    values = list(values)
+    found = []
+    for i in range(0, len(values), 2000):
+        found += db.session.execute(select(*_FETCH).where(column.in_(values[i:i + 2000]), *extra)
+                                    ).mappings().all()
+    return found
+
+
+def import_file(data: bytes, filename: str, ctx: ImportContext, *,
+                progress: Callable[[Result], None] | None = None,
+                checkpoint: Callable[[Result], None] | None = None,
+                now: datetime | None = None) -> Result:
+    """Upsert every valid row of the file; report the others. Flushes, never commits.
+
+    ``checkpoint`` is called after each chunk is written (an entry point may commit
+    there); ``progress`` after each chunk is read.
+    """
+    now = now or utcnow()
+    header, rows, total = read_table(data, filename)
+    fmt = detect_format(header)
+    result = Result(file_format=fmt, total=max(total, 0))
+    lk = Lookups.load()
+    fields = _SCH_FIELDS if fmt == "sch" else _FULL_FIELDS
+    seen_ext: dict[str, int] = {}
+    seen_serial: dict[tuple[str, str], int] = {}
+    index = {name: i for i, name in enumerate(header)}
+    row_no = 1  # the header is row 1
+    folded: dict[str, str] = {}
+    for chunk in _chunks(rows, CHUNK):
+        parsed: list[tuple[int, dict]] = []
+        for raw in chunk:
+            row_no += 1
+            if not any(str(v).strip() for v in raw):
+                continue
+            row = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
+            try:
+                values = _parse_row(fmt, row, lk, ctx)
+            except _RowErrors as exc:
+                _report(result, row_no, exc.errors)
+                continue
+            maker = values["manufacturer"]
+            if maker not in folded:
+                folded[maker] = fold(maker)
+            values["manufacturer_folded"] = folded[maker]
+            values["serial_key"] = serial_key(values["serial_number"])
+            err = _check_in_file(values, row_no, seen_ext, seen_serial)
+            if err:
+                _report(result, row_no, [err])
+                continue
+            parsed.append((row_no, values))
+        _apply(parsed, fields, lk, ctx, result, now)
+        result.processed = min(row_no - 1, max(result.total, row_no - 1))
+        result.total = max(result.total, result.processed)
+        if checkpoint:
+            checkpoint(result)
+        if progress:
+            progress(result)
+    result.total = result.processed = row_no - 1
+    return result
+
+
+def _report(result: Result, row_no: int, errors: list[dict]) -> None:
+    result.error_count += 1
+    if len(result.errors) < MAX_REPORTED_ERRORS:
+        result.errors.append({"row": row_no, "errors": errors})
+
+
+def _check_in_file(values, row_no, seen_ext, seen_serial) -> dict | None:
+    ext = values["external_id"]
+    if ext:
+        if ext in seen_ext:
+            return {"code": "dup_external_in_file", "value": ext, "other": seen_ext[ext]}
+        seen_ext[ext] = row_no
+    if values["serial_key"]:
+        key = (values["manufacturer_folded"], values["serial_key"])
+        if key in seen_serial:
+            return {"code": "dup_in_file", "value": values["serial_number"],
+                    "other": seen_serial[key]}
+        seen_serial[key] = row_no
+    return None
+
+
+def _apply(parsed, fields, lk: Lookups, ctx: ImportContext, result: Result, now) -> None:
+    """Match a chunk against the database in a few queries, then write it in bulk."""
+    if not parsed:
+        return
+    by_ext = {r["external_id"]: r for r in _fetch(_T.c.external_id,
+                                                  {v["external_id"] for _, v in parsed if v["external_id"]})}
+    known = {(r["manufacturer_folded"], r["serial_key"]): r for r in by_ext.values() if r["serial_key"]}
+    ids = {v.get("_id") for _, v in parsed if v.get("_id")}
+    by_id = {r["id"]: r for r in _fetch(_T.c.id, ids)} if ids else {}
+    # both columns of the unique index, so the lookup is an index search, not a scan
+    # (rows whose item was found by external_id with the same serial need no second look)
+    wanted = [v for _, v in parsed if v["serial_key"]
+              and known.get((v["manufacturer_folded"], v["serial_key"])) is None]
+    by_serial = dict(known)
+    if wanted:
+        by_serial.update({(r["manufacturer_folded"], r["serial_key"]): r for r in _fetch(
+            _T.c.serial_key, {v["serial_key"] for v in wanted},
+            _T.c.manufacturer_folded.in_({v["manufacturer_folded"] for v in wanted}))})
+    inserts, updates, history = [], [], []
+    for row_no, v in parsed:
+        existing = None
+        if v["external_id"]:
+            existing = by_ext.get(v["external_id"])
+        if existing is None and v.get("_id") in by_id and by_id[v["_id"]]["school_id"] == v["school_id"]:
+            existing = by_id[v["_id"]]
+            if existing["external_id"] and v["external_id"] and existing["external_id"] != v["external_id"]:
+                existing = None
+        holder = by_serial.get((v["manufacturer_folded"], v["serial_key"])) if v["serial_key"] else None
+        if existing is None and holder is not None and holder["school_id"] == v["school_id"] \
+                and not (holder["external_id"] and v["external_id"]):
+            existing = holder
+        if holder is not None and (existing is None or holder["id"] != existing["id"]):
+            _report(result, row_no, [{"code": "dup_in_db", "value": v["serial_number"],
+                                      "other": f'{holder["id"]} ({lk.school_codes.get(holder["school_id"], "")})'}])
+            continue
+        if existing is not None and existing["school_id"] != v["school_id"] \
+                and not ctx.may_import(existing["school_id"]):
+            _report(result, row_no, [{"code": "other_school_item",
+                                      "value": v["external_id"] or existing["id"]}])
+            continue
+        if existing is None:
+            inserts.append((row_no, v))
+            continue
+        changed = {f: v[f] for f in fields if f in v and _differs(existing[f], v[f])}
+        if not changed:
+            result.unchanged += 1
+            continue
+        merged = {f: (changed[f] if f in changed else existing[f]) for f in fields}
+        merged.update(_id=existing["id"], manufacturer_folded=fold(merged["manufacturer"]),
+                      serial_key=serial_key(merged["serial_number"]), updated_at=now)
+        merged["search_text"] = _search(merged, lk)
+        updates.append(merged)
+        for f, new in changed.items():
+            history.append({"item_id": existing["id"], "actor_id": ctx.actor_id, "at": now,
+                            "field": f, "old": _txt(existing[f]), "new": _txt(new)})
+    _write(inserts, updates, history, fields, lk, ctx, result, now)
+
+
+def _differs(old, new) -> bool:
+    if isinstance(new, dict) or isinstance(old, dict):
+        return (old or {}) != (new or {})
+    return (old or None) != (new or None)
+
+
+def _txt(value) -> str | None:
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class _Search:
+    """Just enough of an item for services.search_text."""
+
+    def __init__(self, values):
+        self.manufacturer = values.get("manufacturer", "")
+        self.model = values.get("model", "")
+        self.serial_number = values.get("serial_number")
+        self.registry_number = values.get("registry_number", "")
+        self.location = values.get("location", "")
+        self.notes = values.get("notes", "")
+
+
+def _search(values: dict, lk: Lookups) -> str:
+    return search_text(_Search(values), lk.category_objs.get(values["category_id"]))
+
+
+def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
+    conn = db.session.connection()
+    if inserts:
+        rows = []
+        for _, v in inserts:
+            row = {"school_id": v["school_id"], "category_id": v["category_id"],
+                   "manufacturer": v["manufacturer"], "manufacturer_folded": v["manufacturer_folded"],
+                   "model": v["model"], "serial_number": v["serial_number"],
+                   "serial_key": v["serial_key"], "registry_number": v.get("registry_number", ""),
+                   "location": v["location"], "acquisition_date": v.get("acquisition_date"),
+                   "funding_programme": v.get("funding_programme", ""),
+                   "status": v.get("status", ItemStatus.IN_USE.value),
+                   "attributes": v.get("attributes", {}), "notes": v.get("notes", ""),
+                   "external_id": v["external_id"], "is_pending": v.get("status") == "pending",
+                   "created_at": now, "updated_at": now}
+            row["search_text"] = _search(row, lk)
+            rows.append(row)
+        new_ids = conn.execute(insert(EquipmentItem).returning(EquipmentItem.id,
+                                                               sort_by_parameter_order=True),
+                               rows).scalars().all()
+        history += [{"item_id": i, "actor_id": ctx.actor_id, "at": now, "field": "imported",
+                     "old": None, "new": ctx.source[:200]} for i in new_ids]
+        result.created += len(rows)
+    if updates:
+        columns = {f: bindparam(f"v_{f}") for f in (*fields, "manufacturer_folded", "serial_key",
+                                                       "updated_at", "search_text")}
+        stmt = update(_T).where(_T.c.id == bindparam("v__id")).values(**columns)
+        params = [{f"v_{k}": v for k, v in row.items()} for row in updates]
+        conn.execute(stmt, params)
+        result.updated += len(updates)
+    if history:
+        conn.execute(insert(EquipmentHistory.__table__), history)
+
+
+# --- export -------------------------------------------------------------------------------
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def export_rows(stmt) -> Iterator[list]:
+    """FULL_COLUMNS rows of the items a (scoped) select of EquipmentItem returns."""
+    yield list(FULL_COLUMNS)
+    cats = {c.id: c for c in db.session.scalars(select(EquipmentCategory))}
+    codes: dict[int, tuple[str, str]] = {}
+    items = db.session.scalars(stmt.order_by(EquipmentItem.school_id, EquipmentItem.id)
+                               .execution_options(yield_per=2000))
+    for item in items:
+        if item.school_id not in codes:
+            school = db.session.get(School, item.school_id)
+            codes[item.school_id] = (school.code, school.name)
+        cat = cats.get(item.category_id)
+        attrs = item.attributes or {}
+        row = [item.id, *codes[item.school_id], cat.code if cat else "", cat.name_el if cat else "",
+               item.manufacturer, item.model, item.serial_number or "", item.registry_number,
+               item.location, item.acquisition_date.isoformat() if item.acquisition_date else "",
+               item.funding_programme, item.status, item.external_id or "", item.notes]
+        row += [attrs.get(k, "") for k in reference.ATTRIBUTE_KEYS]
+        yield [neutralise(v) for v in row]
+
+
+def export_csv(stmt) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in export_rows(stmt):
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(stmt) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("equipment")
+    for row in export_rows(stmt):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def import_path(path: Path, ctx: ImportContext, **kwargs) -> Result:
+    return import_file(path.read_bytes(), path.name, ctx, **kwargs)
