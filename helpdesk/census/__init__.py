@@ -1,0 +1,1 @@
+"""Census campaigns (απογραφή): schools confirm their equipment registry by a deadline."""

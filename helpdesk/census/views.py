@@ -1,0 +1,262 @@
+"""Web door to census campaigns: admin lists and opens them, dashboards and reports for
+staff, and the school's page (review, submit, statement PDF, signed upload)."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, send_file, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from helpdesk.census import exports, forms, pdf, queries, rules, services
+from helpdesk.census.models import Census
+from helpdesk.core.errors import DomainError
+from helpdesk.core.types import utcnow
+from helpdesk.extensions import db
+from helpdesk.org.models import Directorate, Region, School
+from helpdesk.permissions import (can_manage_census, can_view_census_reports,
+                                  can_view_census_school)
+from helpdesk.tickets import attachments as files
+
+bp = Blueprint("census", __name__, url_prefix="/census")
+
+GROUP_LABELS = {"region": _l("Region"), "directorate": _l("Directorate"), "school": _l("School"),
+                "all": _l("All schools")}
+
+
+def _english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def _census_or_404(census_id: int) -> Census:
+    census = queries.get_census(census_id)
+    if census is None:
+        abort(404)
+    if current_user.is_school:
+        if (not rules.has_opened(census.opens_on, utcnow())
+                or not queries.is_targeted(census, current_user.school_id)):
+            abort(404)
+    elif not can_view_census_reports(current_user):
+        abort(403)
+    return census
+
+
+def _require_reports() -> None:
+    if not can_view_census_reports(current_user):
+        abort(403)
+
+
+@bp.route("")
+@login_required
+def index():
+    if current_user.is_school:
+        rows = queries.list_for_school(current_user.school_id, utcnow())
+        return render_template("census/school_index.html", rows=rows, now=utcnow(),
+                               is_late=rules.is_late)
+    _require_reports()
+    return render_template("census/index.html", censuses=queries.list_censuses(),
+                           can_manage=can_manage_census(current_user),
+                           count_targets=queries.count_targets)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not can_manage_census(current_user):
+        abort(403)
+    form = forms.CensusForm()
+    form.fill_choices(_english())
+    if form.validate_on_submit():
+        try:
+            census = services.open_census(
+                current_user, title=form.title.data, opens_on=form.opens_on.data,
+                deadline=form.deadline.data, now=utcnow(),
+                reminder_days=form.reminder_days.parsed, edu_level=form.edu_level.data,
+                school_types=form.school_types.data, region_ids=form.regions.data,
+                directorate_ids=form.directorates.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("census/new.html", form=form), exc.status
+        db.session.commit()
+        flash(_("The campaign “%(title)s” is open.", title=census.title), "success")
+        return redirect(url_for("census.show", census_id=census.id))
+    return render_template("census/new.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/<int:census_id>")
+@login_required
+def show(census_id: int):
+    census = _census_or_404(census_id)
+    if current_user.is_school:
+        now = utcnow()
+        return render_template("census/school.html", census=census, school=current_user.school,
+                               submission=queries.get_submission(census.id, current_user.school_id),
+                               is_late=rules.is_late(census.deadline, now),
+                               submit_form=forms.SubmitForm(), signed_form=forms.SignedForm())
+    region_id = request.args.get("region", type=int)
+    directorate_id = request.args.get("directorate", type=int)
+    total, regions = queries.completion(current_user, census)
+    missing = queries.missing_schools(current_user, census, region_id=region_id,
+                                      directorate_id=directorate_id, limit=500)
+    return render_template("census/dashboard.html", census=census, total=total, regions=regions,
+                           missing=missing, region_id=region_id, directorate_id=directorate_id,
+                           targets=_target_labels(census))
+
+
+def _target_labels(census: Census) -> list[str]:
+    """The campaign's criteria in words, for its page."""
+    labels = []
+    if census.target_edu_level:
+        labels.append(str(dict(forms.EDU_LEVEL_CHOICES)[census.target_edu_level]))
+    if census.target_school_types:
+        names = dict(forms.school_type_choices())
+        labels.append(", ".join(names.get(c, c) for c in census.target_school_types))
+    for model, ids, col in ((Region, census.target_region_ids, Region.name_el),
+                            (Directorate, census.target_directorate_ids, Directorate.short_name_el)):
+        if ids:
+            labels.append(", ".join(db.session.scalars(select(col).where(model.id.in_(ids)))))
+    return labels or [_("All schools")]
+
+
+@bp.route("/<int:census_id>/submit", methods=["POST"])
+@login_required
+def submit(census_id: int):
+    census = _census_or_404(census_id)
+    if not forms.SubmitForm().validate_on_submit():
+        abort(400)
+    try:
+        submission = services.submit(current_user, census, current_user.school, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("census.show", census_id=census.id))
+    db.session.commit()
+    flash(_("Your registry was submitted (%(num)s items). Download the statement, have it "
+            "signed and upload it.", num=submission.item_count), "success")
+    return redirect(url_for("census.show", census_id=census.id))
+
+
+@bp.route("/<int:census_id>/signed", methods=["POST"])
+@login_required
+def upload_signed(census_id: int):
+    census = _census_or_404(census_id)
+    submission = queries.get_submission(census.id, current_user.school_id) if current_user.is_school else None
+    if submission is None:
+        abort(404)
+    form = forms.SignedForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the signed PDF to upload."), "error")
+        return redirect(url_for("census.show", census_id=census.id))
+    limit = current_app.config.get("CENSUS_SIGNED_MAX_BYTES", services.SIGNED_MAX_BYTES) + 1
+    upload = files.Upload(form.signed_file.data.filename or "", form.signed_file.data.read(limit))
+    try:
+        services.upload_signed(current_user, submission, upload, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("census.show", census_id=census.id))
+    db.session.commit()
+    flash(_("The signed statement was uploaded."), "success")
+    return redirect(url_for("census.show", census_id=census.id))
+
+
+def _submission_or_404(census_id: int, code: str):
+    census = queries.get_census(census_id)
+    school = db.session.scalar(select(School).where(School.code == code))
+    if census is None or school is None or not can_view_census_school(current_user, school.id):
+        abort(404)
+    submission = queries.get_submission(census.id, school.id)
+    if submission is None:
+        abort(404)
+    return census, school, submission
+
+
+@bp.route("/<int:census_id>/school/<code>")
+@login_required
+def snapshot(census_id: int, code: str):
+    census, school, submission = _submission_or_404(census_id, code)
+    return render_template("census/snapshot.html", census=census, school=school,
+                           submission=submission)
+
+
+@bp.route("/<int:census_id>/school/<code>/statement.pdf")
+@login_required
+def statement(census_id: int, code: str):
+    census, school, submission = _submission_or_404(census_id, code)
+    try:
+        body = pdf.statement_pdf(submission)
+    except pdf.FontMissing as exc:
+        current_app.logger.error("census statement: %s", exc)
+        abort(500)
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="census-{census.id}-{school.code}.pdf"'})
+
+
+@bp.route("/<int:census_id>/school/<code>/signed.pdf")
+@login_required
+def signed_file(census_id: int, code: str):
+    census, school, submission = _submission_or_404(census_id, code)
+    if not submission.signed_stored_name:
+        abort(404)
+    path = files.path_of(services.signed_directory(), submission.signed_stored_name)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"census-{census.id}-{school.code}-signed.pdf")
+
+
+@bp.route("/<int:census_id>/missing.<any(csv, xlsx):fmt>")
+@login_required
+def missing_export(census_id: int, fmt: str):
+    census = _census_or_404(census_id)
+    _require_reports()
+    rows = queries.missing_schools(current_user, census, limit=None,
+                                   region_id=request.args.get("region", type=int),
+                                   directorate_id=request.args.get("directorate", type=int))
+    table = queries.Table(["code", "school", "email", "directorate", "region"], [
+        {"code": s.code, "school": s.name, "email": s.email, "directorate": d, "region": r}
+        for s, d, r in rows])
+    return _download(table, fmt, f"census-{census.id}-missing")
+
+
+@bp.route("/<int:census_id>/procurement")
+@login_required
+def procurement(census_id: int):
+    census = _census_or_404(census_id)
+    _require_reports()
+    by, fault_by = _report_args()
+    return render_template(
+        "census/procurement.html", census=census, by=by, fault_by=fault_by,
+        counts=queries.equipment_counts(current_user, census, by, _english()),
+        faults=queries.fault_rates(current_user, census, fault_by, _english()),
+        window=queries.fault_window(census), headers=exports.HEADERS, groups=GROUP_LABELS)
+
+
+def _report_args() -> tuple[str, str]:
+    by = request.args.get("by", "region")
+    fault_by = request.args.get("fault_by", "model")
+    return (by if by in queries.GROUPS else "region",
+            fault_by if fault_by in ("category", "model") else "model")
+
+
+@bp.route("/<int:census_id>/procurement/<any(counts, faults):name>.<any(csv, xlsx):fmt>")
+@login_required
+def procurement_export(census_id: int, name: str, fmt: str):
+    census = _census_or_404(census_id)
+    _require_reports()
+    by, fault_by = _report_args()
+    if name == "counts":
+        table = queries.equipment_counts(current_user, census, by, _english())
+    else:
+        table = queries.fault_rates(current_user, census, fault_by, _english())
+    return _download(table, fmt, f"census-{census.id}-{name}")
+
+
+def _download(table: queries.Table, fmt: str, stem: str) -> Response:
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(table), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.to_xlsx(table, stem), exports.XLSX_MIMETYPE
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
