@@ -1,0 +1,89 @@
+"""``helpdesk mail …``: the MTA pipe door, the LMTP/SMTP listener, polling and processing."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from helpdesk.core.types import utcnow
+
+#: sysexits.h: the MTA keeps the message and tries again.
+EX_TEMPFAIL = 75
+
+log = logging.getLogger(__name__)
+
+
+@click.group("mail")
+def cli():
+    """Inbound e-mail: ingest, serve, poll, process."""
+
+
+@cli.command("ingest")
+@click.option("--source", default="cli", show_default=True, help="Recorded as the door.")
+@with_appcontext
+def ingest(source):
+    """Store one message read from standard input (exit 0 stored, 75 try again)."""
+    try:
+        from helpdesk.mail.store import accept
+
+        raw = sys.stdin.buffer.read()
+        inbound_id, created = accept(raw, source=source, now=utcnow())
+    except Exception as exc:  # noqa: BLE001 - not stored: the MTA must retry
+        click.echo(f"mail ingest: not stored ({exc.__class__.__name__}: {exc})", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(f"stored {inbound_id}" + ("" if created else " (duplicate)"))
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on (MAIL_LISTEN_HOST).")
+@click.option("--port", default=None, type=int, help="Port (MAIL_LISTEN_PORT).")
+@click.option("--protocol", type=click.Choice(["lmtp", "smtp"]), default=None,
+              help="MAIL_LISTEN_PROTOCOL by default.")
+@with_appcontext
+def serve(host, port, protocol):
+    """Listen for LMTP/SMTP; answer 250 only once a message is stored."""
+    from helpdesk.mail.lmtp import make_controller
+
+    logging.basicConfig(level=logging.INFO)
+    controller = make_controller(current_app._get_current_object(), host=host, port=port,
+                                 protocol=protocol)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    controller.start()
+    click.echo(f"mail serve: {controller.protocol} on {controller.hostname}:{controller.port}")
+    try:
+        stop.wait()
+    finally:
+        controller.stop()
+
+
+@cli.command("poll")
+@with_appcontext
+def poll():
+    """Fetch the configured IMAP mailboxes once."""
+    from helpdesk.mail.imap import poll_all
+
+    for name, counts in poll_all(now=utcnow()).items():
+        click.echo(f"{name}: {counts}")
+
+
+@cli.command("process")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--pending", is_flag=True, help="Every stored message not processed yet.")
+@with_appcontext
+def process_cmd(ids, pending):
+    """Process stored messages now, in this process."""
+    from datetime import timedelta
+
+    from helpdesk.mail import process, queries
+
+    if pending:
+        ids = (*ids, *queries.stale_received(utcnow(), timedelta(0), limit=100000))
+    for inbound_id in ids:
+        click.echo(f"{inbound_id}: {process.run(inbound_id, now=utcnow())}")

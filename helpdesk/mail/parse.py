@@ -1,0 +1,275 @@
+"""Raw RFC 5322 bytes to what the pipeline needs (pure: no Flask, no database).
+
+Bodies are decoded with the declared charset only when that is believable: valid
+UTF-8 wins, Greek text labelled Latin-1 (or not labelled) is recognised by its byte
+pattern. HTML is sanitised with nh3 and turned into plain text, which is what every
+ticket body is (the web, the API and the timeline show text); no image, remote or
+inline, is ever fetched or kept in the body. Quoted earlier messages are split off.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+from html.parser import HTMLParser
+
+import nh3
+
+#: Tags kept by the sanitiser; everything else (script, style, img, iframe, form…) goes.
+ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4",
+                "i", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th",
+                "thead", "tr", "u", "ul"}
+_LATIN_FAMILY = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252",
+                 "cp1252", "iso-8859-15", "unknown-8bit", "x-unknown", ""}
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u0085]")
+
+
+@dataclass
+class ParsedMail:
+    message_id: str | None
+    subject: str
+    from_addr: str
+    from_name: str
+    #: Header name (lower case) -> list of values (unfolded, decoded).
+    headers: dict[str, list[str]]
+    text: str
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
+    #: The problems found parsing it (for the quarantine page).
+    defects: list[str] = field(default_factory=list)
+    content_type: str = "text/plain"
+    report_type: str = ""
+
+    def header(self, name: str) -> str:
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
+
+
+# --- headers -----------------------------------------------------------------------------
+
+def one_line(value: str | None) -> str:
+    """A header value safe to put anywhere: no CR/LF or control characters, one space."""
+    return " ".join(_CTRL.sub(" ", value or "").split())
+
+
+def parse_key(raw: bytes) -> str | None:
+    """The Message-ID of ``raw`` (without brackets), or None; never raises."""
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        value = one_line(str(msg.get("Message-ID") or ""))
+    except Exception:  # noqa: BLE001 - a broken header means "no usable id"
+        return None
+    match = re.search(r"<([^<>\s]+)>", value) or re.fullmatch(r"(\S+@\S+)", value)
+    return match.group(1)[:250] if match else None
+
+
+def _headers(msg: EmailMessage) -> dict[str, list[str]]:
+    """Every header, decoded, one line each; raw 8-bit values get the charset guess."""
+    headers: dict[str, list[str]] = {}
+    for name, raw in msg.raw_items():
+        if isinstance(raw, str) and any("\udc80" <= ch <= "\udcff" for ch in raw):
+            text = decode_bytes(raw.encode("ascii", "surrogateescape"), "")
+        else:
+            try:
+                text = str(msg.policy.header_fetch_parse(name, raw))
+            except Exception:  # noqa: BLE001 - an undecodable header is kept as sent
+                text = str(raw)
+        headers.setdefault(name.lower(), []).append(one_line(text))
+    return headers
+
+
+def _address(headers: dict[str, list[str]]) -> tuple[str, str]:
+    values = headers.get("from") or []
+    name, addr = parseaddr(values[0]) if values else ("", "")
+    addr = addr.strip().lower()
+    if "@" not in addr or any(ch in addr for ch in " <>,;\"'"):
+        addr = addr if re.fullmatch(r"mailer-daemon|postmaster", addr or "-") else ""
+    return one_line(name), addr[:200]
+
+
+# --- charsets ----------------------------------------------------------------------------
+
+def _strict(data: bytes, charset: str) -> str | None:
+    try:
+        codecs.lookup(charset)
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _looks_greek(data: bytes) -> bool:
+    high = sum(1 for b in data if 0xC1 <= b <= 0xFE or b in (0xA2, 0xB6, 0xB8, 0xB9, 0xBA))
+    letters = sum(1 for b in data if 65 <= b <= 90 or 97 <= b <= 122)
+    return high > 0 and high > letters
+
+
+def decode_bytes(data: bytes, declared: str | None) -> str:
+    """Text from ``data``: valid UTF-8 first, then a believable declared charset, then Greek."""
+    declared = (declared or "").strip().lower()
+    if all(b < 0x80 for b in data):
+        return data.decode("ascii")
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return text
+    if declared not in _LATIN_FAMILY:
+        text = _strict(data, declared)
+        if text is not None:
+            return text
+    if _looks_greek(data):
+        # windows-1253 puts Ά at 0xA2 and typographic marks at 0x80-0x9F; else the same.
+        cp1253 = b"\xa2" in data or any(0x80 <= b <= 0x9F for b in data)
+        return data.decode("cp1253" if cp1253 else "iso-8859-7", "replace")
+    return data.decode(declared if declared and _strict(b"", declared) is not None
+                       else "cp1252", "replace")
+
+
+# --- bodies ------------------------------------------------------------------------------
+
+class _Text(HTMLParser):
+    """Sanitised HTML to text: blocks become lines, links keep their address."""
+
+    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "pre",
+              "table", "ul", "ol"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._href: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("- ")
+        if tag == "a":
+            self._href.append(dict(attrs).get("href"))
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href:
+            href = self._href.pop()
+            if href and href.startswith(("http://", "https://", "mailto:")):
+                self.parts.append(f" ({href})")
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def sanitise_html(html: str) -> str:
+    """The allow-listed subset of ``html``; no scripts, styles, images or event handlers."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
+                     clean_content_tags={"script", "style", "title", "head"})
+
+
+def html_to_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(sanitise_html(html))
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _part_text(part) -> str:
+    data = part.get_payload(decode=True) or b""
+    return decode_bytes(data, part.get_content_charset())
+
+
+def _filename(part) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001
+        name = None
+    if name and any("\udc80" <= ch <= "\udcff" for ch in name):
+        name = decode_bytes(name.encode("utf-8", "surrogateescape"), "")
+    return one_line(name) if name else None
+
+
+def _walk(msg: EmailMessage, mail: ParsedMail) -> None:
+    plain, html = [], []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        name = _filename(part)
+        disposition = part.get_content_disposition()
+        if name or (disposition == "attachment") or not ctype.startswith(("text/", "message/")):
+            if name or disposition == "attachment":
+                mail.attachments.append((name or "attachment", part.get_payload(decode=True) or b""))
+            continue
+        if ctype == "text/plain":
+            plain.append(_part_text(part))
+        elif ctype == "text/html":
+            html.append(html_to_text(_part_text(part)))
+        elif ctype == "message/delivery-status":
+            plain.append(str(part.get_payload()))
+    mail.text = ("\n\n".join(p for p in plain if p.strip()) if any(p.strip() for p in plain)
+                 else "\n\n".join(html)).replace("\r\n", "\n").strip()
+
+
+def parse(raw: bytes) -> ParsedMail:
+    """Everything the pipeline reads from one message; never raises on bad MIME."""
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    headers = _headers(msg)
+    from_name, from_addr = _address(headers)
+    mail = ParsedMail(message_id=parse_key(raw), subject=(headers.get("subject") or [""])[0],
+                      from_addr=from_addr, from_name=from_name, headers=headers, text="")
+    mail.content_type = msg.get_content_type()
+    mail.report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
+    try:
+        _walk(msg, mail)
+    except Exception as exc:  # noqa: BLE001 - malformed MIME: keep what the top says
+        mail.defects.append(f"walk: {exc.__class__.__name__}")
+        payload = msg.get_payload(decode=True) if not msg.is_multipart() else b""
+        mail.text = decode_bytes(payload or b"", None).strip()
+    mail.defects += [d.__class__.__name__ for d in getattr(msg, "defects", [])]
+    return mail
+
+
+def addresses(values: list[str]) -> list[str]:
+    return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
+
+
+def own_address(sender: str) -> str:
+    """The bare address of a ``Name <addr>`` sender setting."""
+    try:
+        return Address(addr_spec=parseaddr(sender)[1]).addr_spec.lower()
+    except Exception:  # noqa: BLE001
+        return parseaddr(sender)[1].lower()
+
+
+# --- quoted text ---------------------------------------------------------------------------
+
+_QUOTE_START = re.compile(
+    r"^(?:On .{0,200}wrote:|Στις .{0,200}(?:έγραψε|γράψατε|έγραψες):|Am .{0,200}schrieb .{0,100}:"
+    r"|-{2,}\s*(?:Original Message|Αρχικό μήνυμα|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|(?:From|Από|Von):\s.+|_{20,})\s*$", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(r"^(?:Sent|Εστάλη|Date|Ημερομηνία|Gesendet|To|Προς):", re.IGNORECASE)
+
+
+def split_quote(text: str) -> tuple[str, str]:
+    """(the new text, the quoted earlier messages); the quote is empty when there is none."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        is_header = _QUOTE_START.match(stripped)
+        if is_header and stripped.lower().startswith(("from:", "από:", "von:")):
+            following = [l.strip() for l in lines[i + 1:i + 4]]
+            is_header = any(_OUTLOOK_NEXT.match(l) for l in following)
+        if is_header or (stripped.startswith(">") and _rest_is_quote(lines[i:])):
+            new, quoted = "\n".join(lines[:i]).strip(), "\n".join(lines[i:]).strip()
+            return (new, quoted) if new else (text.strip(), "")
+    return text.strip(), ""
+
+
+def _rest_is_quote(lines: list[str]) -> bool:
+    """Only quoted or blank lines follow (a bottom quote, not interleaved answers)."""
+    body = [l for l in lines if l.strip()]
+    quoted = sum(1 for l in body if l.lstrip().startswith(">"))
+    return quoted >= max(1, len(body) - 2)

@@ -1,0 +1,61 @@
+"""Writers of the quarantine: an administrator assigns, re-queues or discards (flush only).
+
+After commit the caller runs ``helpdesk.mail.process.run`` for a message put back to
+"received"; processing is guarded, so running it twice does nothing more.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from helpdesk.accounts.models import User
+from helpdesk.core.errors import Conflict, PermissionDenied
+from helpdesk.extensions import db
+from helpdesk.mail.models import InboundMessage, InboundStatus
+from helpdesk.org.models import School
+
+#: What an administrator may take back out of each status.
+_REPROCESSABLE = (InboundStatus.QUARANTINED, InboundStatus.IGNORED)
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_admin:
+        raise PermissionDenied()
+
+
+def _note(row: InboundMessage, text: str) -> None:
+    row.detail = f"{row.detail}\n{text}" if row.detail else text
+
+
+def _back_to_received(row: InboundMessage) -> None:
+    if row.status not in _REPROCESSABLE:
+        raise Conflict(_l("Only quarantined or ignored messages can be processed again."))
+    row.status, row.reason, row.processed_at, row.attempts = InboundStatus.RECEIVED, None, None, 0
+
+
+def assign_school(actor: User, row: InboundMessage, school: School, *, now: datetime) -> None:
+    """File a quarantined message for ``school`` (the administrator vouches for the sender)."""
+    _require_admin(actor)
+    _back_to_received(row)
+    row.school_id = school.id
+    _note(row, f"{now.isoformat()} assigned to school {school.code} by {actor.email}")
+    db.session.flush()
+
+
+def reprocess(actor: User, row: InboundMessage, *, now: datetime) -> None:
+    """Put a message back in line (e.g. after registering its sender)."""
+    _require_admin(actor)
+    _back_to_received(row)
+    _note(row, f"{now.isoformat()} reprocessed by {actor.email}")
+    db.session.flush()
+
+
+def discard(actor: User, row: InboundMessage, *, now: datetime) -> None:
+    """Drop a quarantined message for good; the raw bytes stay for the record."""
+    _require_admin(actor)
+    if row.status != InboundStatus.QUARANTINED:
+        raise Conflict(_l("Only quarantined messages can be discarded."))
+    row.status, row.reason, row.processed_at = InboundStatus.IGNORED, "discarded", now
+    _note(row, f"{now.isoformat()} discarded by {actor.email}")
+    db.session.flush()

@@ -1,0 +1,66 @@
+"""The quarantine pages: administrators only; list, inspect, download, assign, discard."""
+from __future__ import annotations
+
+import pytest
+
+from helpdesk.mail import process, store
+from helpdesk.mail.models import InboundMessage
+from helpdesk.tickets.models import Ticket
+from tests import factories as f
+from tests.web import login, post
+
+RAW = ("From: <parent@gmail.example.com>\r\nTo: helpdesk@sch.gr\r\nSubject: Βοήθεια\r\n"
+       "Message-ID: <view-1@gmail.example.com>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+       "<p>Ο εκτυπωτής <script>alert(1)</script>χάλασε</p>").encode()
+
+
+@pytest.fixture
+def quarantined(db, monkeypatch):
+    monkeypatch.setattr(store, "enqueue_processing", lambda inbound_id: False)
+    inbound_id, _ = store.accept(RAW, source="test", now=f.at(0))
+    assert process.run(inbound_id, now=f.at(1)) == "quarantined"
+    return db.session.get(InboundMessage, inbound_id)
+
+
+def test_admin_lists_and_inspects_sanitised(client, quarantined):
+    login(client, f.make_admin())
+    listing = client.get("/admin/mail/").get_data(as_text=True)
+    assert "parent@gmail.example.com" in listing and "unknown_sender" in listing
+    page = client.get(f"/admin/mail/{quarantined.id}").get_data(as_text=True)
+    assert "χάλασε" in page and "<script>alert" not in page
+    raw = client.get(f"/admin/mail/{quarantined.id}/raw")
+    assert raw.status_code == 200 and raw.data == RAW
+    assert "attachment" in raw.headers["Content-Disposition"]
+
+
+def test_admin_assigns_to_a_school_and_it_becomes_a_ticket(client, db, quarantined):
+    school = f.make_school()
+    login(client, f.make_admin())
+    response = post(client, f"/admin/mail/{quarantined.id}/assign", {"school_code": school.code},
+                    page=f"/admin/mail/{quarantined.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(InboundMessage, quarantined.id)
+    assert row.status == "processed"
+    ticket = db.session.get(Ticket, row.ticket_id)
+    assert ticket.school_id == school.id and "alert" not in ticket.description
+
+
+def test_admin_discards(client, db, quarantined):
+    login(client, f.make_admin())
+    post(client, f"/admin/mail/{quarantined.id}/discard", page=f"/admin/mail/{quarantined.id}")
+    db.session.expire_all()
+    row = db.session.get(InboundMessage, quarantined.id)
+    assert (row.status, row.reason) == ("ignored", "discarded")
+
+
+def test_others_may_not_see_the_quarantine(app, client, quarantined):
+    assert client.get("/admin/mail/").status_code in (302, 401)
+    school = f.make_school()
+    for user in (f.make_school_user(school), f.make_staff(f.unit_at(school, 1))):
+        other = app.test_client()
+        login(other, user)
+        for url in ("/admin/mail/", f"/admin/mail/{quarantined.id}",
+                    f"/admin/mail/{quarantined.id}/raw"):
+            assert other.get(url).status_code == 404
+        assert post(other, f"/admin/mail/{quarantined.id}/discard").status_code == 404

@@ -1,0 +1,40 @@
+"""RQ jobs of the inbound mail pipeline; safe to run twice."""
+from __future__ import annotations
+
+from workers import app_context
+
+
+def process_inbound(inbound_id: int) -> str | None:
+    """Turn stored message ``inbound_id`` into a ticket or reply (or quarantine it)."""
+    from helpdesk.core.types import utcnow
+    from helpdesk.mail import process
+
+    with app_context():
+        return process.run(inbound_id, now=utcnow())
+
+
+def poll_imap() -> dict:
+    """Fetch the configured IMAP mailboxes (each message stored before it is flagged)."""
+    from helpdesk.core.types import utcnow
+    from helpdesk.mail import imap
+
+    with app_context():
+        return imap.poll_all(now=utcnow())
+
+
+def sweep_inbound() -> int:
+    """Queue again the messages stored but not processed (e.g. Redis was down)."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from helpdesk.core.types import utcnow
+    from helpdesk.mail import queries
+    from helpdesk.mail.store import enqueue_processing
+
+    with app_context():
+        after = timedelta(seconds=current_app.config["MAIL_SWEEP_AFTER_SECONDS"])
+        ids = queries.stale_received(utcnow(), after)
+        for inbound_id in ids:
+            enqueue_processing(inbound_id)
+        return len(ids)
