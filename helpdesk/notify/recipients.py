@@ -1,0 +1,94 @@
+"""Who an intent reaches: addresses, the user behind each (if any) and their language."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.extensions import db
+from helpdesk.notify.rules import Audience, Intent, Kind
+from helpdesk.org.models import SupportUnit
+
+DEFAULT_LOCALE = "el"
+LOCALES = ("el", "en")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    #: The user the address belongs to; None for a school's or unit's own address.
+    user_id: int | None = None
+    locale: str = DEFAULT_LOCALE
+
+
+def resolve(intents: list[Intent], ticket, actor: User | None) -> list[tuple[Intent, Recipient]]:
+    """Each intent with its recipients; one mail per address per change (first intent wins).
+
+    The actor is left out (by id and by address), except from the acknowledgement."""
+    seen: set[str] = set()
+    out = []
+    for intent in intents:
+        for r in _recipients(intent, ticket):
+            key = r.email.strip().lower()
+            if not key or key in seen or (intent.kind != Kind.ACK and _is_actor(r, actor)):
+                continue
+            seen.add(key)
+            out.append((intent, r))
+    return out
+
+
+def _is_actor(r: Recipient, actor: User | None) -> bool:
+    if actor is None:
+        return False
+    return r.user_id == actor.id or r.email.strip().lower() == (actor.email or "").lower()
+
+
+def _recipients(intent: Intent, ticket) -> list[Recipient]:
+    if intent.audience == Audience.SCHOOL:
+        return school_recipients(ticket)
+    if intent.audience == Audience.UNIT:
+        return unit_recipients(intent.unit_id)
+    user = db.session.get(User, intent.user_id) if intent.user_id else None
+    return [_of_user(user)] if user is not None and user.is_active and user.email else []
+
+
+def school_recipients(ticket) -> list[Recipient]:
+    """The school's official address; the filer too when they wrote from another one."""
+    creator = ticket.created_by
+    school_user = creator if (creator is not None and creator.is_school
+                              and creator.school_id == ticket.school_id
+                              and creator.is_active) else None
+    official = ticket.school.email
+    out = []
+    if official:
+        same = school_user is not None and school_user.email.lower() == official.lower()
+        out.append(Recipient(official, school_user.id if same else None,
+                             _locale(school_user.locale if school_user else None)))
+    if school_user is not None and school_user.email.lower() != (official or "").lower():
+        out.append(_of_user(school_user))
+    return out
+
+
+def unit_recipients(unit_id: int | None) -> list[Recipient]:
+    """The unit's own address when it has one, else its managers, else its members."""
+    unit = db.session.get(SupportUnit, unit_id) if unit_id else None
+    if unit is None:
+        return []
+    if unit.email:
+        return [Recipient(unit.email)]
+    rows = db.session.execute(
+        select(User, UnitMembership.is_manager)
+        .join(UnitMembership, UnitMembership.user_id == User.id)
+        .where(UnitMembership.unit_id == unit.id, User.is_active_account.is_(True))
+        .order_by(User.id)).all()
+    managers = [u for u, is_manager in rows if is_manager]
+    return [_of_user(u) for u in (managers or [u for u, _ in rows]) if u.email]
+
+
+def _of_user(user: User) -> Recipient:
+    return Recipient(user.email, user.id, _locale(user.locale))
+
+
+def _locale(value: str | None) -> str:
+    return value if value in LOCALES else DEFAULT_LOCALE

@@ -1,0 +1,186 @@
+"""Write notifications in the transaction of the change they report (the outbox).
+
+Session hooks, registered once by ``register()``:
+
+- every new TicketEvent a flush writes is remembered on the session;
+- just before the commit, the remembered events are grouped into changes (one ticket,
+  one actor, one moment), ``rules.decide`` says what to tell whom, and a Notification
+  row per recipient joins the same transaction;
+- after the commit, the ids of the committed notifications are handed to the "mail"
+  queue. If Redis is down that is logged and swallowed: the periodic sweep sends them.
+
+``paused()`` turns the writing off for one session (bulk loads of history, the demo).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+from sqlalchemy import event, inspect, select
+
+from helpdesk.accounts.models import User
+from helpdesk.extensions import db
+from helpdesk.mail.ids import make_message_id
+from helpdesk.notify import recipients, rules
+from helpdesk.notify.render import render
+from helpdesk.tickets.models import Message, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
+
+_EVENTS = "notify.events"
+_QUEUED = "outbox.queued_ids"
+_PAUSED = "notify.paused"
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def notify_events(events: list[TicketEvent]) -> list:
+    """Queue the notifications that ``events`` call for; returns the rows added."""
+    added = []
+    for (ticket_id, actor_id, at), group in rules.group_events(events):
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is None:
+            continue
+        actor = db.session.get(User, actor_id) if actor_id else None
+        change = _change(ticket, actor, at, group)
+        for intent, recipient in recipients.resolve(rules.decide(change), ticket, actor):
+            note = _queue(intent, recipient, ticket, actor, group)
+            if note is not None:
+                added.append(note)
+    return added
+
+
+def _change(ticket: Ticket, actor: User | None, at, group: list[TicketEvent]) -> rules.Change:
+    message_ids = [int(e.new_value) for e in group
+                   if e.kind == "reply" and e.field == "message" and (e.new_value or "").isdigit()]
+    public = frozenset(db.session.scalars(select(Message.id).where(
+        Message.id.in_(message_ids), Message.is_internal.is_(False)))) if message_ids else frozenset()
+    return rules.Change(
+        ticket_id=ticket.id, unit_id=ticket.unit_id, assignee_id=ticket.assignee_id,
+        actor_id=actor.id if actor else None, actor_is_school=bool(actor and actor.is_school),
+        at=at, public_message_ids=public,
+        events=tuple(rules.Event(id=e.id, kind=e.kind, field=e.field, old=e.old_value,
+                                 new=e.new_value, reason=e.reason, is_internal=e.is_internal)
+                     for e in group))
+
+
+def _queue(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
+           actor: User | None, group: list[TicketEvent]):
+    from helpdesk.outbox.services import queue_notification
+
+    message = db.session.get(Message, intent.message_id) if intent.message_id else None
+    if message is not None and message.is_internal:  # belt and braces: notes stay inside
+        message = None
+    try:
+        mail = render(intent.kind, recipient.locale, ref=ticket.ref,
+                      subject=ticket.subject, school_name=ticket.school.name, unit=ticket.unit,
+                      category=ticket.category, status=ticket.status,
+                      description=ticket.description, body=message.body if message else "",
+                      reason=intent.reason or "", actor_name=actor.name if actor else "")
+    except Exception:  # a template bug must not stop the ticket change itself
+        log.exception("could not render %s for ticket %s", intent.kind, ticket.id)
+        return None
+    cfg = current_app.config
+    first = min(e.id for e in group)
+    address = hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:16]
+    return queue_notification(
+        kind=str(intent.kind), recipient_email=recipient.email, ticket_id=ticket.id,
+        subject=mail.subject, body=mail.text, body_html=mail.html, locale=recipient.locale,
+        recipient_user_id=recipient.user_id, is_automatic=intent.is_automatic,
+        message_id=make_message_id(cfg["SECRET_KEY"], ticket.id, recipient.user_id,
+                                   mail_domain(cfg)),
+        dedupe_key=f"ticket:{ticket.id}:e{first}:{intent.kind}:{address}", now=group[0].at)
+
+
+def mail_domain(config) -> str:
+    """The domain of our Message-IDs: MAIL_DOMAIN, else the sender's domain."""
+    if config.get("MAIL_DOMAIN"):
+        return config["MAIL_DOMAIN"]
+    sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
+    domain = sender.rpartition("@")[2].strip(" >")
+    return domain or "localhost"
+
+
+@contextmanager
+def paused(session=None) -> Iterator[None]:
+    """Write no notifications for what ``session`` (db.session) commits inside the block."""
+    session = session or db.session()
+    previous = session.info.get(_PAUSED, False)
+    session.info[_PAUSED] = True
+    try:
+        yield
+    finally:
+        session.info[_PAUSED] = previous
+
+
+# --- session hooks -------------------------------------------------------------------------
+
+def _before_flush(session, flush_context, instances) -> None:
+    if session.info.get(_PAUSED):
+        return
+    new = [obj for obj in session.new if isinstance(obj, TicketEvent)]
+    if new:
+        session.info.setdefault(_EVENTS, []).extend(new)
+
+
+def _after_flush(session, flush_context) -> None:
+    from helpdesk.outbox.models import Notification
+
+    ids = [obj.id for obj in session.new if isinstance(obj, Notification)]
+    if ids:
+        session.info.setdefault(_QUEUED, []).extend(ids)
+
+
+def _before_commit(session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT: wait for the real commit
+        return
+    if session.info.get(_PAUSED):
+        session.info.pop(_EVENTS, None)
+        return
+    session.flush()  # events added since the last flush are remembered now
+    events = [e for e in session.info.pop(_EVENTS, []) if inspect(e).persistent]
+    if events:
+        with session.no_autoflush:
+            notify_events(events)
+        session.flush()
+
+
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return
+    ids = session.info.pop(_QUEUED, [])
+    if ids:
+        from helpdesk.outbox.delivery import enqueue
+
+        enqueue(ids)
+
+
+def _after_transaction_end(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: committed or rolled back
+        session.info.pop(_EVENTS, None)
+        session.info.pop(_QUEUED, None)
+
+
+_HOOKS = (("before_flush", _before_flush), ("after_flush", _after_flush),
+          ("before_commit", _before_commit), ("after_commit", _after_commit),
+          ("after_transaction_end", _after_transaction_end))
+
+
+def register() -> None:
+    """Install the hooks on the app's sessions (idempotent)."""
+    for name, fn in _HOOKS:
+        if not event.contains(db.session, name, fn):
+            event.listen(db.session, name, fn)
+
+
+def list_failed(ticket_id: int) -> list:
+    """The ticket's notifications that could not be delivered, newest first (one query)."""
+    from helpdesk.outbox.models import Notification
+
+    return list(db.session.scalars(
+        select(Notification).where(Notification.ticket_id == ticket_id,
+                                   Notification.status == "failed")
+        .order_by(Notification.id.desc()).limit(20)))

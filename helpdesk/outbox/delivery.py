@@ -1,0 +1,267 @@
+"""Deliver one notification with Flask-Mail, and hand notifications to the "mail" queue.
+
+A delivery is claimed first (``claim``: pending → sending, one UPDATE, committed by the
+job), so two workers given the same id never both send it. Then ``attempt`` sends it:
+sent; or, on a temporary failure (SMTP 4xx, the server unreachable), back to pending with
+``next_attempt_at`` doubling each time; or, on a permanent one (SMTP 5xx), failed with
+the server's answer, which the ticket page shows to staff.
+
+Headers: our signed Message-ID (helpdesk.mail.ids), In-Reply-To/References naming the
+ticket's thread root, Reply-To the helpdesk address, a plain From (no List-Id), and
+``Auto-Submitted: auto-generated`` on automatic mail. No user text reaches a header
+without ``header_text`` (no CR/LF, no control characters).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.utils import make_msgid, parseaddr
+from enum import StrEnum
+
+from flask import current_app
+from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import and_, or_, select, update
+
+from helpdesk.extensions import db
+from helpdesk.mail import ids
+from helpdesk.notify.render import header_text
+from helpdesk.notify.services import mail_domain
+from helpdesk.outbox.models import Notification
+
+log = logging.getLogger(__name__)
+
+JOB = "workers.outbox_jobs.deliver_notification"
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"        #: temporary failure: pending again, after next_attempt_at
+    FAILED = "failed"      #: permanent failure (or out of attempts)
+    SKIPPED = "skipped"    #: not ours to send now (sent, claimed elsewhere, not due, gone)
+
+
+class TemporaryFailure(Exception):
+    pass
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+# --- claiming ------------------------------------------------------------------------------
+
+def _due(now: datetime):
+    return and_(Notification.status == "pending",
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+
+
+def claim(note_id: int, now: datetime) -> bool:
+    """pending and due → sending, for this caller only (the caller commits)."""
+    result = db.session.execute(
+        update(Notification).where(Notification.id == note_id, _due(now))
+        .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def release_stale(now: datetime, lease: timedelta) -> int:
+    """Rows left in sending by a worker that died go back to pending (the caller commits)."""
+    result = db.session.execute(
+        update(Notification).where(Notification.status == "sending",
+                                   Notification.claimed_at < now - lease)
+        .values(status="pending", claimed_at=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def due_ids(now: datetime, limit: int = 500) -> list[int]:
+    """Pending notifications whose time has come, oldest first."""
+    return list(db.session.scalars(select(Notification.id).where(_due(now))
+                                   .order_by(Notification.id).limit(limit)))
+
+
+# --- sending -------------------------------------------------------------------------------
+
+def attempt(note_id: int, now: datetime) -> Outcome:
+    """Send a claimed notification and record the outcome (the caller commits)."""
+    note = db.session.get(Notification, note_id, populate_existing=True)
+    if note is None or note.status != "sending":
+        return Outcome.SKIPPED
+    cfg = current_app.config
+    try:
+        send(note)
+    except PermanentFailure as exc:
+        return _failed(note, str(exc))
+    except TemporaryFailure as exc:
+        if note.attempts >= cfg["MAIL_SEND_MAX_ATTEMPTS"]:
+            return _failed(note, f"{exc} (gave up after {note.attempts} attempts)")
+        note.status, note.claimed_at, note.last_error = "pending", None, str(exc)[:2000]
+        note.next_attempt_at = now + backoff(note.attempts, cfg["MAIL_SEND_RETRY_BASE_SECONDS"],
+                                             cfg["MAIL_SEND_RETRY_MAX_SECONDS"])
+        log.warning("notification %s to %s: %s; retry at %s", note.id, note.recipient_email,
+                    exc, note.next_attempt_at.isoformat())
+        return Outcome.RETRY
+    note.status, note.sent_at, note.claimed_at, note.last_error = "sent", now, None, None
+    return Outcome.SENT
+
+
+def _failed(note: Notification, error: str) -> Outcome:
+    note.status, note.claimed_at, note.last_error = "failed", None, error[:2000]
+    log.error("notification %s to %s failed: %s", note.id, note.recipient_email, error)
+    return Outcome.FAILED
+
+
+def backoff(attempts: int, base: int, cap: int) -> timedelta:
+    """base, 2·base, 4·base, … seconds after the 1st, 2nd, 3rd … attempt, at most cap."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def send(note: Notification) -> None:
+    """Send ``note`` now; raises TemporaryFailure or PermanentFailure."""
+    message = build_message(note)
+    state = current_app.extensions["mail"]
+    try:
+        with _Connection(state, current_app.config.get("MAIL_SEND_TIMEOUT", 30)) as connection:
+            connection.send(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()), (451, b"recipient refused"))
+        raise _classify(code, text) from exc
+    except smtplib.SMTPAuthenticationError as exc:  # our configuration, not the recipient
+        raise TemporaryFailure(_answer(exc.smtp_code, exc.smtp_error)) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise _classify(exc.smtp_code, exc.smtp_error) from exc
+    except BadHeaderError as exc:
+        raise PermanentFailure("a header contained a line break") from exc
+    except (smtplib.SMTPException, OSError) as exc:  # unreachable, disconnected, timed out
+        raise TemporaryFailure(f"SMTP server unavailable: {exc!r}"[:500]) from exc
+
+
+def _answer(code: int, text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return header_text(f"{code} {text}", 500)
+
+
+def _classify(code: int, text) -> Exception:
+    answer = _answer(code, text)
+    return PermanentFailure(answer) if 500 <= code < 600 else TemporaryFailure(answer)
+
+
+class _Connection(Connection):
+    """Flask-Mail's connection with a socket timeout (a stuck server must not hang a worker)."""
+
+    def __init__(self, mail, timeout: float):
+        super().__init__(mail)
+        self.timeout = timeout
+
+    def configure_host(self):
+        mail = self.mail
+        cls = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+        host = cls(mail.server, mail.port, timeout=self.timeout)
+        host.set_debuglevel(int(mail.debug))
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
+        return host
+
+
+# --- the message ---------------------------------------------------------------------------
+
+def build_message(note: Notification) -> Message:
+    """The Flask-Mail message of ``note``, headers included."""
+    cfg = current_app.config
+    recipient = _address(note.recipient_email)
+    sender = header_text(str(cfg["MAIL_DEFAULT_SENDER"]), 300)
+    headers = {"Content-Language": note.locale or "el"}
+    if note.is_automatic:
+        headers["Auto-Submitted"] = "auto-generated"
+        headers["X-Auto-Response-Suppress"] = "All"
+    if note.ticket_id:
+        root = thread_root(cfg["SECRET_KEY"], note.ticket_id, mail_domain(cfg))
+        headers["In-Reply-To"] = root
+        headers["References"] = root
+    message = Message(subject=header_text(note.subject), recipients=[recipient],
+                      body=note.body or "", html=note.body_html or None, sender=sender,
+                      reply_to=reply_to_address(cfg), extra_headers=headers, charset="utf-8")
+    message.msgId = note.message_id or make_msgid(domain=mail_domain(cfg))
+    return message
+
+
+def _address(value: str) -> str:
+    """A bare, single address; anything else is a permanent failure."""
+    cleaned = (value or "").strip()
+    name, address = parseaddr(cleaned)
+    if (not address or address != cleaned or "@" not in address
+            or any(c.isspace() or ord(c) < 32 or c in "<>,;\"" for c in address)):
+        raise PermanentFailure(f"invalid recipient address {header_text(value, 200)!r}")
+    return address
+
+
+def reply_to_address(config) -> str:
+    """Replies come back to the helpdesk: MAIL_REPLY_TO, else the From address."""
+    return header_text(str(config.get("MAIL_REPLY_TO") or config["MAIL_DEFAULT_SENDER"]), 300)
+
+
+def thread_root(secret: str, ticket_id: int, domain: str) -> str:
+    """The ticket's thread root: a fixed Message-ID that helpdesk.mail.ids verifies."""
+    nonce = hmac.new(secret.encode(), f"thread.{ticket_id}".encode(),
+                     hashlib.sha256).hexdigest()[:12]
+    return f"<arogi.t{ticket_id}.u0.{nonce}.{ids._sign(secret, ticket_id, 0, nonce)}@{domain}>"
+
+
+def ensure_message_id(note_id: int) -> None:
+    """Give a row written without one (e.g. an SLA warning) its signed Message-ID."""
+    note = db.session.get(Notification, note_id)
+    if note is not None and not note.message_id and note.ticket_id:
+        cfg = current_app.config
+        note.message_id = ids.make_message_id(cfg["SECRET_KEY"], note.ticket_id,
+                                              note.recipient_user_id, mail_domain(cfg))
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+def enqueue(note_ids: list[int]) -> int:
+    """Hand notifications to the "mail" queue; returns how many. Never raises: with Redis
+    down the rows stay pending and the periodic sweep queues them later."""
+    if not note_ids:
+        return 0
+    try:
+        from rq import Queue
+        from rq.job import Job, JobStatus
+
+        queue = Queue("mail", connection=_redis())
+        busy = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+        count = 0
+        for note_id in note_ids:
+            job_id = f"outbox-{note_id}"
+            try:
+                if Job.fetch(job_id, connection=queue.connection).get_status() in busy:
+                    continue
+            except Exception:  # no such job (or an unreadable one): queue it afresh
+                pass
+            queue.enqueue(JOB, note_id, job_id=job_id, job_timeout=120, result_ttl=0,
+                          failure_ttl=86400)
+            count += 1
+        return count
+    except Exception as exc:  # Redis down or misconfigured: the sweep will send them
+        log.warning("could not queue %d notification(s) (%s); the outbox sweep will send "
+                    "them", len(note_ids), exc)
+        return 0
+
+
+def _redis():
+    """A Redis client with short timeouts, so a dead server cannot hang a web request."""
+    import redis
+
+    from helpdesk.core.redisconn import redis_url
+
+    app = current_app._get_current_object()
+    url = redis_url(app)
+    cache = app.extensions.setdefault("outbox_redis", {})
+    if url not in cache:
+        cache[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return cache[url]
