@@ -1,0 +1,143 @@
+"""The API's own schemas: validation of input and the source of the OpenAPI document."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StatusName = Literal["new", "open", "waiting", "resolved", "closed"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] = []
+
+
+class SchoolRef(BaseModel):
+    code: str
+    name: str
+
+
+class UnitOut(BaseModel):
+    code: str
+    level: int
+    name_el: str
+    name_en: str
+    email: str
+
+
+class UnitList(BaseModel):
+    items: list[UnitOut]
+
+
+class SchoolOut(BaseModel):
+    code: str
+    name: str
+    email: str
+    school_type: str
+    directorate_code: str
+    directorate_name: str
+
+
+class SchoolList(BaseModel):
+    items: list[SchoolOut]
+    next_cursor: str | None = None
+
+
+class TicketOut(BaseModel):
+    ref: str
+    subject: str
+    description: str
+    status: StatusName
+    priority: int = Field(ge=1, le=4)
+    level: int = Field(ge=1, le=3)
+    category: str
+    school: SchoolRef
+    unit: str
+    assignee: str | None = None
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution: str | None = None
+
+
+class TicketList(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
+
+
+class TicketCreate(Strict):
+    school_code: str = Field(pattern=r"^\d{7}$", description="The school's 7-digit code.")
+    category: str = Field(min_length=1, max_length=30, description="Category code, e.g. HW-PRN.")
+    subject: str = Field(min_length=3, max_length=200)
+    description: str = Field(min_length=5, max_length=20000)
+    priority: int = Field(2, ge=1, le=4)
+
+
+class MessageOut(BaseModel):
+    id: int
+    author: str | None
+    body: str
+    is_internal: bool
+    channel: str
+    created_at: datetime
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+
+
+class MessageCreate(Strict):
+    body: str = Field(min_length=1, max_length=20000)
+    internal: bool = Field(False, description="An internal note (technicians only).")
+    await_school: bool = Field(False, description="Wait for the school's answer.")
+
+
+class EventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str | None
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str | None
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+
+
+class Empty(Strict):
+    pass
+
+
+class AssignIn(Strict):
+    assignee_email: str = Field(min_length=3, max_length=200)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(min_length=5, max_length=5000)
+
+
+class ResolveIn(Strict):
+    resolution: str = Field(min_length=1, max_length=20, description="Resolution type code.")
+    text: str = Field(min_length=5, max_length=20000)

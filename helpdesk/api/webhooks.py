@@ -1,0 +1,217 @@
+"""Webhooks: subscriptions, deliveries written in the transaction of the change
+(an outbox), handed to RQ after commit, signed, retried with back-off, no SSRF."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from datetime import datetime
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.api import webhook_policy as policy
+from helpdesk.api.webhook_models import EVENTS, WebhookDelivery, WebhookSubscription
+from helpdesk.core.errors import PermissionDenied, ValidationFailed
+from helpdesk.extensions import db
+
+log = logging.getLogger(__name__)
+_PENDING = "webhooks.pending"
+_QUEUED = "webhooks.queued"
+
+
+# --- subscriptions -------------------------------------------------------------------------
+
+def subscribe(actor, url: str, events: list[str], *, now: datetime,
+              allow_private: bool = False) -> tuple[WebhookSubscription, str]:
+    """An administrator subscribes a URL to events; returns it with its secret."""
+    if actor is None or not actor.is_admin:
+        raise PermissionDenied()
+    url = (url or "").strip()
+    if len(url) > 500:
+        raise ValidationFailed("url", "The URL is too long.")
+    try:
+        addresses = resolve(policy.check_url(url))
+    except policy.UnsafeUrl:
+        raise ValidationFailed("url", "Only http(s) URLs with a host name, without credentials.") from None
+    if not allow_private and not all(policy.is_public_address(a) for a in addresses):
+        raise ValidationFailed("url", "The URL points to a private or local address.")
+    chosen = [e for e in events if e in EVENTS]
+    if not chosen or len(chosen) != len(events):
+        raise ValidationFailed("events", "Choose one or more known events.")
+    secret = secrets.token_hex(24)
+    sub = WebhookSubscription(url=url, events=chosen, secret=secret, allow_private=allow_private,
+                              created_by_id=actor.id, created_at=now)
+    db.session.add(sub)
+    db.session.flush()
+    return sub, secret
+
+
+def resolve(host: str) -> list[str]:
+    """Every address the host name resolves to (empty when it does not resolve)."""
+    try:
+        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+    except (socket.gaierror, UnicodeError):
+        return []
+
+
+# --- writing deliveries with the change -------------------------------------------------------
+
+def _collect(session: Session, flush_context) -> None:
+    from helpdesk.tickets.models import TicketEvent
+
+    found = session.info.setdefault(_PENDING, [])
+    for obj in session.new:
+        name = None
+        if isinstance(obj, TicketEvent):
+            name = policy.event_for_ticket_event(obj.kind, obj.field, obj.is_internal)
+        elif type(obj).__name__ == "Notification":
+            name = policy.event_for_notification(obj.kind)
+        elif type(obj).__name__ == "EquipmentHistory":
+            name = "equipment.changed"
+        if name:
+            found.append((name, obj))
+
+
+def _write(session: Session) -> None:
+    found = session.info.pop(_PENDING, [])
+    if not found:
+        return
+    subs = session.scalars(select(WebhookSubscription).where(
+        WebhookSubscription.is_active.is_(True))).all()
+    if not subs:
+        return
+    seen = set()
+    for name, obj in found:
+        payload = _payload(session, name, obj)
+        key = (name, json.dumps(payload, sort_keys=True, default=str))
+        if key in seen:
+            continue
+        seen.add(key)
+        for sub in subs:
+            if name in (sub.events or []):
+                session.add(WebhookDelivery(subscription_id=sub.id, event=name, payload=payload))
+    session.flush()
+    session.info.setdefault(_QUEUED, []).extend(
+        d.id for d in session.identity_map.values() if isinstance(d, WebhookDelivery)
+        and d.status == "pending" and d.attempts == 0)
+
+
+def _payload(session: Session, name: str, obj) -> dict:
+    from helpdesk.tickets.models import Ticket
+
+    occurred = getattr(obj, "at", None) or getattr(obj, "created_at", None)
+    body = {"event": name, "occurred_at": occurred.isoformat() if occurred else None}
+    ticket_id = getattr(obj, "ticket_id", None)
+    ticket = session.get(Ticket, ticket_id) if ticket_id else None
+    if ticket is not None:
+        body["ticket"] = {"ref": ticket.ref, "status": ticket.status, "level": ticket.level,
+                          "priority": ticket.priority, "school_code": ticket.school.code,
+                          "unit": ticket.unit.code if ticket.unit else None}
+    if name == "equipment.changed":
+        body["equipment"] = {"id": obj.item_id, "field": obj.field}
+    elif name == "ticket.escalated":
+        body["change"] = {"from_level": obj.old_value, "to_level": obj.new_value,
+                          "reason": obj.reason}
+    return body
+
+
+def _hand_to_queue(session: Session) -> None:
+    ids = session.info.pop(_QUEUED, [])
+    if not ids:
+        return
+    try:
+        from helpdesk.core.redisconn import get_queue
+
+        queue = get_queue("default")
+        for delivery_id in ids:
+            queue.enqueue("workers.webhook_jobs.deliver_webhook", delivery_id)
+    except Exception:  # Redis down: the periodic sweep sends them
+        log.warning("could not queue %d webhook deliveries; the sweep will", len(ids))
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_QUEUED, None)
+
+
+def register() -> None:
+    """Install the session hooks (once per process)."""
+    if event.contains(Session, "after_flush", _collect):
+        return
+    event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "before_commit", _write)
+    event.listen(Session, "after_commit", _hand_to_queue)
+    event.listen(Session, "after_rollback", _forget)
+
+
+# --- delivering -------------------------------------------------------------------------------
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def claim(delivery_id: int, *, now: datetime) -> WebhookDelivery | None:
+    """Take a due delivery for this worker; None if another has it or it is not due."""
+    taken = db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                      WebhookDelivery.status == "pending")
+        .values(status="sending", claimed_at=now)).rowcount
+    db.session.commit()
+    return db.session.get(WebhookDelivery, delivery_id) if taken else None
+
+
+def deliver(delivery: WebhookDelivery, *, now: datetime, timeout: float = 10.0) -> None:
+    """POST the signed payload once; record the outcome and schedule a retry if needed."""
+    sub = delivery.subscription
+    body = json.dumps(delivery.payload, ensure_ascii=False).encode()
+    delivery.attempts += 1
+    status, error = None, None
+    try:
+        host = policy.check_url(sub.url)
+        addresses = resolve(host)
+        if not addresses or (not sub.allow_private
+                             and not all(policy.is_public_address(a) for a in addresses)):
+            raise policy.UnsafeUrl("the host resolves to a private or local address")
+        request = urllib.request.Request(sub.url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "Arogi-Webhooks/1",
+            "X-Arogi-Event": delivery.event, "X-Arogi-Delivery": str(delivery.id),
+            "X-Arogi-Signature": policy.signature(sub.secret, int(now.timestamp()), body)})
+        with _OPENER.open(request, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status, error = exc.code, f"HTTP {exc.code}"
+    except (OSError, policy.UnsafeUrl, ValueError) as exc:
+        error = str(exc)[:500]
+    _record(delivery, status, error, now)
+
+
+def _record(delivery: WebhookDelivery, status: int | None, error: str | None, now: datetime) -> None:
+    delivery.last_status, delivery.claimed_at = status, None
+    if status is not None and 200 <= status < 300:
+        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        return
+    delivery.last_error = error or f"HTTP {status}"
+    delay = policy.next_attempt_delay(delivery.attempts)
+    if delay is None:
+        delivery.status = "failed"
+    else:
+        delivery.status, delivery.next_attempt_at = "pending", now + delay
+
+
+def due_ids(*, now: datetime, stale_after, limit: int = 500) -> list[int]:
+    """Pending deliveries that are due, after freeing claims older than ``stale_after``."""
+    db.session.execute(update(WebhookDelivery).where(
+        WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - stale_after)
+        .values(status="pending", claimed_at=None))
+    return list(db.session.scalars(select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "pending",
+        (WebhookDelivery.next_attempt_at.is_(None)) | (WebhookDelivery.next_attempt_at <= now))
+        .order_by(WebhookDelivery.id).limit(limit)))

@@ -1,0 +1,149 @@
+"""Webhooks: SSRF-safe subscriptions, deliveries written with the change, signed, retried."""
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk.api import webhook_policy as policy
+from helpdesk.api import webhooks
+from helpdesk.api.webhook_models import WebhookDelivery
+from helpdesk.core.errors import PermissionDenied, ValidationFailed
+from helpdesk.extensions import db as _db
+from helpdesk.tickets import services
+from tests.factories import World, at, make_ticket
+from tests.web import csrf_token, login
+
+
+class Receiver(BaseHTTPRequestHandler):
+    answers: list = []
+    received: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append((dict(self.headers), body))
+        code = Receiver.answers.pop(0) if Receiver.answers else 200
+        self.send_response(code)
+        if code == 302:
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    Receiver.answers, Receiver.received = [], []
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+
+
+@pytest.fixture
+def w(db):
+    return World()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://localhost/x", "http://10.1.2.3/",
+                                 "http://169.254.169.254/latest", "http://[::1]/", "ftp://example.org/",
+                                 "http://user:pw@example.org/", "javascript:alert(1)",
+                                 "http://192.168.1.1/", "http://[::ffff:127.0.0.1]/"])
+def test_private_local_and_odd_urls_are_refused(w, url):
+    with pytest.raises(ValidationFailed):
+        webhooks.subscribe(w.admin, url, ["ticket.created"], now=at(0))
+
+
+def test_only_administrators_subscribe(w):
+    with pytest.raises(PermissionDenied):
+        webhooks.subscribe(w.manager, "http://127.0.0.1/x", ["ticket.created"], now=at(0),
+                           allow_private=True)
+    with pytest.raises(ValidationFailed):
+        webhooks.subscribe(w.admin, "http://127.0.0.1/x", ["ticket.exploded"], now=at(0),
+                           allow_private=True)
+
+
+def test_public_addresses_are_recognised():
+    assert policy.is_public_address("194.63.237.4")
+    assert not policy.is_public_address("172.16.0.1")
+    assert not policy.is_public_address("fe80::1")
+
+
+def deliver_all():
+    sent = []
+    for delivery_id in webhooks.due_ids(now=at(100), stale_after=timedelta(minutes=10)):
+        delivery = webhooks.claim(delivery_id, now=at(100))
+        if delivery is not None:
+            webhooks.deliver(delivery, now=at(100), timeout=5)
+            _db.session.commit()
+            sent.append(delivery)
+    return sent
+
+
+def test_deliveries_are_written_with_the_change_signed_and_sent(w, receiver):
+    sub, secret = webhooks.subscribe(w.admin, receiver, ["ticket.created", "ticket.escalated"],
+                                     now=at(0), allow_private=True)
+    _db.session.commit()
+    t = make_ticket(w.user_a)
+    services.add_note(w.l1, t, "εσωτερικό", now=at(1))
+    services.escalate(w.l1, t, "Θέλει ΠΣΔ", now=at(2))
+    _db.session.commit()
+    rows = _db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [d.event for d in rows] == ["ticket.created", "ticket.escalated"]
+    sent = deliver_all()
+    assert [d.status for d in sent] == ["sent", "sent"]
+    headers, body = Receiver.received[1]
+    payload = json.loads(body)
+    assert payload["event"] == "ticket.escalated" and payload["ticket"]["ref"] == t.ref
+    assert payload["change"] == {"from_level": "1", "to_level": "2", "reason": "Θέλει ΠΣΔ"}
+    stamp, mac = headers["X-Arogi-Signature"].split(",")
+    expected = hmac.new(secret.encode(), f"{stamp[2:]}.".encode() + body, hashlib.sha256).hexdigest()
+    assert mac == f"v1={expected}"
+    assert "εσωτερικό" not in body.decode()
+
+
+def test_failures_are_retried_with_backoff_and_redirects_not_followed(w, receiver):
+    webhooks.subscribe(w.admin, receiver, ["ticket.created"], now=at(0), allow_private=True)
+    _db.session.commit()
+    make_ticket(w.user_a)
+    _db.session.commit()
+    Receiver.answers = [500, 302]
+    first = deliver_all()[0]
+    assert first.status == "pending" and first.last_status == 500
+    assert first.next_attempt_at == at(100) + timedelta(minutes=1)
+    first.next_attempt_at = None
+    second = deliver_all()[0]
+    assert second.status == "pending" and second.last_status == 302  # not followed
+    assert len(Receiver.received) == 2
+    second.next_attempt_at = None
+    assert deliver_all()[0].status == "sent"
+    for _ in range(3):
+        assert webhooks.claim(second.id, now=at(101)) is None  # sent: never again
+
+
+def test_a_host_that_turns_private_is_not_called(w, receiver, monkeypatch):
+    # No DNS here: resolution is the one thing stubbed, to act out a rebinding attack.
+    monkeypatch.setattr(webhooks, "resolve", lambda host: ["93.184.216.34"])
+    sub, _secret = webhooks.subscribe(w.admin, "http://hooks.example.org/x", ["ticket.created"],
+                                      now=at(0))
+    _db.session.commit()
+    make_ticket(w.user_a)
+    _db.session.commit()
+    monkeypatch.setattr(webhooks, "resolve", lambda host: ["127.0.0.1"])  # DNS rebinding
+    delivery = deliver_all()[0]
+    assert delivery.status == "pending" and "private" in delivery.last_error
+
+
+def test_admin_page_and_others_get_404(client, w):
+    login(client, w.l1)
+    assert client.get("/admin/webhooks").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tickets")})
+    login(client, w.admin)
+    page = client.get("/admin/webhooks")
+    assert page.status_code == 200 and "ticket.escalated" in page.get_data(as_text=True)

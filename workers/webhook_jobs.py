@@ -1,0 +1,34 @@
+"""Webhook delivery jobs: one delivery by id, and the sweep that re-queues due ones."""
+from datetime import timedelta
+
+from helpdesk.core.types import utcnow
+from workers import app_context
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """Send one delivery if it is still pending (safe to run twice)."""
+    from helpdesk.api import webhooks
+    from helpdesk.extensions import db
+
+    with app_context():
+        delivery = webhooks.claim(delivery_id, now=utcnow())
+        if delivery is None:
+            return "skipped"
+        webhooks.deliver(delivery, now=utcnow())
+        db.session.commit()
+        return delivery.status
+
+
+def sweep_webhooks() -> int:
+    """Re-queue due deliveries (after Redis was down, or after a back-off)."""
+    from helpdesk.api import webhooks
+    from helpdesk.core.redisconn import get_queue
+    from helpdesk.extensions import db
+
+    with app_context():
+        ids = webhooks.due_ids(now=utcnow(), stale_after=timedelta(minutes=10))
+        db.session.commit()
+        queue = get_queue("default")
+        for delivery_id in ids:
+            queue.enqueue(deliver_webhook, delivery_id)
+        return len(ids)
