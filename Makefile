@@ -23,9 +23,7 @@ $(VENV)/.stamp-installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 translations: venv
-	@if ls helpdesk/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -d helpdesk/translations; \
-	else echo "translations: no catalogues in helpdesk/translations yet, nothing to compile"; fi
+	$(HELPDESK) i18n compile
 
 migrate: venv
 	$(HELPDESK) db upgrade
@@ -40,3 +38,13 @@ run: venv translations migrate
 
 test: venv translations
 	scripts/test.sh
+
+# The scale benchmark (bench/run.py): 10k/100k/1M tickets on PostgreSQL, the peer, results.
+# BENCH_ARGS="--max 100000" skips the 1M set; "--peer" also runs the peer (~20 min).
+.PHONY: bench bench-smoke
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The same at 10,000 tickets in a couple of minutes (SQLite when PostgreSQL is unreachable).
+bench-smoke: venv
+	$(BIN)/python bench/run.py --smoke $(BENCH_ARGS)

@@ -44,4 +44,55 @@ MAIL_SERVER = "localhost"
 MAIL_PORT = 25
 MAIL_DEFAULT_SENDER = "Αρωγή <helpdesk@sch.gr>"
 
+# --- outbound mail (helpdesk.notify, helpdesk.outbox) ---------------------------------------
+#: True: notifications are written, rendered and marked sent but never leave the machine
+#: (the default, so a development copy can never mail the real schools). Production sets
+#: HELPDESK_MAIL_SUPPRESS_SEND=false; for a local sink run
+#: ``python -m aiosmtpd -n -l 127.0.0.1:8025`` with MAIL_PORT=8025.
+MAIL_SUPPRESS_SEND = True
+#: Reply-To of our mail (the helpdesk address that receives mail); empty: the From address.
+MAIL_REPLY_TO = ""
+#: Domain of our signed Message-IDs; empty: the domain of MAIL_DEFAULT_SENDER.
+MAIL_DOMAIN = ""
+#: The address of the web site, for links in mail.
+MAIL_BASE_URL = "http://127.0.0.1:5000"
+#: Seconds an SMTP conversation may stall before the attempt counts as a temporary failure.
+MAIL_SEND_TIMEOUT = 30
+#: Temporary failures (SMTP 4xx, server down) are retried after 1, 2, 4 … minutes, at most
+#: 6 hours apart, MAIL_SEND_MAX_ATTEMPTS times in all; then the notification is failed.
+MAIL_SEND_RETRY_BASE_SECONDS = 60
+MAIL_SEND_RETRY_MAX_SECONDS = 6 * 3600
+MAIL_SEND_MAX_ATTEMPTS = 12
+#: A notification claimed by a worker that died goes back to pending after this long.
+MAIL_SEND_LEASE_SECONDS = 600
+
 WTF_CSRF_TIME_LIMIT = None
+
+# --- inbound mail (helpdesk.mail) ---------------------------------------------------------
+#: Category of a request filed by e-mail (technicians re-categorise it).
+MAIL_DEFAULT_CATEGORY = "SW"
+#: Our own addresses besides MAIL_DEFAULT_SENDER: mail from them coming back is a loop.
+MAIL_OWN_ADDRESSES = []
+#: IMAP mailboxes polled every minute: dicts with host, port, user, password, folder
+#: (default INBOX), ssl (bool), starttls (bool), move_to (folder; else flagged \Seen).
+MAIL_IMAP_MAILBOXES = []
+#: Messages fetched per mailbox and poll.
+MAIL_IMAP_BATCH = 200
+#: ``helpdesk mail serve``: address, port and protocol (lmtp or smtp).
+MAIL_LISTEN_HOST = "127.0.0.1"
+MAIL_LISTEN_PORT = 8024
+MAIL_LISTEN_PROTOCOL = "lmtp"
+#: Largest message accepted by the listener (bytes).
+MAIL_MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+#: Processing attempts before a message that keeps failing goes to quarantine.
+MAIL_MAX_ATTEMPTS = 3
+#: Automatic replies (e.g. "how to file") to one address per 24 hours, at most.
+MAIL_AUTOREPLY_CAP_PER_DAY = 3
+#: Messages from one sender per hour beyond which the rest wait in quarantine (loops).
+MAIL_INBOUND_MAX_PER_HOUR = 30
+#: Seconds a stored message may wait before the sweep queues it again.
+MAIL_SWEEP_AFTER_SECONDS = 120
+
+# --- the JSON API (helpdesk.api) -----------------------------------------------------------
+#: Requests per API token (Flask-Limiter syntax).
+API_RATE_LIMIT = "600 per minute"

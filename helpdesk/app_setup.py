@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     _register_models()
     _register_blueprints(app)
     _register_template_helpers(app)
+    _register_notifications(app)
     _register_cli(app)
     _register_security_headers(app)
     from helpdesk.core.errors import register_error_handlers
@@ -42,6 +43,8 @@ def select_locale() -> str:
         return "el"
     if "lang" in request.args and request.args["lang"] in ("el", "en"):
         return request.args["lang"]
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(["el", "en"]) or "el"
     if session.get("lang") in ("el", "en"):
         return session["lang"]
     if current_user and getattr(current_user, "is_authenticated", False):
@@ -73,20 +76,56 @@ def _register_models() -> None:
     import helpdesk.accounts.models  # noqa: F401
     import helpdesk.org.models  # noqa: F401
     import helpdesk.tickets.models  # noqa: F401
+    import helpdesk.sla.models  # noqa: F401
+    import helpdesk.outbox.models  # noqa: F401
+    import helpdesk.api.models  # noqa: F401
+    import helpdesk.api.webhook_models  # noqa: F401
+    from helpdesk.api.webhooks import register as register_webhooks
+
+    register_webhooks()
+    import helpdesk.inventory.models  # noqa: F401
+    import helpdesk.census.models  # noqa: F401
+    import helpdesk.mail.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(sla_bp)
+    from helpdesk.reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+    from helpdesk.api.views import api_bp, pages as api_pages
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_pages)
+    from helpdesk.inventory.views import bp as inventory_bp
+
+    app.register_blueprint(inventory_bp)
+    from helpdesk.census.views import bp as census_bp
+
+    app.register_blueprint(census_bp)
+    from helpdesk.mail.views import bp as mail_bp
+
+    app.register_blueprint(mail_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.core import display
 
     display.register(app)
+
+
+def _register_notifications(app: Flask) -> None:
+    """The outbox hooks on the session, and failed notifications for the ticket page."""
+    from helpdesk.notify import services as notify
+
+    notify.register()
+    app.jinja_env.globals["failed_notifications"] = notify.list_failed
 
 
 def _register_cli(app: Flask) -> None:

@@ -12,7 +12,11 @@ COMMAND_MODULES = (
     "helpdesk.org.cli",
     "helpdesk.accounts.cli",
     "helpdesk.tickets.cli",
+    "helpdesk.inventory.cli",
     "helpdesk.demo.cli",
+    "helpdesk.api.cli",
+    "helpdesk.i18n",
+    "helpdesk.mail.cli",
     "workers.cli",
 )
 

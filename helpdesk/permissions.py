@@ -135,3 +135,112 @@ def ticket_scope(actor: User | None):
 def scope_tickets(actor: User | None, stmt: Select) -> Select:
     """Restrict a select over Ticket to what ``actor`` may see."""
     return stmt.where(ticket_scope(actor))
+
+
+# --- the equipment registry -----------------------------------------------------------------
+
+def _served_school_ids(actor: User):
+    from helpdesk.org.queries import schools_served_by_units
+
+    return schools_served_by_units(actor.unit_ids)
+
+
+def can_view_school_equipment(actor: User | None, school_id: int | None) -> bool:
+    """Schools see their own registry; staff the registries of the schools their units serve."""
+    if _is_anonymous(actor) or not actor.is_active or school_id is None:
+        return False
+    if actor.is_admin:
+        return True
+    if actor.is_school:
+        return actor.school_id == school_id
+    if actor.is_staff and actor.unit_ids:
+        from helpdesk.extensions import db
+        from helpdesk.org.models import School
+
+        return db.session.scalar(select(School.id).where(
+            School.id == school_id, School.id.in_(_served_school_ids(actor)))) is not None
+    return False
+
+
+def can_edit_school_equipment(actor: User | None, school_id: int | None) -> bool:
+    """Whoever may see a school's registry keeps it current (the school, its units, admins)."""
+    return can_view_school_equipment(actor, school_id)
+
+
+def equipment_scope(actor: User | None):
+    """The SQL condition on EquipmentItem for what ``actor`` may see."""
+    from helpdesk.inventory.models import EquipmentItem
+
+    if _is_anonymous(actor) or not actor.is_active:
+        return false()
+    if actor.is_admin:
+        return true()
+    if actor.is_school:
+        return EquipmentItem.school_id == actor.school_id
+    if actor.is_staff and actor.unit_ids:
+        return EquipmentItem.school_id.in_(_served_school_ids(actor))
+    return false()
+
+
+def can_link_equipment(actor: User | None, ticket: Ticket) -> bool:
+    """Technicians at the ticket's unit (and admins) link and unlink its equipment."""
+    if not can_view(actor, ticket):
+        return False
+    return actor.is_admin or (actor.is_staff and ticket.unit_id in actor.unit_ids)
+
+
+def import_school_ids(actor: User | None):
+    """The schools whose registry ``actor`` may import into: a select of ids, or None for all."""
+    from helpdesk.org.models import School
+
+    if _is_anonymous(actor) or not actor.is_active:
+        return select(School.id).where(false())
+    if actor.is_admin:
+        return None
+    if actor.is_school:
+        return select(School.id).where(School.id == actor.school_id)
+    if actor.is_staff and actor.unit_ids:
+        return _served_school_ids(actor)
+    return select(School.id).where(false())
+
+
+# --- census campaigns (απογραφή) ------------------------------------------------------------
+
+def can_manage_census(actor: User | None) -> bool:
+    """Only administrators open census campaigns."""
+    return not _is_anonymous(actor) and actor.is_active and actor.is_admin
+
+
+def can_view_census_reports(actor: User | None) -> bool:
+    """Administrators and staff see completion dashboards and procurement reports."""
+    return (not _is_anonymous(actor) and actor.is_active
+            and (actor.is_admin or actor.is_staff))
+
+
+def census_school_ids(actor: User | None):
+    """The schools whose census data ``actor`` may see: a select of ids, or None for all.
+
+    Schools their own; staff the schools their units serve; administrators every school.
+    """
+    from helpdesk.org.models import School
+
+    if _is_anonymous(actor) or not actor.is_active:
+        return select(School.id).where(false())
+    if actor.is_admin:
+        return None
+    if actor.is_school:
+        return select(School.id).where(School.id == actor.school_id)
+    if actor.is_staff and actor.unit_ids:
+        return _served_school_ids(actor)
+    return select(School.id).where(false())
+
+
+def can_view_census_school(actor: User | None, school_id: int) -> bool:
+    """May ``actor`` see this school's census submission, statement and signed file."""
+    return can_view_school_equipment(actor, school_id)
+
+
+def can_submit_census_for(actor: User | None, school_id: int) -> bool:
+    """A school's own account submits its census; nobody submits for another school."""
+    return (not _is_anonymous(actor) and actor.is_active and actor.is_school
+            and actor.school_id == school_id)

@@ -104,6 +104,14 @@ def reset_postgresql(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    """The Greek and English .mo files, built from the committed .po catalogues."""
+    from helpdesk.i18n import compile_catalogs
+
+    compile_catalogs()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = test_database_url()

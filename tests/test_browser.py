@@ -14,11 +14,19 @@ def world(live_server):
     with live_server.app.app_context():
         w = World()
         other = make_ticket(w.user_b, subject="Ιδιωτικό αίτημα σχολείου Β")
+        from helpdesk.inventory import services as inventory
+        from helpdesk.inventory.models import EquipmentCategory
+
+        printer_kind = _db.session.query(EquipmentCategory).filter_by(code="PRINTER").one()
+        printer_item = inventory.add_item(
+            w.user_a, w.school_a, now=other.created_at, category_id=printer_kind.id,
+            manufacturer="HP", model="LaserJet P2055", serial_number="CNBX900123",
+            registry_number="Π-042", location="OFFICE")
         _db.session.commit()
         facts = {
             "school_a": w.user_a.email, "school_b": w.user_b.email, "l1": w.l1.email,
             "l2": w.l2.email, "l3": w.l3.email, "other_ref": other.ref,
-            "school_name": w.school_a.name,
+            "school_name": w.school_a.name, "printer_item": printer_item.id,
         }
         _db.session.remove()
     return facts
@@ -51,6 +59,8 @@ def test_request_travels_three_levels_and_back_to_the_school(page, live_server, 
     page.select_option("select[name=category]", value=printer.get_attribute("value"))
     page.fill("input[name=subject]", "Ο εκτυπωτής του γραφείου δεν τυπώνει")
     page.fill("textarea[name=description]", "Εμφανίζει «εμπλοκή χαρτιού» χωρίς να υπάρχει χαρτί.")
+    page.fill("input[data-equipment-filter]", "cnbx900")  # the registry search filters the list
+    page.check(f"input[name=equipment][value='{world['printer_item']}']")
     page.click("button[type=submit].primary")
     ref = page.locator("p.ref").inner_text().strip()
     assert re.fullmatch(r"ΑΡ-\d{4}-\d{6}", ref)
@@ -81,6 +91,11 @@ def test_request_travels_three_levels_and_back_to_the_school(page, live_server, 
     page.fill("textarea[name='resolve-text']", "Εγκαταστήστε το νέο firmware από τον οδηγό μας.")
     page.click("form[action$='/resolve'] button")
     page.screenshot(path=str(tmp_path / "2-l3-resolved.png"), full_page=True)
+    page.click("section.ticket-equipment a:has-text('LaserJet P2055')")
+    page.wait_for_url(re.compile(r".*/equipment/\d+$"))
+    assert ref in page.inner_text("section.item-tickets")
+    assert "CNBX900123" in page.content()
+    assert ref in page.inner_text("section.item-history")
     log_out(page)
 
     log_in(page, base, world["school_a"])

@@ -143,7 +143,10 @@ def test_illegal_transition_is_a_clear_conflict(w):
     assert t.status == Status.OPEN and t.resolved_at is None
     with pytest.raises(Conflict) as exc:
         services._set_status(t, services.Action.CLOSE, None, at(4))
-    assert "close" in str(exc.value)
+    from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
+
+    assert str(EVENT_LABELS["close"]) in str(exc.value)  # named as the user sees it
+    assert str(STATUS_LABELS["open"]) in str(exc.value)
 
 
 def test_school_reopens_only_within_the_window(w, app):

@@ -33,3 +33,14 @@ def close_resolved_tickets() -> int:
                 break
         log.info("closed %d resolved tickets", total)
         return total
+
+
+def sla_sweep() -> dict:
+    """Escalate or warn about tickets whose level time ran out; commit per batch."""
+    from helpdesk.sla.services import sweep
+
+    with app_context():
+        result = sweep(now=utcnow(), on_batch=db.session.commit)
+        db.session.commit()
+        return {"checked": result.checked, "escalated": len(result.escalated),
+                "warned": len(result.warned), "notifications": result.notifications}

@@ -38,6 +38,16 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("close-resolved-tickets", "workers.jobs.close_resolved_tickets",
              queue="slow", interval=3600),
+    Periodic("outbox-sweep", "workers.outbox_jobs.sweep_outbox", queue="mail", interval=60),
+    Periodic("sla-sweep", "workers.jobs.sla_sweep", queue="default", interval=300),
+    Periodic("census-reminders", "workers.census_jobs.send_census_reminders", queue="slow",
+             cron="15 8 * * *"),
+    Periodic("mail-imap-poll", "workers.mail_jobs.poll_imap", queue="mail", interval=60,
+             timeout=300),
+    Periodic("mail-inbound-sweep", "workers.mail_jobs.sweep_inbound", queue="mail",
+             interval=300),
+    Periodic("webhook-sweep", "workers.webhook_jobs.sweep_webhooks", queue="default",
+             interval=60),
 )
 
 

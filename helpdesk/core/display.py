@@ -17,7 +17,8 @@ PRIORITY_LABELS = {1: _l("Low"), 2: _l("Normal"), 3: _l("High"), 4: _l("Urgent")
 LEVEL_LABELS = {1: _l("Level 1"), 2: _l("Level 2"), 3: _l("Level 3")}
 QUEUE_LABELS = {
     "unassigned": _l("New / unassigned"), "mine": _l("Mine"),
-    "waiting": _l("Waiting on the school"), "escalated": _l("Escalated by my unit"),
+    "waiting": _l("Waiting on the school"), "breaching": _l("About to breach"),
+    "escalated": _l("Escalated by my unit"),
     "open": _l("All open"), "all": _l("All"),
 }
 ROLE_LABELS = {"school": _l("School"), "technician": _l("Technician"),

@@ -1,7 +1,7 @@
 """Domain errors every door (web, mail, API, CLI) translates into its own answer."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -52,7 +52,11 @@ class Conflict(DomainError):
 
 def register_error_handlers(app: Flask) -> None:
     def page(code: int, title, text):
-        return render_template("error.html", code=code, title=title, text=text), code
+        if request.path.startswith("/api/"):
+            from helpdesk.api.core import problem
+
+            return problem(code, str(text))
+        return make_response(render_template("error.html", code=code, title=title, text=text), code)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -73,7 +77,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(405)
     def _method(exc):
-        return page(405, _l("Not allowed"), _l("This address does not accept that method."))
+        response = page(405, _l("Not allowed"), _l("This address does not accept that method."))
+        if getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(413)
     def _too_large(exc):

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, MultipleFileField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length
 
 PRIORITY_CHOICES = [(1, _l("Low")), (2, _l("Normal")), (3, _l("High")), (4, _l("Urgent"))]
@@ -13,6 +14,13 @@ class NewTicketForm(FlaskForm):
                                 validators=[DataRequired(), Length(min=5, max=20000)])
     priority = SelectField(_l("Priority"), coerce=int, choices=PRIORITY_CHOICES, default=2)
     attachments = MultipleFileField(_l("Attachments"))
+    #: Items of the school's own registry the request is about (checkboxes, validated by the service).
+    equipment = SelectMultipleField(_l("Equipment concerned"), coerce=int, validate_choice=False)
+    not_in_registry = BooleanField(_l("The device is not in the registry"))
+    equipment_category = SelectField(_l("Kind of device"), coerce=int, validate_choice=False,
+                                     default=0)
+    equipment_description = TextAreaField(_l("Describe the device (make, model, serial, where it is)"),
+                                          validators=[Length(max=2000)])
 
 
 class ReplyForm(FlaskForm):

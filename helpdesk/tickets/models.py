@@ -37,6 +37,8 @@ class Ticket(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_type_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_types.id"))
+    #: A request mailed in reply to a ticket closed too long ago follows it up here.
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     #: Folded ref, subject, description and school for accent-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
 
@@ -57,6 +59,8 @@ class Ticket(db.Model):
     category: Mapped[Category] = relationship()
     unit: Mapped[SupportUnit] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    related_ticket: Mapped[Ticket | None] = relationship(remote_side=[id],
+                                                         foreign_keys=[related_ticket_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     resolution_type: Mapped[ResolutionType | None] = relationship()
 

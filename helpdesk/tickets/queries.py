@@ -19,13 +19,14 @@ from helpdesk.permissions import scope_tickets
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
 
-STAFF_QUEUES = ("unassigned", "mine", "waiting", "escalated", "open", "all")
+STAFF_QUEUES = ("unassigned", "mine", "waiting", "breaching", "escalated", "open", "all")
 SCHOOL_QUEUES = ("open", "all")
 SORTS = {
     "updated": Ticket.updated_at,
     "created": Ticket.created_at,
     "priority": Ticket.priority,
     "ref": Ticket.id,
+    "due": Ticket.level_due_at,
 }
 _REF = re.compile(r"^\s*(?:ΑΡ|AR|αρ|ar)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
 
@@ -85,6 +86,9 @@ def _queue_condition(actor: User, queue: str):
         return and_(Ticket.assignee_id == actor.id, open_)
     if queue == "waiting":
         return and_(Ticket.unit_id.in_(units), Ticket.status == Status.WAITING.value)
+    if queue == "breaching":
+        return and_(Ticket.unit_id.in_(units), open_,
+                    Ticket.sla_state.in_(("warning", "breached")))
     if queue == "escalated":
         return and_(open_, exists().where(
             TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(units),

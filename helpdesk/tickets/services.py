@@ -49,7 +49,10 @@ def _set_status(ticket: Ticket, action: Action, actor, now, reason=None) -> None
     try:
         new = next_status(ticket.status, action)
     except IllegalTransition as exc:
-        raise Conflict(_illegal_message(), status=exc.status.value, action=exc.action.value) from exc
+        from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
+
+        raise Conflict(_illegal_message(), status=STATUS_LABELS[exc.status.value],
+                       action=EVENT_LABELS.get(exc.action.value, exc.action.value)) from exc
     if new != ticket.status:
         _record(ticket, actor, now, action.value, "status", ticket.status, new, reason)
         ticket.status = new
@@ -85,6 +88,13 @@ def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now,
 
 
 _KIND = {"escalated": "escalate", "returned": "return"}
+
+
+def _after_change(ticket: Ticket, now: datetime) -> None:
+    """Recompute the ticket's stored SLA from its history (due times, state)."""
+    from helpdesk.sla.services import refresh_ticket_sla
+
+    refresh_ticket_sla(ticket, now=now)
 
 
 # --- validation ------------------------------------------------------------------------
@@ -155,6 +165,7 @@ def open_ticket(actor: User, *, school: School, category: Category, subject: str
     _store_attachments(ticket, None, actor, attachments, now)
     ticket.search_text = _search_text(ticket, school)
     db.session.flush()
+    _after_change(ticket, now)
     return ticket
 
 
@@ -167,7 +178,7 @@ def claim(actor: User, ticket: Ticket, *, now: datetime) -> None:
         raise PermissionDenied()
     _set_status(ticket, Action.CLAIM, actor, now)
     _set_assignee(ticket, actor, actor, now, "claim")
-    db.session.flush()
+    _after_change(ticket, now)
 
 
 def assign(actor: User, ticket: Ticket, assignee: User, *, now: datetime) -> None:
@@ -180,7 +191,7 @@ def assign(actor: User, ticket: Ticket, assignee: User, *, now: datetime) -> Non
         raise ValidationFailed("assignee", "The assignee must be an active member of the ticket's unit.")
     _set_status(ticket, Action.ASSIGN, actor, now)
     _set_assignee(ticket, assignee, actor, now, "assign")
-    db.session.flush()
+    _after_change(ticket, now)
 
 
 def reply(actor: User, ticket: Ticket, body: str, *, now: datetime, await_school: bool = False,
@@ -205,7 +216,7 @@ def reply(actor: User, ticket: Ticket, body: str, *, now: datetime, await_school
             _set_assignee(ticket, actor, actor, now, "claim")
         if await_school:
             _set_status(ticket, Action.AWAIT_SCHOOL, actor, now)
-    db.session.flush()
+    _after_change(ticket, now)
     return message
 
 
@@ -230,7 +241,7 @@ def change_priority(actor: User, ticket: Ticket, priority, *, now: datetime,
     if value != ticket.priority:
         _record(ticket, actor, now, "priority", "priority", ticket.priority, value, reason)
         ticket.priority = value
-        db.session.flush()
+        _after_change(ticket, now)
 
 
 def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime) -> None:
@@ -249,7 +260,7 @@ def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime) 
     _set_status(ticket, Action.ESCALATE, actor, now, reason)
     _set_assignee(ticket, None, actor, now, "escalate")
     _move(ticket, level, unit_id, "escalated", actor, now, reason)
-    db.session.flush()
+    _after_change(ticket, now)
 
 
 def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: datetime) -> None:
@@ -265,7 +276,7 @@ def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: date
     _set_status(ticket, Action.RETURN, actor, now, instructions)
     _set_assignee(ticket, None, actor, now, "return")
     _move(ticket, level, unit_id, "returned", actor, now, instructions)
-    db.session.flush()
+    _after_change(ticket, now)
 
 
 def resolve(actor: User, ticket: Ticket, resolution_type: ResolutionType | None, text: str, *,
@@ -286,7 +297,7 @@ def resolve(actor: User, ticket: Ticket, resolution_type: ResolutionType | None,
     ticket.resolved_at = now
     if ticket.first_response_at is None:
         ticket.first_response_at = now
-    db.session.flush()
+    _after_change(ticket, now)
     return message
 
 
@@ -301,7 +312,7 @@ def reopen(actor: User, ticket: Ticket, reason: str, *, now: datetime) -> None:
     _record(ticket, actor, now, "reply", "message", None, message.id)
     _set_status(ticket, Action.REOPEN, actor, now, reason)
     ticket.resolved_at = None
-    db.session.flush()
+    _after_change(ticket, now)
 
 
 def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -> int:
@@ -315,5 +326,6 @@ def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -
     for ticket in tickets:
         _set_status(ticket, Action.CLOSE, None, now, "auto-close")
         ticket.closed_at = now
+        _after_change(ticket, now)
     db.session.flush()
     return len(tickets)

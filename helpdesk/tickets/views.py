@@ -66,24 +66,29 @@ def queue():
 def new():
     if not current_user.is_school or not can_file_for(current_user, current_user.school_id):
         abort(403)
+    from helpdesk.inventory import filing as equipment
+
     form = forms.NewTicketForm()
     form.category.choices = _category_choices()
+    picker = equipment.prepare_form(form, current_user.school_id)
     if form.validate_on_submit():
         try:
+            now = utcnow()
             ticket = services.open_ticket(
                 current_user, school=current_user.school,
                 category=db.session.get(Category, form.category.data), subject=form.subject.data,
-                description=form.description.data, priority=form.priority.data, now=utcnow(),
+                description=form.description.data, priority=form.priority.data, now=now,
                 attachments=_uploads())
+            equipment.link_from_form(current_user, ticket, form, now)
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return render_template("tickets/new.html", form=form), exc.status
+            return render_template("tickets/new.html", form=form, **picker), exc.status
         db.session.commit()
         flash(_("Your request was filed as %(ref)s.", ref=ticket.ref), "success")
         return redirect(url_for("tickets.show", ref=ticket.ref))
     status = 422 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form), status
+    return render_template("tickets/new.html", form=form, **picker), status
 
 
 def _ticket_or_404(ref: str):
@@ -98,8 +103,11 @@ def _ticket_or_404(ref: str):
 def show(ref: str):
     ticket = _ticket_or_404(ref)
     entries, loose = queries.timeline(current_user, ticket)
+    from helpdesk.inventory.views import ticket_page_context
+
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=queries.names_for_events(entries), **_action_forms(ticket))
+                           names=queries.names_for_events(entries), **_action_forms(ticket),
+                           **ticket_page_context(ticket))
 
 
 def _allowed(ticket) -> set[Perm]:

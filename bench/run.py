@@ -1,0 +1,382 @@
+"""`make bench`: generate 10k / 100k / 1M data sets, measure, compare with the peer, report.
+
+    .venv/bin/python bench/run.py                    # everything (1M: ~15-25 min to generate)
+    .venv/bin/python bench/run.py --max 100000       # skip the 1M data set
+    .venv/bin/python bench/run.py --smoke            # 10,000 tickets, no peer (make bench-smoke)
+
+Data sets go to PostgreSQL databases arogi_bench_<size> on --pg (kept between runs and reused
+when they hold the same size and seed; --fresh regenerates), or to SQLite files under
+/tmp/arogi-bench when PostgreSQL is unreachable. The peer's RESULT lines come from
+bench/results/peer-latest.txt (written by bench/peer.sh; --peer runs it first).
+Prints one table and writes bench/results/<date>.md plus bench/results/<date>-latency.svg.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+RAW = Path(os.environ.get("BENCH_RAW", "/tmp/arogi-bench"))
+PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10000,100000,1000000")
+    p.add_argument("--max", type=int, default=None, help="skip data sets above this size")
+    p.add_argument("--smoke", action="store_true", help="10,000 tickets, short cells, no peer")
+    p.add_argument("--pg", default=PG, help="PostgreSQL server URL (no database)")
+    p.add_argument("--sqlite", action="store_true", help="force SQLite")
+    p.add_argument("--fresh", action="store_true", help="regenerate even when reusable")
+    p.add_argument("--peer", action="store_true", help="run bench/peer.sh first (~15 min)")
+    p.add_argument("--no-install", action="store_true")
+    p.add_argument("--reuse-measurements", action="store_true",
+                   help="use /tmp/arogi-bench/http-<size>.json when present instead of measuring")
+    p.add_argument("--secs", type=float, default=8.0)
+    p.add_argument("--max-requests", type=int, default=300)
+    p.add_argument("--only", default="", help="only these operations (substring match)")
+    p.add_argument("--out", default=None, help="results file (default bench/results/<date>.md)")
+    return p.parse_args(argv)
+
+
+def pg_reachable(url: str) -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(url.rstrip("/") + "/postgres", connect_timeout=3):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "use SQLite"
+        return False
+
+
+def db_url(args, size: int) -> str:
+    label = label_of(size).lower()
+    if args.sqlite:
+        RAW.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{RAW}/arogi_bench_{label}.db"
+    return f"{args.pg.rstrip('/')}/arogi_bench_{label}"
+
+
+def label_of(size: int) -> str:
+    return f"{size // 1_000_000}M" if size >= 1_000_000 and size % 1_000_000 == 0 else (
+        f"{size // 1000}k" if size >= 1000 else str(size))
+
+
+def sh(*cmd, **kw) -> subprocess.CompletedProcess:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True, **kw)
+
+
+# --- the steps -----------------------------------------------------------------------------------
+
+def install() -> None:
+    sh(sys.executable, "-m", "pip", "install", "--quiet", "-e", ".[bench]")
+
+
+def generate(url: str, size: int, fresh: bool) -> float:
+    t = time.perf_counter()
+    cmd = [sys.executable, BENCH / "generate.py", "--database-url", url, "--tickets", size]
+    sh(*(cmd if fresh else cmd + ["--keep"]))
+    return time.perf_counter() - t
+
+
+def measure(url: str, size: int, args) -> dict:
+    """Measure once (a new raw file); with --reuse-measurements merge the raw files of
+    earlier runs instead: the median of each figure across runs."""
+    RAW.mkdir(parents=True, exist_ok=True)
+    label = label_of(size)
+    if args.reuse_measurements:
+        files = sorted(RAW.glob(f"http-{label}*.json"))
+        if files:
+            print(f"merging {len(files)} earlier run(s) at {label}", flush=True)
+            return merge_runs([json.loads(f.read_text()) for f in files])
+    out = RAW / f"http-{label}-{time.strftime('%H%M%S')}.json"
+    cmd = [sys.executable, BENCH / "http_load.py", "--database-url", url, "--secs", args.secs,
+           "--max", args.max_requests, "--json", out]
+    if args.only:
+        cmd += ["--only", args.only]
+    sh(*cmd)
+    return merge_runs([json.loads(out.read_text())])
+
+
+def merge_runs(runs: list[dict]) -> dict:
+    """Cell-wise medians of p50, p95 and req/s over runs; counts summed; SQL maximum."""
+    import statistics
+
+    cells = {}
+    for key in {k for r in runs for k in r["cells"]}:
+        got = [r["cells"][key] for r in runs if r["cells"].get(key, {}).get("n")]
+        if not got:
+            cells[key] = next(r["cells"][key] for r in runs if key in r["cells"])
+            continue
+        med = lambda f: round(statistics.median(c[f] for c in got if c[f] is not None), 1)  # noqa: E731
+        cells[key] = {"n": sum(c["n"] for c in got), "p50": med("p50"), "p95": med("p95"),
+                      "rps": med("rps"), "sql": max(c["sql"] or 0 for c in got),
+                      "sql_ms": med("sql_ms") if any(c["sql_ms"] for c in got) else None,
+                      "errors": sum(c["errors"] for c in got), "runs": len(got)}
+    return {"cells": cells, "runs": len(runs),
+            "peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in runs),
+            "actors": runs[-1].get("actors")}
+
+
+#: script -> (its own database, extra arguments). Each script builds its own database from
+#: scratch, so it never gets one of the data sets above.
+SIDE = {"mail_ingest": ("arogi_bench_mail", ["--messages", "2000"]),
+        "sla_sweep": ("arogi_bench_sla", ["--tickets", "20000"]),
+        "inventory_import": ("arogi_bench_inv", ["--rows", "300000"])}
+
+
+def side_benchmarks(args, reuse: bool = False) -> dict:
+    """Mail ingest (2,000 messages), the SLA sweep (20,000 open tickets, the 1M set's open
+    share) and the 300,000-row equipment import, through the other engineers' scripts
+    (bench/mail_ingest.py, sla_sweep.py, inventory_import.py) when they exist."""
+    found = {}
+    RAW.mkdir(parents=True, exist_ok=True)
+    for name, (dbname, extra) in SIDE.items():
+        script, log = BENCH / f"{name}.py", RAW / f"side-{name}.log"
+        if not script.exists():
+            found[name] = f"not measured: bench/{name}.py does not exist"
+            continue
+        if reuse and not log.exists():
+            found[name] = f"not measured in this run (no {log.name}; run without --reuse-measurements)"
+            continue
+        if not reuse:
+            if args.sqlite:
+                url = f"sqlite:///{RAW}/{dbname}.db"
+            else:
+                url = f"{args.pg.rstrip('/')}/{dbname}"
+                import psycopg
+
+                with psycopg.connect(args.pg.rstrip("/") + "/postgres", autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+                    c.execute(f'CREATE DATABASE "{dbname}"')
+            t = time.perf_counter()
+            try:
+                proc = subprocess.run([sys.executable, str(script), "--database-url", url, *extra],
+                                      cwd=ROOT, capture_output=True, text=True, timeout=1800)
+                text = proc.stdout + proc.stderr + f"\n(exit {proc.returncode}, wall "
+                text += f"{time.perf_counter() - t:.0f} s)"
+            except subprocess.TimeoutExpired:
+                text = "timed out after 30 min"
+            log.write_text(text)
+        lines = [ln.strip() for ln in log.read_text().splitlines()
+                 if ln.strip() and not ln.startswith(("INFO", "WARNING"))]
+        found[name] = " | ".join(lines[-6:])
+    return found
+
+
+def read_peer(path: Path) -> dict[str, float]:
+    peer = {}
+    if not path.exists():
+        return peer
+    for line in path.read_text().splitlines():
+        m = re.match(r"RESULT backend=postgres (\w+)=([\d.]+)", line)
+        if m:
+            peer[m.group(1)] = float(m.group(2))
+    return peer
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+#: (our operation, how shown, peer key, peer label, target)
+ROWS = [
+    ("queue L1 (open)", "p95c1", "http_ticket_list_json25_c1_p95_ms", "list JSON rows",
+     "p95 ≤ 50 ms"),
+    ("dashboard (/tickets, default)", "p95c1", "http_dashboard_c1_p95_ms", "dashboard",
+     "p95 ≤ 100 ms"),
+    ("queue L2 (open)", "p95c1", None, "", ""),
+    ("school list (all)", "p95c1", None, "", ""),
+    ("ticket page (30 entries)", "p95c1", "http_ticket_detail_c1_p95_ms", "detail, 3 follow-ups",
+     "p95 ≤ 50 ms"),
+    ("search 'εκτυπωτης'", "p95c1", None, "", ""),
+    ("file ticket (POST)", "rpsc4", "http_staff_create_post_c4_rps", "staff create POST",
+     "≥ 150/s at c4"),
+    ("reply (POST)", "p95c1", None, "", ""),
+    ("escalate (POST)", "p95c1", None, "", ""),
+    ("SLA report 12 months", "p95c1", "http_report_index_median_ms", "/reports/ (median)",
+     "≤ 1 s"),
+    ("floor L1 (open)", "p95c1", None, "", ""),
+]
+PEER_SQL = {"queue L1 (open)": "queries_ticket_list_json_len25",
+            "dashboard (/tickets, default)": "queries_dashboard",
+            "ticket page (30 entries)": "queries_ticket_detail_30_followups",
+            "file ticket (POST)": "queries_staff_create_post",
+            "SLA report 12 months": "queries_report_index"}
+
+
+def cell(res: dict | None, op: str, how: str) -> tuple[str, float | None]:
+    if not res:
+        return "—", None
+    c1 = res["cells"].get(f"{op}|c1")
+    c4 = res["cells"].get(f"{op}|c4")
+    if not c1 or not c1.get("n"):
+        return "n/a", None
+    sql = c1.get("sql")
+    if how == "rpsc4":
+        v = c4["rps"] if c4 else None
+        return f"{v}/s c4 (p50 {c1['p50']} ms c1; {sql} q)", v
+    return f"{c1['p50']} / {c1['p95']} ms; {sql} q", c1["p95"]
+
+
+def table(results: dict[int, dict], peer: dict, sizes: list[int]) -> list[str]:
+    small = 100000 if 100000 in results else (sizes[0] if sizes else None)
+    big = 1_000_000 if 1_000_000 in results else None
+    head = (f"| operation | ours {label_of(small) if small else '—'} (p50 / p95 c1) | "
+            f"ours 1M | peer 100k | ratio peer/ours | target (1M) |")
+    lines = [head, "|---|---|---|---|---|---|"]
+    for op, how, pkey, plabel, target in ROWS:
+        s_txt, s_val = cell(results.get(small), op, how)
+        b_txt, _ = cell(results.get(big), op, how)
+        pv = peer.get(pkey) if pkey else None
+        p_txt = "—"
+        if pv is not None:
+            unit = "/s" if how == "rpsc4" else " ms"
+            sq = peer.get(PEER_SQL.get(op, ""), None)
+            p_txt = f"{pv:g}{unit} ({plabel}{f'; {sq:g} q' if sq else ''})"
+        ratio = "—"
+        if pv and s_val:
+            ratio = f"{(s_val / pv if how == 'rpsc4' else pv / s_val):.1f}×"
+        lines.append(f"| {op} | {s_txt} | {b_txt} | {p_txt} | {ratio} | {target} |")
+    for size, res in results.items():
+        q = res["cells"].get("queue L1 (open)|c1")
+        f = res["cells"].get("floor L1 (open)|c1")
+        if q and f and q.get("p50") and f.get("p50"):
+            lines.append(f"| queue / floor at {label_of(size)} (p50, c1) | "
+                         f"{q['p50'] / f['p50']:.2f}× | | | | ≤ 1.5× |")
+    for size, res in results.items():
+        lines.append(f"| peak worker RSS at {label_of(size)} | {res.get('peak_rss_mb')} MB | | | | |")
+    return lines
+
+
+# --- the plot: hand-written SVG, no dependency ----------------------------------------------------
+
+def svg_plot(results: dict[int, dict], path: Path) -> None:
+    series = [("queue L1 (open)", "#1f77b4"), ("SLA report 12 months", "#d62728"),
+              ("ticket page (30 entries)", "#2ca02c"), ("floor L1 (open)", "#7f7f7f")]
+    sizes = sorted(results)
+    pts = {name: [(s, results[s]["cells"].get(f"{name}|c1", {}).get("p50")) for s in sizes]
+           for name, _ in series}
+    values = [v for p in pts.values() for _, v in p if v]
+    if not values or len(sizes) < 1:
+        return
+    import math
+
+    w, h, left, bottom, top, right = 640, 400, 70, 50, 30, 200
+    ymax = max(values) * 1.15
+    xs = {s: left + (i + 0.5) * (w - left - right) / len(sizes) for i, s in enumerate(sizes)}
+
+    def y(v):
+        return h - bottom - v / ymax * (h - bottom - top)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+           'font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{left}" y="18" font-size="14">Αρωγή: median latency (c1, ms) vs tickets '
+           'in PostgreSQL</text>',
+           f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>']
+    step = 10 ** math.floor(math.log10(ymax / 4)) if ymax > 0 else 1
+    tick = 0.0
+    while tick <= ymax:
+        out.append(f'<line x1="{left - 4}" y1="{y(tick):.1f}" x2="{w - right}" y2="{y(tick):.1f}" '
+                   'stroke="#ddd"/>')
+        out.append(f'<text x="{left - 8}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+        tick += step * (2 if ymax / step > 10 else 1)
+    for s, x in xs.items():
+        out.append(f'<text x="{x:.1f}" y="{h - bottom + 18}" text-anchor="middle">'
+                   f'{label_of(s)}</text>')
+    for i, (name, colour) in enumerate(series):
+        p = [(xs[s], y(v)) for s, v in pts[name] if v]
+        if p:
+            out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                       + " ".join(f"{a:.1f},{b:.1f}" for a, b in p) + '"/>')
+            out += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in p]
+        ly = top + 20 + i * 20
+        out.append(f'<rect x="{w - right + 15}" y="{ly - 9}" width="12" height="12" '
+                   f'fill="{colour}"/><text x="{w - right + 32}" y="{ly + 1}">{name}</text>')
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n")
+
+
+# --- the machine ---------------------------------------------------------------------------------
+
+def machine() -> list[str]:
+    def run(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, shell=True,
+                                  timeout=20).stdout.strip()
+        except Exception:  # noqa: BLE001
+            return "?"
+    cpu = run("lscpu | grep -E '^Model name' | sed 's/Model name: *//'")
+    mem = run("free -g | awk '/Mem:/ {print $2\" GiB\"}'")
+    pgv = run("psql -h 127.0.0.1 -U postgres -Atc 'show server_version' 2>/dev/null")
+    gv = run(f"{Path(sys.executable).with_name('gunicorn')} --version")
+    pkgs = run(f"{sys.executable} -m pip list 2>/dev/null | grep -iE "
+               "'^(flask|sqlalchemy|psycopg|werkzeug|jinja2) ' | tr -s ' ' | paste -sd ';'")
+    return [f"- nproc: {os.cpu_count()}; CPU: {cpu}; memory: {mem}",
+            f"- load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared)",
+            f"- OS: {platform.platform()}; Python {platform.python_version()}",
+            f"- PostgreSQL {pgv or 'n/a'} (127.0.0.1:5432, stock config); {gv}, 2 sync workers",
+            f"- packages: {pkgs}"]
+
+
+def write_results(path: Path, lines: list[str], gen_times: dict, side: dict, args,
+                  sizes: list[int], svg: Path) -> None:
+    body = [f"# Scale benchmark, {date.today().isoformat()}", "",
+            f"Command: `.venv/bin/python bench/run.py {' '.join(sys.argv[1:])}`", "",
+            "## Machine", "", *machine(), "",
+            "## Results (PostgreSQL; c1 = one client, c4 = four; q = SQL statements per request)",
+            "", *lines, "", f"Plot: [{svg.name}]({svg.name})", "",
+            "## Data generation (wall seconds, COPY)", ""]
+    body += [f"- {label_of(s)} tickets: {gen_times[s]:.0f} s"
+             if gen_times.get(s, 0) > 5 else f"- {label_of(s)}: reused (generated earlier)"
+             for s in sizes]
+    body += ["", "## Mail ingest, SLA sweep, equipment import", ""]
+    body += [f"- {k}: {v}" for k, v in side.items()]
+    path.write_text("\n".join(body) + "\n")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if not args.no_install:
+        install()
+    sizes = [10000] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    if args.max:
+        sizes = [s for s in sizes if s <= args.max]
+    if not args.sqlite and not pg_reachable(args.pg):
+        print("PostgreSQL unreachable: using SQLite", flush=True)
+        args.sqlite = True
+    if args.smoke:
+        args.secs, args.max_requests = min(args.secs, 2.0), min(args.max_requests, 40)
+    if args.peer and not args.smoke:
+        sh("bash", BENCH / "peer.sh")
+    gen_times, results = {}, {}
+    for size in sizes:
+        url = db_url(args, size)
+        gen_times[size] = generate(url, size, args.fresh)
+        results[size] = measure(url, size, args)
+    side = {} if args.smoke else side_benchmarks(args, args.reuse_measurements)
+    peer = {} if args.smoke else read_peer(RESULTS / "peer-latest.txt")
+    lines = table(results, peer, sizes)
+    print("\n".join(lines))
+    RESULTS.mkdir(exist_ok=True)
+    stem = date.today().isoformat() + ("-smoke" if args.smoke else "")
+    out = Path(args.out) if args.out else RESULTS / f"{stem}.md"
+    svg = out.with_name(out.stem + "-latency.svg")
+    svg_plot(results, svg)
+    write_results(out, lines, gen_times, side, args, sizes, svg)
+    print(f"wrote {out} and {svg}")
+
+
+if __name__ == "__main__":
+    main()
