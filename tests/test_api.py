@@ -202,3 +202,54 @@ def test_openapi_document_and_offline_docs(client, w):
     assert "/tickets/{ref}/escalate" in doc["paths"] and "TicketCreate" in doc["components"]["schemas"]
     html = client.get("/api/v1/docs").get_data(as_text=True)
     assert "/tickets/{ref}/events" in html and "<script" not in html
+
+
+def test_equipment_through_the_api(client, w):
+    school, l1, other = bearer(w.user_a), bearer(w.l1), bearer(w.user_b)
+    created = client.post(f"/api/v1/schools/{w.school_a.code}/equipment", headers=school, json={
+        "category": "PRINTER", "manufacturer": "HP", "model": "LaserJet M404",
+        "serial_number": "PHB1234567", "registry_number": "ΑΠ-17", "location": "Γραφείο"})
+    assert created.status_code == 201, created.json
+    item = created.json
+    assert client.get(f"/api/v1/equipment/{item['id']}", headers=other).status_code == 404
+    assert client.get(f"/api/v1/schools/{w.school_a.code}/equipment", headers=other).status_code == 404
+    assert client.post(f"/api/v1/schools/{w.school_a.code}/equipment", headers=other,
+                       json={"category": "PRINTER"}).status_code == 404
+    listed = client.get(f"/api/v1/schools/{w.school_a.code}/equipment", headers=l1,
+                        query_string={"q": "phb1234"}).json
+    assert [i["id"] for i in listed["items"]] == [item["id"]]
+    patched = client.patch(f"/api/v1/equipment/{item['id']}", headers=l1, json={"status": "faulty"})
+    assert patched.status_code == 200 and patched.json["status"] == "faulty"
+    duplicate = client.post(f"/api/v1/schools/{w.school_a.code}/equipment", headers=school, json={
+        "category": "PRINTER", "manufacturer": "hp", "serial_number": "PHB1234567"})
+    assert duplicate.status_code == 409 and "LaserJet M404" in duplicate.json["detail"]  # names the item
+    t = make_ticket(w.user_a)
+    from helpdesk.inventory.models import EquipmentItem
+    from helpdesk.inventory.services import link_items
+
+    link_items(w.l1, t, [_db.session.get(EquipmentItem, item["id"])], now=at(5))
+    about = client.get(f"/api/v1/equipment/{item['id']}/tickets", headers=school).json["items"]
+    assert [x["ref"] for x in about] == [t.ref]
+    filtered = client.get("/api/v1/tickets", headers=l1, query_string={"equipment": item["id"]})
+    assert [x["ref"] for x in filtered.json["items"]] == [t.ref]
+
+
+def test_reports_and_census_status_through_the_api(client, w):
+    make_ticket(w.user_a)
+    assert client.get("/api/v1/reports/sla", headers=bearer(w.user_a)).status_code == 403
+    report = client.get("/api/v1/reports/sla", headers=bearer(w.manager),
+                        query_string={"group": "level", "from": "2026-01-01", "to": "2026-12-31"})
+    assert report.status_code == 200 and report.json["columns"]
+    assert client.get("/api/v1/reports/backlog", headers=bearer(w.admin)).status_code == 200
+    assert client.get("/api/v1/reports/sla", headers=bearer(w.admin),
+                      query_string={"from": "2026-02-30"}).status_code == 422
+    from datetime import date
+
+    from helpdesk.census.services import open_census
+
+    census = open_census(w.admin, title="Απογραφή 2026", opens_on=date(2026, 11, 1),
+                         deadline=date(2027, 1, 21), now=at(0))
+    status = client.get(f"/api/v1/census/{census.id}/status", headers=bearer(w.admin)).json
+    assert status["total"]["targeted"] >= 3 and status["total"]["missing"] == status["total"]["targeted"]
+    assert client.get(f"/api/v1/census/{census.id}/status", headers=bearer(w.user_a)).status_code == 403
+    assert client.get("/api/v1/census/999999/status", headers=bearer(w.admin)).status_code == 404

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, current_app, g, json, request
 from flask_babel import gettext as _
@@ -72,7 +72,11 @@ def endpoint(method: str, path: str, summary: str, *, response=None, body=None,
              params: list[Param] = (), status: int = 200, tag: str = "tickets"):
     """Declare an endpoint (for the OpenAPI document) and route it."""
     declare(Endpoint(method, path, summary, response, body, list(params), status, tag))
-    rule = path.replace("{", "<").replace("}", ">")
+    rule = path
+    for p in params:
+        if p.where == "path":
+            converter = "int:" if p.schema.get("type") == "integer" else ""
+            rule = rule.replace("{%s}" % p.name, f"<{converter}{p.name}>")
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -80,6 +84,8 @@ def endpoint(method: str, path: str, summary: str, *, response=None, body=None,
             denied = _authenticate()
             if denied is not None:
                 return denied
+            if not _path_in_range(params, kwargs):
+                return problem(404)
             try:
                 _check_query(params)
                 payload = _parse(body) if body is not None else None
@@ -122,6 +128,8 @@ def _check_query(params) -> None:
         value = values[0]
         if param.schema.get("format") == "date-time" and not _RFC3339.match(value):
             raise ValidationFailed(param.name, "Use an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z.")
+        if param.schema.get("format") == "date" and not _is_date(value):
+            raise ValidationFailed(param.name, "Use a date such as 2026-09-01.")
         if param.schema.get("type") == "integer":
             if not value.lstrip("-").isdigit():
                 raise ValidationFailed(param.name, "Must be a whole number.")
@@ -129,6 +137,23 @@ def _check_query(params) -> None:
         error = best_match(Draft202012Validator(param.schema, format_checker=FORMATS).iter_errors(value))
         if error is not None:
             raise ValidationFailed(param.name, "Invalid value.")
+
+
+def _path_in_range(params, values: dict) -> bool:
+    """Integer path parameters within their schema's bounds (else there is no such object)."""
+    for p in params:
+        if p.where == "path" and p.schema.get("type") == "integer":
+            value = values.get(p.name)
+            if not p.schema.get("minimum", 0) <= value <= p.schema.get("maximum", 2**31 - 1):
+                return False
+    return True
+
+
+def _is_date(value: str) -> bool:
+    try:
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
 
 
 def _parse(model: type[BaseModel]) -> BaseModel:

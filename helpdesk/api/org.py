@@ -50,6 +50,11 @@ def list_schools():
 @endpoint("GET", "/schools/{code}", "One school", response=SchoolOut, tag="organisation",
           params=[Param("code", {"type": "string"}, "7-digit code", where="path")])
 def get_school(code: str):
+    return _school_out(get_school_row(code))
+
+
+def get_school_row(code: str) -> School:
+    """The school with this code if the actor may see it, else NotFound."""
     stmt = select(School).where(School.code == code).options(joinedload(School.directorate))
     scope = school_scope(actor())
     if scope is not None:
@@ -57,7 +62,7 @@ def get_school(code: str):
     school = db.session.scalar(stmt)
     if school is None:
         raise NotFound()
-    return _school_out(school)
+    return school
 
 
 @endpoint("GET", "/units", "Support units at every level", response=UnitList, tag="organisation")

@@ -1,7 +1,7 @@
 """The API's own schemas: validation of input and the source of the OpenAPI document."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -141,3 +141,88 @@ class ReasonIn(Strict):
 class ResolveIn(Strict):
     resolution: str = Field(min_length=1, max_length=20, description="Resolution type code.")
     text: str = Field(min_length=5, max_length=20000)
+
+
+# --- equipment -----------------------------------------------------------------------------
+
+EquipmentStatus = Literal["in_use", "faulty", "in_repair", "withdrawn", "pending"]
+
+
+class EquipmentOut(BaseModel):
+    id: int
+    school_code: str
+    category: str
+    manufacturer: str
+    model: str
+    serial_number: str | None
+    registry_number: str
+    location: str
+    acquisition_date: date | None
+    funding_programme: str
+    status: EquipmentStatus
+    attributes: dict
+    notes: str
+    updated_at: datetime
+
+
+class EquipmentList(BaseModel):
+    items: list[EquipmentOut]
+    total: int
+    page: int
+
+
+class EquipmentCreate(Strict):
+    category: str = Field(min_length=1, max_length=30, description="Equipment category code, e.g. PRINTER.")
+    manufacturer: str = Field("", max_length=120)
+    model: str = Field("", max_length=200)
+    serial_number: str | None = Field(None, max_length=120)
+    registry_number: str = Field("", max_length=60)
+    location: str = Field("", max_length=120)
+    acquisition_date: date | None = None
+    funding_programme: str = Field("", max_length=30)
+    status: EquipmentStatus = "in_use"
+    attributes: dict[str, str | int | float | bool | None] = {}
+    notes: str = Field("", max_length=5000)
+
+
+class EquipmentPatch(Strict):
+    category: str | None = Field(None, min_length=1, max_length=30)
+    manufacturer: str | None = Field(None, max_length=120)
+    model: str | None = Field(None, max_length=200)
+    serial_number: str | None = Field(None, max_length=120)
+    registry_number: str | None = Field(None, max_length=60)
+    location: str | None = Field(None, max_length=120)
+    acquisition_date: date | None = None
+    funding_programme: str | None = Field(None, max_length=30)
+    status: EquipmentStatus | None = None
+    attributes: dict[str, str | int | float | bool | None] | None = None
+    notes: str | None = Field(None, max_length=5000)
+
+
+# --- reports and census ----------------------------------------------------------------------
+
+class ReportColumn(BaseModel):
+    key: str
+    kind: str
+
+
+class ReportOut(BaseModel):
+    columns: list[ReportColumn]
+    rows: list[dict[str, str | int | float | None]]
+    total: dict[str, str | int | float | None] | None = None
+
+
+class CompletionOut(BaseModel):
+    name: str
+    targeted: int
+    on_time: int
+    late: int
+    missing: int
+
+
+class CensusStatusOut(BaseModel):
+    id: int
+    title: str
+    deadline: date
+    total: CompletionOut
+    regions: list[CompletionOut]

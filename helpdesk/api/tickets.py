@@ -34,6 +34,8 @@ LIST_PARAMS = [
     Param("category", _STR, "Category code (a parent code includes its children)."),
     Param("priority", {"type": "integer", "minimum": 1, "maximum": 4}),
     Param("assignee", _STR, "Assignee e-mail, or `none`."),
+    Param("equipment", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+          "Only tickets about this item."),
     Param("q", {"type": "string", "maxLength": 100}, "Accent-insensitive text search."),
     Param("updated_since", {"type": "string", "format": "date-time"}),
     Param("cursor", {"type": "string", "pattern": r"^\d{1,18}-\d{1,12}$"},
@@ -101,6 +103,12 @@ def _list_conditions() -> list:
         cats = select(Category.id).where(or_(Category.code == args["category"],
                                              Category.parent.has(Category.code == args["category"])))
         conds.append(Ticket.category_id.in_(cats))
+    item_id = _int_arg("equipment", 1, 2**31 - 1)
+    if item_id is not None:
+        from helpdesk.inventory.models import TicketEquipment
+
+        conds.append(Ticket.id.in_(select(TicketEquipment.ticket_id)
+                                   .where(TicketEquipment.item_id == item_id)))
     if args.get("assignee") == "none":
         conds.append(Ticket.assignee_id.is_(None))
     elif args.get("assignee"):

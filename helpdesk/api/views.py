@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from helpdesk.api import org, tickets  # noqa: F401 (routes register on import)
+from helpdesk.api import equipment, org, tickets  # noqa: F401 (routes register on import)
 from helpdesk.api import tokens as token_services
 from helpdesk.api.core import bp as api_bp  # noqa: F401
 from sqlalchemy import select
