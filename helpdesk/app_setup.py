@@ -68,8 +68,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
+    """On SQLite a request that writes takes the write lock up front (BEGIN IMMEDIATE):
+    a deferred transaction that reads and then writes fails at once with "database is
+    locked" if another process committed in between, instead of waiting its turn."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _register_models() -> None:

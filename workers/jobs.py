@@ -40,7 +40,9 @@ def sla_sweep() -> dict:
     from helpdesk.sla.services import sweep
 
     with app_context():
-        result = sweep(now=utcnow(), on_batch=db.session.commit)
+        # Small batches: each is one write transaction, and on SQLite a long one would
+        # keep the web waiting (busy_timeout) while a backlog is escalated.
+        result = sweep(now=utcnow(), batch_size=25, on_batch=db.session.commit)
         db.session.commit()
         return {"checked": result.checked, "escalated": len(result.escalated),
                 "warned": len(result.warned), "notifications": result.notifications}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from datetime import date, timedelta
 
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
 
 from helpdesk.api import tokens
 from helpdesk.api.registry import Endpoint, Param, declare
@@ -19,6 +21,7 @@ from helpdesk.core.errors import DomainError, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import csrf, db, limiter
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 FORMATS = FormatChecker()
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -61,7 +64,11 @@ def _touch(token) -> None:
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now
-        db.session.commit()
+        try:
+            db.session.commit()
+        except OperationalError:  # best effort: a busy database must not fail the request
+            db.session.rollback()
+            log.warning("could not record the use of token %s", token.prefix)
 
 
 def actor():
