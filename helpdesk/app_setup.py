@@ -68,11 +68,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    """On SQLite a request that writes takes the write lock up front (BEGIN IMMEDIATE):
-    a deferred transaction that reads and then writes fails at once with "database is
-    locked" if another process committed in between, instead of waiting its turn."""
+    """On SQLite, work that writes takes the write lock up front (BEGIN IMMEDIATE): a
+    deferred transaction that reads and then writes fails at once with "database is
+    locked" if another process committed in between, instead of waiting its turn.
+    Reading web requests stay deferred, so pages never wait for a writer; CLI commands
+    and jobs (which write) take the lock. SQLite is for development and demos; with
+    PostgreSQL none of this applies."""
     if conn.dialect.name == "sqlite":
-        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        writes = (not has_request_context()
+                  or request.method not in ("GET", "HEAD", "OPTIONS"))
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
