@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from helpdesk.accounts.models import UnitMembership, User
@@ -159,8 +159,21 @@ def queue_counts(actor: User) -> dict[str, int]:
     for name in names:
         cond = _queue_condition(actor, name)
         columns.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name))
-    stmt = scope_tickets(actor, select(*columns).select_from(Ticket)).where(
+    stmt = select(*columns).select_from(Ticket).where(
         Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+    if actor.is_staff and not actor.is_admin:
+        # Every staff queue is a subset of: at my units, mine, or escalated by my units,
+        # all of which I may see. Counting only those skips the rest of the country.
+        # A UNION of three index scans, not an OR that would scan every open ticket.
+        units, open_ = list(actor.unit_ids), [s.value for s in OPEN_STATUSES]
+        mine = union(
+            select(Ticket.id).where(Ticket.unit_id.in_(units), Ticket.status.in_(open_)),
+            select(Ticket.id).where(Ticket.assignee_id == actor.id, Ticket.status.in_(open_)),
+            select(TicketStay.ticket_id).where(TicketStay.unit_id.in_(units),
+                                               TicketStay.left_how == "escalated"))
+        stmt = stmt.where(Ticket.id.in_(select(mine.subquery().c[0])))
+    else:
+        stmt = scope_tickets(actor, stmt)
     row = db.session.execute(stmt).one()
     return dict(zip(names, (int(v or 0) for v in row), strict=True))
 
