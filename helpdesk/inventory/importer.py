@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from helpdesk.extensions import db
 from helpdesk.inventory import reference
 from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
                                        ItemStatus)
-from helpdesk.inventory.services import search_text, serial_key
+from helpdesk.inventory.services import serial_key
 from helpdesk.org.models import School
 
 SCH_COLUMNS = ("cpe_id", "cpe", "mm_id", "unit_name", "registry_no", "item_name",
@@ -209,6 +210,21 @@ class Lookups:
         return None
 
 
+@lru_cache(maxsize=65536)
+def _fold_cached(text: str) -> str:
+    return fold(text)
+
+
+def _fold(text: str | None) -> str:
+    """``fold`` of one value, memoised (manufacturers, models, locations repeat a lot);
+    ASCII needs only lower-casing and space unifying, so it skips the memo."""
+    if not text:
+        return ""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    return _fold_cached(text)
+
+
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 
@@ -286,7 +302,7 @@ def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
     out["model"] = text("cpe" if fmt == "sch" else "model", 200)
     out["serial_number"] = text("serial_number", 120) or None
     location = text("location", 120)
-    out["location"] = lk.locations.get(fold(location), location)
+    out["location"] = lk.locations.get(_fold(location), location)
     ext = text("cpe_id" if fmt == "sch" else "external_id", 40)
     out["external_id"] = ext or None
     if fmt == "full":
@@ -359,11 +375,11 @@ _FETCH = [_T.c[name] for name in ("id", "school_id", "category_id", "manufacture
                                   "serial_key")]
 
 
-def _fetch(column, values, *extra) -> list:
+def _fetch(column, values, *extra, columns=_FETCH) -> list:
     values = list(values)
     found = []
     for i in range(0, len(values), 2000):
-        found += db.session.execute(select(*_FETCH).where(column.in_(values[i:i + 2000]), *extra)
+        found += db.session.execute(select(*columns).where(column.in_(values[i:i + 2000]), *extra)
                                     ).mappings().all()
     return found
 
@@ -402,7 +418,7 @@ def import_file(data: bytes, filename: str, ctx: ImportContext, *,
                 continue
             maker = values["manufacturer"]
             if maker not in folded:
-                folded[maker] = fold(maker)
+                folded[maker] = _fold(maker)
             values["manufacturer_folded"] = folded[maker]
             values["serial_key"] = serial_key(values["serial_number"])
             err = _check_in_file(values, row_no, seen_ext, seen_serial)
@@ -446,11 +462,14 @@ def _apply(parsed, fields, lk: Lookups, ctx: ImportContext, result: Result, now)
     """Match a chunk against the database in a few queries, then write it in bulk."""
     if not parsed:
         return
+    # only the columns the format sets (sch rows never look at attributes, notes…)
+    columns = [_T.c[n] for n in dict.fromkeys(("id", "manufacturer_folded", "serial_key", *fields))]
     by_ext = {r["external_id"]: r for r in _fetch(_T.c.external_id,
-                                                  {v["external_id"] for _, v in parsed if v["external_id"]})}
+                                                  {v["external_id"] for _, v in parsed if v["external_id"]},
+                                                  columns=columns)}
     known = {(r["manufacturer_folded"], r["serial_key"]): r for r in by_ext.values() if r["serial_key"]}
     ids = {v.get("_id") for _, v in parsed if v.get("_id")}
-    by_id = {r["id"]: r for r in _fetch(_T.c.id, ids)} if ids else {}
+    by_id = {r["id"]: r for r in _fetch(_T.c.id, ids, columns=columns)} if ids else {}
     # both columns of the unique index, so the lookup is an index search, not a scan
     # (rows whose item was found by external_id with the same serial need no second look)
     wanted = [v for _, v in parsed if v["serial_key"]
@@ -459,7 +478,8 @@ def _apply(parsed, fields, lk: Lookups, ctx: ImportContext, result: Result, now)
     if wanted:
         by_serial.update({(r["manufacturer_folded"], r["serial_key"]): r for r in _fetch(
             _T.c.serial_key, {v["serial_key"] for v in wanted},
-            _T.c.manufacturer_folded.in_({v["manufacturer_folded"] for v in wanted}))})
+            _T.c.manufacturer_folded.in_({v["manufacturer_folded"] for v in wanted}),
+            columns=columns)})
     inserts, updates, history = [], [], []
     for row_no, v in parsed:
         existing = None
@@ -490,7 +510,7 @@ def _apply(parsed, fields, lk: Lookups, ctx: ImportContext, result: Result, now)
             result.unchanged += 1
             continue
         merged = {f: (changed[f] if f in changed else existing[f]) for f in fields}
-        merged.update(_id=existing["id"], manufacturer_folded=fold(merged["manufacturer"]),
+        merged.update(_id=existing["id"], manufacturer_folded=_fold(merged["manufacturer"]),
                       serial_key=serial_key(merged["serial_number"]), updated_at=now)
         merged["search_text"] = _search(merged, lk)
         updates.append(merged)
@@ -514,20 +534,17 @@ def _txt(value) -> str | None:
     return str(value)
 
 
-class _Search:
-    """Just enough of an item for services.search_text."""
-
-    def __init__(self, values):
-        self.manufacturer = values.get("manufacturer", "")
-        self.model = values.get("model", "")
-        self.serial_number = values.get("serial_number")
-        self.registry_number = values.get("registry_number", "")
-        self.location = values.get("location", "")
-        self.notes = values.get("notes", "")
-
-
 def _search(values: dict, lk: Lookups) -> str:
-    return search_text(_Search(values), lk.category_objs.get(values["category_id"]))
+    """services.search_text of the values, folding part by part (memoised): fold of the parts joined
+    by spaces is the non-empty folded parts joined by single spaces."""
+    location = values.get("location", "")
+    parts = [values.get("manufacturer", ""), values.get("model", ""),
+             values.get("serial_number") or "", values.get("registry_number", ""), location,
+             reference.location_label(location), values.get("notes", "")[:200]]
+    category = lk.category_objs.get(values["category_id"])
+    if category is not None:
+        parts += [category.code, category.name_el, category.name_en]
+    return " ".join(f for f in map(_fold, parts) if f)
 
 
 def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
@@ -547,9 +564,10 @@ def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
                    "created_at": now, "updated_at": now}
             row["search_text"] = _search(row, lk)
             rows.append(row)
-        new_ids = conn.execute(insert(EquipmentItem).returning(EquipmentItem.id,
-                                                               sort_by_parameter_order=True),
-                               rows).scalars().all()
+        # every new item gets the same history row, so the ids' order does not matter
+        # (and without sort_by_parameter_order SQLite inserts many rows per statement)
+        new_ids = sorted(conn.execute(insert(EquipmentItem).returning(EquipmentItem.id),
+                                      rows).scalars().all())
         history += [{"item_id": i, "actor_id": ctx.actor_id, "at": now, "field": "imported",
                      "old": None, "new": ctx.source[:200]} for i in new_ids]
         result.created += len(rows)
