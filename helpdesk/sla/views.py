@@ -1,10 +1,18 @@
-"""SLA on the web and the command line: the queues' time-left helper, ``helpdesk sla``."""
+"""SLA on the web and the command line: the queues' time-left helper, the administrator's
+pages under /admin/sla, ``helpdesk sla``."""
 from __future__ import annotations
 
-import click
-from flask import Blueprint, g
-from flask_babel import gettext as _
+from functools import wraps
+from zoneinfo import ZoneInfo
 
+import click
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from helpdesk.core.display import localized
+from helpdesk.core.errors import ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.calendar import working_minutes
@@ -76,3 +84,217 @@ def sweep_command():
     db.session.commit()
     click.echo(f"checked {result.checked}, escalated {len(result.escalated)}, "
                f"warned {len(result.warned)}, notifications {result.notifications}")
+
+
+# --- the administrator's pages -----------------------------------------------------------
+
+def admin_required(view):
+    """Administrators only; anyone else is told there is nothing here (404)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            return render_template("error.html", code=404, title=_("Not found"), text=""), 404
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _hours(minutes: int | None) -> str:
+    """Working minutes shown as working hours ("7", "1.5", "0.33"); "—" for no target."""
+    if minutes is None:
+        return "—"
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
+def _refused(form, exc: ValidationFailed) -> None:
+    """Show a service's refusal next to its field (or as a message), and undo the writes."""
+    db.session.rollback()
+    name = getattr(form, "ERROR_FIELDS", {}).get(exc.field, exc.field)
+    if name in form:
+        form[name].errors = [*form[name].errors, str(exc)]
+    flash(str(exc), "error")
+
+
+def _unit_choices() -> list[tuple[str, str]]:
+    from helpdesk.org.models import SupportUnit
+
+    units = db.session.scalars(select(SupportUnit).order_by(SupportUnit.level, SupportUnit.code))
+    return [("", _("All units (default)"))] + [(str(u.id), f"{localized(u)} ({u.code})")
+                                               for u in units]
+
+
+def _unit_names(choices) -> dict:
+    return {(int(key) if key else None): label for key, label in choices}
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    from helpdesk.org.models import Category
+
+    rows = db.session.scalars(select(Category).order_by(Category.code))
+    return [("", "—")] + [(str(c.id), f"{c.code} — {localized(c)}") for c in rows]
+
+
+def _priority_choices():
+    from helpdesk.core.display import PRIORITY_LABELS
+    from helpdesk.sla.admin import PRIORITIES
+
+    return [(p, PRIORITY_LABELS[p]) for p in reversed(PRIORITIES)]
+
+
+@bp.route("/admin/sla")
+@admin_required
+def admin_index():
+    from helpdesk.sla import admin
+
+    return render_template("sla/index.html", defaults=admin.default_policies(),
+                           overrides=admin.overrides(), hours=_hours)
+
+
+@bp.route("/admin/sla/policies/<int:priority>", methods=["GET", "POST"])
+@admin_required
+def admin_policy(priority: int):
+    from helpdesk.sla import admin
+    from helpdesk.sla.forms import PolicyForm
+
+    current = dict((p.priority, p) for p, _stored in admin.default_policies())
+    if priority not in current:
+        return render_template("error.html", code=404, title=_("Not found"), text=""), 404
+    form = PolicyForm()
+    if form.validate_on_submit():
+        try:
+            admin.save_default_policy(priority, form.targets())
+        except ValidationFailed as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The policy was saved."), "success")
+            return redirect(url_for("sla.admin_index"))
+    elif not form.is_submitted():
+        form.fill(current[priority])
+    return render_template("sla/policy.html", form=form, priority=priority, override=None,
+                           category=None)
+
+
+@bp.route("/admin/sla/overrides/new", methods=["GET", "POST"])
+@admin_required
+def admin_override_new():
+    from helpdesk.sla import admin
+    from helpdesk.sla.forms import OverrideForm
+    from helpdesk.sla.services import default_policy
+
+    form = OverrideForm()
+    form.priority.choices = _priority_choices()
+    form.category_id.choices = _category_choices()
+    if form.validate_on_submit():
+        try:
+            admin.save_override(form.priority.data, form.category_id.data, form.targets())
+        except ValidationFailed as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The override was saved."), "success")
+            return redirect(url_for("sla.admin_index"))
+    elif not form.is_submitted():
+        form.fill(default_policy(2))
+    return render_template("sla/policy.html", form=form, priority=None, override=None,
+                           category=None)
+
+
+@bp.route("/admin/sla/overrides/<int:policy_id>", methods=["GET", "POST"])
+@admin_required
+def admin_override(policy_id: int):
+    from helpdesk.sla import admin
+    from helpdesk.sla.forms import PolicyForm
+
+    policy = admin.get_override(policy_id)  # NotFound → 404
+    form = PolicyForm()
+    if form.validate_on_submit():
+        try:
+            admin.update_override(policy_id, form.targets())
+        except ValidationFailed as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The override was saved."), "success")
+            return redirect(url_for("sla.admin_index"))
+    elif not form.is_submitted():
+        form.fill(policy)
+    return render_template("sla/policy.html", form=form, priority=policy.priority,
+                           override=policy, category=admin.category_of(policy))
+
+
+@bp.route("/admin/sla/overrides/<int:policy_id>/delete", methods=["POST"])
+@admin_required
+def admin_override_delete(policy_id: int):
+    from helpdesk.sla import admin
+
+    admin.delete_override(policy_id)
+    db.session.commit()
+    flash(_("The override was removed."), "success")
+    return redirect(url_for("sla.admin_index"))
+
+
+@bp.route("/admin/sla/hours", methods=["GET", "POST"])
+@admin_required
+def admin_hours():
+    from helpdesk.sla import admin
+    from helpdesk.sla.forms import WEEKDAYS, HoursForm
+
+    form = HoursForm()
+    form.unit_id.choices = _unit_choices()
+    if form.validate_on_submit():
+        try:
+            admin.add_hours(form.unit_id.data, form.weekday.data, form.start_time.data,
+                            form.end_time.data)
+        except ValidationFailed as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The working hours were added."), "success")
+            return redirect(url_for("sla.admin_hours"))
+    return render_template("sla/hours.html", form=form, rows=admin.hours_rows(),
+                           weekdays=dict(WEEKDAYS), units=_unit_names(form.unit_id.choices))
+
+
+@bp.route("/admin/sla/hours/<int:hours_id>/delete", methods=["POST"])
+@admin_required
+def admin_hours_delete(hours_id: int):
+    from helpdesk.sla import admin
+
+    admin.delete_hours(hours_id)
+    db.session.commit()
+    flash(_("The working hours were removed."), "success")
+    return redirect(url_for("sla.admin_hours"))
+
+
+@bp.route("/admin/sla/closures", methods=["GET", "POST"])
+@admin_required
+def admin_closures():
+    from helpdesk.sla import admin
+    from helpdesk.sla.forms import ClosureForm
+
+    form = ClosureForm()
+    form.unit_id.choices = _unit_choices()
+    if form.validate_on_submit():
+        try:
+            admin.add_closure(form.day.data, form.unit_id.data, form.description.data)
+        except ValidationFailed as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The closure was added."), "success")
+            return redirect(url_for("sla.admin_closures"))
+    today = utcnow().astimezone(ZoneInfo("Europe/Athens")).date()
+    return render_template("sla/closures.html", form=form, rows=admin.closures(today),
+                           today=today, units=_unit_names(form.unit_id.choices))
+
+
+@bp.route("/admin/sla/closures/<int:closure_id>/delete", methods=["POST"])
+@admin_required
+def admin_closure_delete(closure_id: int):
+    from helpdesk.sla import admin
+
+    admin.delete_closure(closure_id)
+    db.session.commit()
+    flash(_("The closure was removed."), "success")
+    return redirect(url_for("sla.admin_closures"))
