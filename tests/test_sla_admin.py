@@ -197,3 +197,17 @@ def test_a_missing_csrf_token_is_refused(as_admin):
     assert response.status_code == 400 and count(Closure) == 0
     response = as_admin.post("/admin/sla/policies/2", data=TARGETS)
     assert response.status_code == 400
+
+
+def test_saving_a_policy_recomputes_the_open_tickets(as_admin, w):
+    from workers.jobs import sla_recompute_open
+
+    t = make_ticket(w.user_a)
+    later = make_ticket(w.user_a, minutes=1)
+    assert t.level_due_at == utc(2026, 3, 4, 8)
+    assert submit(as_admin, "/admin/sla/policies/2",
+                  {**TARGETS, "level1_minutes": "1.5"}).status_code == 302
+    assert sla_recompute_open() >= 2  # the job the page queues (run here in-process)
+    _db.session.expire_all()
+    assert t.level_due_at == utc(2026, 3, 2, 9, 30)
+    assert later.level_due_at == utc(2026, 3, 2, 9, 31)

@@ -46,3 +46,13 @@ def sla_sweep() -> dict:
         db.session.commit()
         return {"checked": result.checked, "escalated": len(result.escalated),
                 "warned": len(result.warned), "notifications": result.notifications}
+
+
+def sla_recompute_open() -> int:
+    """Recompute the due times of all open tickets after a policy or calendar change."""
+    from helpdesk.sla.services import recompute_open
+
+    with app_context():
+        done = recompute_open(now=utcnow(), on_batch=db.session.commit)
+        db.session.commit()
+        return done

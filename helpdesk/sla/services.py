@@ -273,3 +273,29 @@ def _warning_batch(tickets, ctx, now, result) -> None:
             if managers is None:
                 managers = notify.managers_by_unit({t.unit_id for t in tickets})
             result.notifications += notify.level_warning(ticket, sla, managers, now=now)
+
+
+# --- recomputing after a policy or calendar change ---------------------------------------
+
+def recompute_open(*, now: datetime, batch_size: int = 200,
+                   on_batch: Callable[[], None] | None = None) -> int:
+    """Recompute the stored SLA of every open ticket (after a policy or calendar change).
+
+    The same pure computation as after each ticket change, in id order and batches, with
+    the events of a batch loaded in one query; returns how many tickets were recomputed.
+    """
+    ctx, done, after = SlaContext.load(), 0, 0
+    while True:
+        tickets = db.session.scalars(
+            select(Ticket).where(Ticket.status.in_(("new", "open", "waiting")), Ticket.id > after)
+            .options(joinedload(Ticket.category)).order_by(Ticket.id).limit(batch_size)
+        ).unique().all()
+        if not tickets:
+            return done
+        rows = _event_rows([t.id for t in tickets])
+        for ticket in tickets:
+            _recompute(ticket, rows.get(ticket.id, []), ctx, now)
+        done, after = done + len(tickets), tickets[-1].id
+        db.session.flush()
+        if on_batch is not None:
+            on_batch()

@@ -2,6 +2,8 @@
 pages under /admin/sla, ``helpdesk sla``."""
 from __future__ import annotations
 
+import logging
+
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.calendar import working_minutes
 
+log = logging.getLogger(__name__)
 bp = Blueprint("sla", __name__, cli_group="sla")
 
 
@@ -87,6 +90,18 @@ def sweep_command():
 
 
 # --- the administrator's pages -----------------------------------------------------------
+
+def _commit_and_recompute() -> None:
+    """Commit an SLA setting, then recompute the open tickets' due times in a job."""
+    db.session.commit()
+    try:
+        from helpdesk.core.redisconn import get_queue
+
+        get_queue("slow").enqueue("workers.jobs.sla_recompute_open")
+    except Exception:  # Redis down: the due times follow at each ticket's next change
+        log.warning("could not queue the SLA recomputation of open tickets")
+
+
 
 def admin_required(view):
     """Administrators only; anyone else is told there is nothing here (404)."""
@@ -166,7 +181,7 @@ def admin_policy(priority: int):
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
-            db.session.commit()
+            _commit_and_recompute()
             flash(_("The policy was saved."), "success")
             return redirect(url_for("sla.admin_index"))
     elif not form.is_submitted():
@@ -191,7 +206,7 @@ def admin_override_new():
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
-            db.session.commit()
+            _commit_and_recompute()
             flash(_("The override was saved."), "success")
             return redirect(url_for("sla.admin_index"))
     elif not form.is_submitted():
@@ -214,7 +229,7 @@ def admin_override(policy_id: int):
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
-            db.session.commit()
+            _commit_and_recompute()
             flash(_("The override was saved."), "success")
             return redirect(url_for("sla.admin_index"))
     elif not form.is_submitted():
@@ -229,7 +244,7 @@ def admin_override_delete(policy_id: int):
     from helpdesk.sla import admin
 
     admin.delete_override(policy_id)
-    db.session.commit()
+    _commit_and_recompute()
     flash(_("The override was removed."), "success")
     return redirect(url_for("sla.admin_index"))
 
@@ -249,7 +264,7 @@ def admin_hours():
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
-            db.session.commit()
+            _commit_and_recompute()
             flash(_("The working hours were added."), "success")
             return redirect(url_for("sla.admin_hours"))
     return render_template("sla/hours.html", form=form, rows=admin.hours_rows(),
@@ -262,7 +277,7 @@ def admin_hours_delete(hours_id: int):
     from helpdesk.sla import admin
 
     admin.delete_hours(hours_id)
-    db.session.commit()
+    _commit_and_recompute()
     flash(_("The working hours were removed."), "success")
     return redirect(url_for("sla.admin_hours"))
 
@@ -281,7 +296,7 @@ def admin_closures():
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
-            db.session.commit()
+            _commit_and_recompute()
             flash(_("The closure was added."), "success")
             return redirect(url_for("sla.admin_closures"))
     today = utcnow().astimezone(ZoneInfo("Europe/Athens")).date()
@@ -295,6 +310,6 @@ def admin_closure_delete(closure_id: int):
     from helpdesk.sla import admin
 
     admin.delete_closure(closure_id)
-    db.session.commit()
+    _commit_and_recompute()
     flash(_("The closure was removed."), "success")
     return redirect(url_for("sla.admin_closures"))
