@@ -14,7 +14,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,14 +29,11 @@ def main():
     ap.add_argument("--rows", type=int, default=300_000)
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-inv-"))
-    env = dict(os.environ, HELPDESK_INSTANCE_PATH=str(work),
-               HELPDESK_DATABASE_URL=args.database_url or f"sqlite:///{work / 'bench.db'}")
-    helpdesk = [str(ROOT / ".venv/bin/helpdesk")]
-    subprocess.run(helpdesk + ["db", "upgrade", "heads"], env=env, check=True, capture_output=True)
-    subprocess.run(helpdesk + ["org", "load"], env=env, check=True, capture_output=True)
     sys.path.insert(0, str(ROOT))
-    os.environ.update(env)
+    from bench.scratch import scratch_instance
+
+    work, env = scratch_instance("bench-inv-", args.database_url)
+    helpdesk = [str(ROOT / ".venv/bin/helpdesk")]
     from helpdesk import create_app
     from helpdesk.core.text import fold
     from helpdesk.extensions import db

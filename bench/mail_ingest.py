@@ -14,9 +14,7 @@ import argparse
 import base64
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,14 +57,10 @@ def main():
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-mail-"))
-    env = dict(os.environ, HELPDESK_INSTANCE_PATH=str(work),
-               HELPDESK_DATABASE_URL=args.database_url or f"sqlite:///{work / 'bench.db'}")
-    helpdesk = [str(ROOT / ".venv/bin/helpdesk")]
-    subprocess.run(helpdesk + ["db", "upgrade", "heads"], env=env, check=True, capture_output=True)
-    subprocess.run(helpdesk + ["org", "load"], env=env, check=True, capture_output=True)
     sys.path.insert(0, str(ROOT))
-    os.environ.update(env)
+    from bench.scratch import scratch_instance
+
+    work, env = scratch_instance("bench-mail-", args.database_url)
     from helpdesk import create_app
     from helpdesk.core.text import fold
     from helpdesk.core.types import utcnow
