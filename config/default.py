@@ -78,6 +78,9 @@ MAIL_OWN_ADDRESSES = []
 MAIL_IMAP_MAILBOXES = []
 #: Messages fetched per mailbox and poll.
 MAIL_IMAP_BATCH = 200
+#: Stored messages a worker processes in one transaction (one commit for the batch; a
+#: failing message is retried alone and quarantined without losing the others).
+MAIL_PROCESS_BATCH = 50
 #: ``helpdesk mail serve``: address, port and protocol (lmtp or smtp).
 MAIL_LISTEN_HOST = "127.0.0.1"
 MAIL_LISTEN_PORT = 8024

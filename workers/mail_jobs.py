@@ -4,13 +4,15 @@ from __future__ import annotations
 from workers import app_context
 
 
-def process_inbound(inbound_id: int) -> str | None:
-    """Turn stored message ``inbound_id`` into a ticket or reply (or quarantine it)."""
-    from helpdesk.core.types import utcnow
-    from helpdesk.mail import process
+def process_inbound(inbound_id: int | None = None) -> str | None:
+    """Turn stored message ``inbound_id`` into a ticket or reply (or quarantine it), and
+    every other waiting message no worker has started, in transactions of up to
+    MAIL_PROCESS_BATCH messages (``helpdesk.mail.process.run_job``). Returns its status."""
+    from helpdesk.mail import process, store
 
     with app_context():
-        return process.run(inbound_id, now=utcnow())
+        store.job_started()  # before looking: mail stored from now on queues the next job
+        return process.run_job(inbound_id)
 
 
 def poll_imap() -> dict:
@@ -30,11 +32,11 @@ def sweep_inbound() -> int:
 
     from helpdesk.core.types import utcnow
     from helpdesk.mail import queries
-    from helpdesk.mail.store import enqueue_processing
+    from helpdesk.mail.store import enqueue_job
 
     with app_context():
         after = timedelta(seconds=current_app.config["MAIL_SWEEP_AFTER_SECONDS"])
         ids = queries.stale_received(utcnow(), after)
         for inbound_id in ids:
-            enqueue_processing(inbound_id)
+            enqueue_job(inbound_id)
         return len(ids)

@@ -83,7 +83,8 @@ def process_cmd(ids, pending):
 
     from helpdesk.mail import process, queries
 
-    if pending:
-        ids = (*ids, *queries.stale_received(utcnow(), timedelta(0), limit=100000))
     for inbound_id in ids:
         click.echo(f"{inbound_id}: {process.run(inbound_id, now=utcnow())}")
+    if pending:  # as the worker does: in batches of MAIL_PROCESS_BATCH
+        for inbound_id in queries.stale_received(utcnow(), timedelta(0), limit=100000):
+            click.echo(f"{inbound_id}: {process.run_job(inbound_id)}")

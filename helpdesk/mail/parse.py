@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
+from functools import lru_cache
 from html.parser import HTMLParser
 
 import nh3
@@ -29,6 +31,53 @@ _LATIN_FAMILY = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "window
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u0085]")
 
 
+class _Policy(EmailPolicy):
+    """``email.policy.default``, but each distinct header value is parsed once.
+
+    The standard policy builds a new header object on every read: ``get_content_type()``
+    alone re-parses Content-Type each time it is called, several times per part.
+    Header objects are immutable, so one per (name, value) can be shared."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name") or len(value) > _CACHED_VALUE_MAX:
+            return super().header_fetch_parse(name, value)
+        return _fetch_parse(self, name, value)
+
+
+_CACHED_VALUE_MAX = 2000
+_fetch_parse = lru_cache(maxsize=4096)(EmailPolicy.header_fetch_parse)
+#: The policy every parse here uses (the same results as ``email.policy.default``).
+POLICY = _Policy()
+
+
+class Headers(Mapping):
+    """Header name (lower case) -> list of values (unfolded, decoded), decoded on first
+    read: a message carries dozens of Received/DKIM/ARC headers that nobody reads."""
+
+    def __init__(self, msg: EmailMessage):
+        self._raw: dict[str, list[str]] = {}
+        for name, raw in msg.raw_items():
+            self._raw.setdefault(name.lower(), []).append(raw)
+        self._policy = msg.policy
+        self._done: dict[str, list[str]] = {}
+
+    def __getitem__(self, name: str) -> list[str]:
+        values = self._done.get(name)
+        if values is None:
+            values = self._done[name] = [_header_text(self._policy, name, raw)
+                                         for raw in self._raw[name]]
+        return values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name) -> bool:
+        return name in self._raw
+
+
 @dataclass
 class ParsedMail:
     message_id: str | None
@@ -36,7 +85,7 @@ class ParsedMail:
     from_addr: str
     from_name: str
     #: Header name (lower case) -> list of values (unfolded, decoded).
-    headers: dict[str, list[str]]
+    headers: Mapping[str, list[str]]
     text: str
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
     #: The problems found parsing it (for the quarantine page).
@@ -56,10 +105,23 @@ def one_line(value: str | None) -> str:
     return " ".join(_CTRL.sub(" ", value or "").split())
 
 
+def parse_headers(raw: bytes) -> EmailMessage:
+    """The header block of ``raw`` (what a door needs before it stores)."""
+    return BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)
+
+
 def parse_key(raw: bytes) -> str | None:
     """The Message-ID of ``raw`` (without brackets), or None; never raises."""
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        msg = parse_headers(raw)
+    except Exception:  # noqa: BLE001 - a broken header means "no usable id"
+        return None
+    return message_id_of(msg)
+
+
+def message_id_of(msg: EmailMessage) -> str | None:
+    """The Message-ID of a parsed message (without brackets), or None; never raises."""
+    try:
         value = one_line(str(msg.get("Message-ID") or ""))
     except Exception:  # noqa: BLE001 - a broken header means "no usable id"
         return None
@@ -67,22 +129,19 @@ def parse_key(raw: bytes) -> str | None:
     return match.group(1)[:250] if match else None
 
 
-def _headers(msg: EmailMessage) -> dict[str, list[str]]:
-    """Every header, decoded, one line each; raw 8-bit values get the charset guess."""
-    headers: dict[str, list[str]] = {}
-    for name, raw in msg.raw_items():
-        if isinstance(raw, str) and any("\udc80" <= ch <= "\udcff" for ch in raw):
-            text = decode_bytes(raw.encode("ascii", "surrogateescape"), "")
-        else:
-            try:
-                text = str(msg.policy.header_fetch_parse(name, raw))
-            except Exception:  # noqa: BLE001 - an undecodable header is kept as sent
-                text = str(raw)
-        headers.setdefault(name.lower(), []).append(one_line(text))
-    return headers
+def _header_text(policy, name: str, raw) -> str:
+    """One header decoded to one line; raw 8-bit values get the charset guess."""
+    if isinstance(raw, str) and any("\udc80" <= ch <= "\udcff" for ch in raw):
+        text = decode_bytes(raw.encode("ascii", "surrogateescape"), "")
+    else:
+        try:
+            text = str(policy.header_fetch_parse(name, raw))
+        except Exception:  # noqa: BLE001 - an undecodable header is kept as sent
+            text = str(raw)
+    return one_line(text)
 
 
-def _address(headers: dict[str, list[str]]) -> tuple[str, str]:
+def _address(headers: Mapping[str, list[str]]) -> tuple[str, str]:
     values = headers.get("from") or []
     name, addr = parseaddr(values[0]) if values else ("", "")
     addr = addr.strip().lower()
@@ -215,10 +274,10 @@ def _walk(msg: EmailMessage, mail: ParsedMail) -> None:
 
 def parse(raw: bytes) -> ParsedMail:
     """Everything the pipeline reads from one message; never raises on bad MIME."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    headers = _headers(msg)
+    msg = BytesParser(policy=POLICY).parsebytes(raw)
+    headers = Headers(msg)
     from_name, from_addr = _address(headers)
-    mail = ParsedMail(message_id=parse_key(raw), subject=(headers.get("subject") or [""])[0],
+    mail = ParsedMail(message_id=message_id_of(msg), subject=(headers.get("subject") or [""])[0],
                       from_addr=from_addr, from_name=from_name, headers=headers, text="")
     mail.content_type = msg.get_content_type()
     mail.report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
@@ -236,6 +295,7 @@ def addresses(values: list[str]) -> list[str]:
     return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
 
 
+@lru_cache(maxsize=64)
 def own_address(sender: str) -> str:
     """The bare address of a ``Name <addr>`` sender setting."""
     try:

@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import User
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.threading import Sender, TicketFacts
-from helpdesk.org.models import School
+from helpdesk.org.models import Category, School
 from helpdesk.tickets.models import Ticket
 
 
@@ -36,30 +37,101 @@ class SchoolAddress:
         return self.email
 
 
-def identify(address: str, *, school_id: int | None = None):
+class Lookups:
+    """The reads every message repeats (who is this address, how many did it send in the
+    last hour, the category mail files in). Without ``prepare`` each is one query; a
+    batch of messages prepares them in a few queries for all its senders at once.
+
+    Valid inside one transaction: processing mail creates no users, schools or
+    categories."""
+
+    def __init__(self):
+        self._users: dict[str, User | None] | None = None
+        self._schools: dict[str, School | None] | None = None
+        self._recent: dict[str, int] | None = None
+        self._recent_since: datetime | None = None
+        self._categories: dict[str, Category | None] = {}
+        self._held: list = []
+
+    def prepare(self, addresses, *, since: datetime) -> Lookups:
+        """Load the accounts and schools of ``addresses`` and how many messages each
+        sent from ``since`` on (three queries; a school account's school comes with it)."""
+        addresses = sorted({a.lower() for a in addresses if a})
+        self._users = dict.fromkeys(addresses)
+        self._schools = dict.fromkeys(addresses)
+        self._recent, self._recent_since = dict.fromkeys(addresses, 0), since
+        if not addresses:
+            return self
+        for user in db.session.scalars(select(User).options(selectinload(User.school))
+                                       .where(User.email.in_(addresses))):
+            self._users[user.email] = user
+        for school in db.session.scalars(
+                select(School).where(func.lower(School.email).in_(addresses),
+                                     School.is_active.is_(True)).order_by(School.id.desc())):
+            self._schools[school.email.lower()] = school  # the lowest id wins
+        self._recent.update(db.session.execute(
+            select(InboundMessage.from_addr, func.count(InboundMessage.id))
+            .where(InboundMessage.from_addr.in_(addresses), InboundMessage.received_at >= since)
+            .group_by(InboundMessage.from_addr)).all())
+        return self
+
+    def user(self, address: str) -> User | None:
+        if not address:
+            return None
+        if self._users is not None and address.lower() in self._users:
+            return self._users[address.lower()]
+        return db.session.scalar(select(User).where(User.email == address.lower()))
+
+    def school(self, address: str) -> School | None:
+        if not address:
+            return None
+        if self._schools is not None and address in self._schools:
+            return self._schools[address]
+        return db.session.scalar(select(School).where(func.lower(School.email) == address,
+                                                      School.is_active.is_(True)))
+
+    def over_rate(self, address: str, since: datetime, exclude_id: int, limit: int) -> bool:
+        """Whether ``address`` sent ``limit`` or more other messages from ``since`` on.
+
+        A prepared count starts as early or earlier and includes the message itself, so
+        below ``limit`` it gives the same answer without a query; at or above it the
+        exact count is asked for. (Messages stored while a batch runs count from the next
+        batch on, as they would for a message processed a moment earlier.)"""
+        if self._recent is not None and address in self._recent and since >= self._recent_since \
+                and self._recent[address] < limit:
+            return False
+        return recent_from(address, since, exclude_id) >= limit
+
+    def hold(self, obj) -> None:
+        """Keep ``obj`` loaded until the batch ends (the session only holds it weakly, and
+        the notifications written at the commit read each ticket again)."""
+        self._held.append(obj)
+
+    def category(self, code: str) -> Category | None:
+        if code not in self._categories:
+            self._categories[code] = db.session.scalar(select(Category)
+                                                       .where(Category.code == code))
+        return self._categories[code]
+
+
+def identify(address: str, *, school_id: int | None = None, lookups: Lookups | None = None):
     """(Sender, actor) for a From address; ``school_id`` when an administrator vouched."""
+    lookups = lookups or Lookups()
     if school_id is not None:
-        user = _user(address)
+        user = lookups.user(address)
         if user is not None and user.is_school and user.school_id == school_id:
             return Sender(address, school_id=school_id, user_id=user.id), user
         return Sender(address, school_id=school_id), SchoolAddress(school_id, address)
-    user = _user(address)
+    user = lookups.user(address)
     if user is not None and user.is_active:
         if user.is_school and user.school_id is not None and user.school and user.school.is_active:
             return Sender(address, school_id=user.school_id, user_id=user.id), user
         if user.is_staff or user.is_admin:
             return Sender(address, user_id=user.id, is_staff=True), user
-    school = db.session.scalar(select(School).where(func.lower(School.email) == address,
-                                                    School.is_active.is_(True))) if address else None
+    school = lookups.school(address)
     if school is not None:
         return Sender(address, school_id=school.id), SchoolAddress(school.id, address)
     return Sender(address), None
-
-
-def _user(address: str) -> User | None:
-    if not address:
-        return None
-    return db.session.scalar(select(User).where(User.email == address.lower()))
 
 
 def ticket_facts(ticket: Ticket | None, actor=None) -> TicketFacts | None:
