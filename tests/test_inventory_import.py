@@ -152,3 +152,37 @@ def test_export_round_trips_and_neutralises_formulas(w):
     _db.session.flush()
     again = import_file(importer.export_csv(stmt), "export.csv", ImportContext())
     assert (again.file_format, again.created, again.updated, again.error_count) == ("full", 0, 0, 0)
+
+
+def test_bulk_writes_across_chunks_keep_history_and_idempotence(w, monkeypatch):
+    """Small chunks: inserts (COPY on PostgreSQL), look-ups and updates span several of them."""
+    from helpdesk.inventory.services import search_text
+
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    rows = sch_rows(w) + [
+        [str(9010 + i), f"Model {i}", "", "", w.school_b.code, "Οθόνη", "Dell", "Αίθουσα 12",
+         f"MON{i}"] for i in range(4)]
+    first = import_file(to_csv(rows), "r.csv", ImportContext(source="first.csv"))
+    assert (first.created, first.error_count) == (7, 0)
+    items = _db.session.scalars(select(EquipmentItem).order_by(EquipmentItem.external_id)).all()
+    assert [i.external_id for i in items] == [r[0] for r in sorted(rows)]
+    imported = _db.session.execute(select(EquipmentHistory.item_id, EquipmentHistory.new)
+                                   .where(EquipmentHistory.field == "imported")).all()
+    assert sorted(imported) == sorted((i.id, "first.csv") for i in items)
+    assert all(i.attributes == {} and i.search_text == search_text(i, i.category) for i in items)
+    dell = next(i for i in items if i.external_id == "9012")
+    assert (dell.manufacturer_folded, dell.serial_key, dell.location) == ("dell", "MON2", "Αίθουσα 12")
+    assert "οθονη" in dell.search_text and "model 2 mon2 αιθουσα 12" in dell.search_text
+    rows[4][7], rows[6][1] = "ΣΕΠΕΗΥ", "Model X"  # two rows in different chunks change
+    again = import_file(to_csv(rows), "r.csv", ImportContext(actor_id=w.admin.id))
+    assert (again.created, again.updated, again.unchanged, again.error_count) == (0, 2, 5, 0)
+    other = ["9020", "x", "", "", w.school_a.code, "Εκτυπωτής", "DELL", "", "mon 0"]
+    dup = import_file(to_csv([rows[0], other]), "r.csv", ImportContext())
+    assert [(e["row"], e["errors"][0]["code"]) for e in dup.errors] == [(3, "dup_in_db")]
+    changes = _db.session.execute(select(EquipmentHistory.field, EquipmentHistory.old,
+                                         EquipmentHistory.new, EquipmentHistory.actor_id)
+                                  .where(EquipmentHistory.field != "imported")).all()
+    assert sorted(changes) == [("location", "Αίθουσα 12", "SEPEHY", w.admin.id),
+                               ("model", "Model 3", "Model X", w.admin.id)]
+    third = import_file(to_csv(rows), "r.csv", ImportContext())
+    assert (third.created, third.updated, third.unchanged) == (0, 0, 7)

@@ -32,12 +32,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from helpdesk.core.text import fold
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.inventory import reference
+from helpdesk.inventory import bulk, reference
 from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
                                        ItemStatus)
 from helpdesk.inventory.services import serial_key
@@ -56,7 +56,7 @@ _SCH_FIELDS = ("school_id", "category_id", "manufacturer", "model", "serial_numb
 _FULL_FIELDS = ("school_id", "category_id", "manufacturer", "model", "serial_number",
                 "registry_number", "location", "acquisition_date", "funding_programme",
                 "status", "external_id", "notes", "attributes")
-CHUNK = 5000
+CHUNK = 10000
 MAX_REPORTED_ERRORS = 500
 
 #: Error code -> message (a row's errors are stored as codes, shown in the reader's language).
@@ -171,13 +171,15 @@ class Lookups:
     schools: dict[str, int]
     school_codes: dict[int, str]
     categories: dict[str, int]
-    category_objs: dict[int, EquipmentCategory]
+    #: category id -> its code and names, folded (its part of an item's search text)
+    category_text: dict[int, str]
     locations: dict[str, str]
     _memo: dict = field(default_factory=dict)
+    _location_text: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Lookups:
-        schools = dict(db.session.execute(select(School.code, School.id)).tuples().all())
+        schools = dict(db.session.execute(select(School.code, School.id)).all())
         cats = db.session.scalars(select(EquipmentCategory)).all()
         by_name: dict[str, int] = {}
         for c in cats:
@@ -191,8 +193,17 @@ class Lookups:
         for code, row in reference.lab_types().items():
             for name in (code, row["name_short_el"], row["name_el"], row["name_en"]):
                 locations[fold(name)] = code
-        return cls(schools, {v: k for k, v in schools.items()}, by_name,
-                   {c.id: c for c in cats}, locations)
+        category_text = {c.id: _joined((c.code, c.name_el, c.name_en)) for c in cats}
+        return cls(schools, {v: k for k, v in schools.items()}, by_name, category_text,
+                   locations)
+
+    def location_text(self, location: str) -> str:
+        """The location and its lab type's label, folded (memoised: a few values repeat)."""
+        found = self._location_text.get(location)
+        if found is None:
+            found = self._location_text[location] = _joined(
+                (location, reference.location_label(location)))
+        return found
 
     def category(self, value: str) -> int | None:
         if value in self._memo:
@@ -368,20 +379,6 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
 
 
 _T = EquipmentItem.__table__
-_FETCH = [_T.c[name] for name in ("id", "school_id", "category_id", "manufacturer", "model",
-                                  "serial_number", "registry_number", "location",
-                                  "acquisition_date", "funding_programme", "status",
-                                  "external_id", "notes", "attributes", "manufacturer_folded",
-                                  "serial_key")]
-
-
-def _fetch(column, values, *extra, columns=_FETCH) -> list:
-    values = list(values)
-    found = []
-    for i in range(0, len(values), 2000):
-        found += db.session.execute(select(*columns).where(column.in_(values[i:i + 2000]), *extra)
-                                    ).mappings().all()
-    return found
 
 
 def import_file(data: bytes, filename: str, ctx: ImportContext, *,
@@ -464,22 +461,19 @@ def _apply(parsed, fields, lk: Lookups, ctx: ImportContext, result: Result, now)
         return
     # only the columns the format sets (sch rows never look at attributes, notes…)
     columns = [_T.c[n] for n in dict.fromkeys(("id", "manufacturer_folded", "serial_key", *fields))]
-    by_ext = {r["external_id"]: r for r in _fetch(_T.c.external_id,
-                                                  {v["external_id"] for _, v in parsed if v["external_id"]},
-                                                  columns=columns)}
+    conn = db.session.connection()
+    by_ext = {r["external_id"]: r for r in bulk.fetch_in(
+        conn, columns, _T.c.external_id, {v["external_id"] for _, v in parsed if v["external_id"]})}
     known = {(r["manufacturer_folded"], r["serial_key"]): r for r in by_ext.values() if r["serial_key"]}
     ids = {v.get("_id") for _, v in parsed if v.get("_id")}
-    by_id = {r["id"]: r for r in _fetch(_T.c.id, ids, columns=columns)} if ids else {}
-    # both columns of the unique index, so the lookup is an index search, not a scan
+    by_id = {r["id"]: r for r in bulk.fetch_in(conn, columns, _T.c.id, ids)}
+    # the pairs of the unique index, so the lookup is an index search, not a scan
     # (rows whose item was found by external_id with the same serial need no second look)
-    wanted = [v for _, v in parsed if v["serial_key"]
-              and known.get((v["manufacturer_folded"], v["serial_key"])) is None]
+    wanted = [(v["manufacturer_folded"], v["serial_key"]) for _, v in parsed if v["serial_key"]]
     by_serial = dict(known)
-    if wanted:
-        by_serial.update({(r["manufacturer_folded"], r["serial_key"]): r for r in _fetch(
-            _T.c.serial_key, {v["serial_key"] for v in wanted},
-            _T.c.manufacturer_folded.in_({v["manufacturer_folded"] for v in wanted}),
-            columns=columns)})
+    by_serial.update({(r["manufacturer_folded"], r["serial_key"]): r for r in bulk.fetch_pairs(
+        conn, columns, _T.c.manufacturer_folded, _T.c.serial_key,
+        (k for k in wanted if k not in known))})
     inserts, updates, history = [], [], []
     for row_no, v in parsed:
         existing = None
@@ -534,17 +528,18 @@ def _txt(value) -> str | None:
     return str(value)
 
 
-def _search(values: dict, lk: Lookups) -> str:
-    """services.search_text of the values, folding part by part (memoised): fold of the parts joined
-    by spaces is the non-empty folded parts joined by single spaces."""
-    location = values.get("location", "")
-    parts = [values.get("manufacturer", ""), values.get("model", ""),
-             values.get("serial_number") or "", values.get("registry_number", ""), location,
-             reference.location_label(location), values.get("notes", "")[:200]]
-    category = lk.category_objs.get(values["category_id"])
-    if category is not None:
-        parts += [category.code, category.name_el, category.name_en]
+def _joined(parts) -> str:
+    """The non-empty folded parts joined by single spaces: ``fold(" ".join(parts))``."""
     return " ".join(f for f in map(_fold, parts) if f)
+
+
+def _search(values: dict, lk: Lookups) -> str:
+    """services.search_text of the values, folded part by part (memoised): fold of the parts
+    joined by spaces is the non-empty folded parts joined by single spaces."""
+    return _joined((values.get("manufacturer", ""), values.get("model", ""),
+                    values.get("serial_number") or "", values.get("registry_number", ""),
+                    lk.location_text(values.get("location", "")), values.get("notes", "")[:200],
+                    lk.category_text.get(values["category_id"], "")))
 
 
 def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
@@ -565,9 +560,7 @@ def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
             row["search_text"] = _search(row, lk)
             rows.append(row)
         # every new item gets the same history row, so the ids' order does not matter
-        # (and without sort_by_parameter_order SQLite inserts many rows per statement)
-        new_ids = sorted(conn.execute(insert(EquipmentItem).returning(EquipmentItem.id),
-                                      rows).scalars().all())
+        new_ids = bulk.insert_returning_ids(conn, _T, rows)
         history += [{"item_id": i, "actor_id": ctx.actor_id, "at": now, "field": "imported",
                      "old": None, "new": ctx.source[:200]} for i in new_ids]
         result.created += len(rows)
@@ -578,8 +571,7 @@ def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
         params = [{f"v_{k}": v for k, v in row.items()} for row in updates]
         conn.execute(stmt, params)
         result.updated += len(updates)
-    if history:
-        conn.execute(insert(EquipmentHistory.__table__), history)
+    bulk.insert_rows(conn, EquipmentHistory.__table__, history)
 
 
 # --- export -------------------------------------------------------------------------------
