@@ -124,7 +124,7 @@ def main():
     with app.app_context():
         print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
         overdue = generate(args.tickets, args.days)
-        from helpdesk.sla.services import sweep
+        from helpdesk.sla.sweep import sweep
 
         for run in (1, 2):
             started = time.perf_counter()

@@ -37,15 +37,19 @@ def close_resolved_tickets() -> int:
 
 def sla_sweep() -> dict:
     """Escalate or warn about tickets whose level time ran out; commit per batch."""
-    from helpdesk.sla.services import sweep
+    from helpdesk.sla.sweep import sweep
 
     with app_context():
-        # Small batches: each is one write transaction, and on SQLite a long one would
-        # keep the web waiting (busy_timeout) while a backlog is escalated.
-        result = sweep(now=utcnow(), batch_size=25, on_batch=db.session.commit)
+        # On SQLite each batch is one write transaction holding the database's write lock,
+        # so batches stay small there (the web would wait on busy_timeout while a backlog
+        # is escalated); PostgreSQL locks only the batch's rows.
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+        result = sweep(now=utcnow(), batch_size=25 if sqlite else 200,
+                       on_batch=db.session.commit)
         db.session.commit()
         return {"checked": result.checked, "escalated": len(result.escalated),
-                "warned": len(result.warned), "notifications": result.notifications}
+                "warned": len(result.warned), "notifications": result.notifications,
+                "failed": len(result.failed)}
 
 
 def sla_recompute_open() -> int:
