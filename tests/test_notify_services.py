@@ -167,3 +167,28 @@ def test_system_close_tells_the_school(w):
     services.close_resolved(now=at(60 * 24 * 30), older_than=timedelta(days=10))
     _db.session.commit()
     assert to(t, w.school_a.email)[-1].kind == "closed"
+
+
+def test_the_escalation_notice_names_the_unit_the_ticket_went_to(w):
+    t = make_ticket(w.user_a)
+    _db.session.commit()
+    services.escalate(w.l1, t, "Βλάβη στον εξυπηρετητή του ΠΣΔ", now=at(2))
+    _db.session.commit()
+    (note,) = [n for n in rows(t) if n.kind == "escalated"]
+    assert f"κλιμακώθηκε στη μονάδα {unit_at(w.school_a, 2).name_el}" in note.body
+
+
+def test_one_insert_queues_a_change_and_skips_keys_already_queued(w, query_counter):
+    from helpdesk.outbox.services import queue_notifications
+
+    def row(key):
+        return {"kind": "ack", "recipient_email": f"{key}@sch.gr", "subject": "Θέμα",
+                "body": "κείμενο", "dedupe_key": key, "now": at(0), "locale": "el"}
+
+    first = queue_notifications([row("k1"), row("k2")])
+    assert len(first) == 2
+    with query_counter() as q:
+        again = queue_notifications([row("k2"), row("k3"), row("k3")])
+    assert q.count == 1 and len(again) == 1
+    keys = [n.dedupe_key for n in rows() if n.dedupe_key.startswith("k")]
+    assert sorted(keys) == ["k1", "k2", "k3"]

@@ -8,7 +8,8 @@ from sqlalchemy import delete, func, select
 from helpdesk.extensions import db as _db
 from helpdesk.outbox.models import Notification
 from helpdesk.sla.models import Closure, SlaPolicy
-from helpdesk.sla.services import seed_default_policies, sweep
+from helpdesk.sla.services import seed_default_policies
+from helpdesk.sla.sweep import sweep
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket, TicketEvent
 from tests.conftest import test_database_url
@@ -174,7 +175,7 @@ def test_the_breaching_queue_and_the_time_left_column(client, w):
 @pytest.mark.skipif(not test_database_url(), reason="needs PostgreSQL (TEST_DATABASE_URL)")
 def test_two_concurrent_sweeps_escalate_once(app):
     """Two workers, two connections, committed data: every ticket escalates exactly once."""
-    from helpdesk.sla.services import SweepResult
+    from helpdesk.sla.sweep import SweepResult
 
     with app.app_context():
         w = World()
@@ -225,3 +226,119 @@ def _cleanup(ticket_ids, user_ids, school_ids):
     _db.session.execute(delete(User).where(User.id.in_(user_ids)))
     _db.session.execute(delete(School).where(School.id.in_(school_ids)))
     _db.session.commit()
+
+
+# --- the per-process copy of the SLA tables ----------------------------------------------------
+
+def test_a_policy_changed_by_another_process_is_used_by_the_next_load(w, query_counter):
+    from sqlalchemy import text
+
+    from helpdesk.core import refcache
+    from helpdesk.sla.services import SlaContext
+
+    seed_default_policies()
+    _db.session.commit()
+    ctx = SlaContext.load()
+    assert ctx.policy_for(2, None).level1_minutes == 2 * 7 * 60
+    with query_counter() as q:  # the rest of the transaction: no statement at all
+        assert SlaContext.load() is ctx
+    assert q.count == 0
+    refcache.forget(_db.session())  # a new transaction: one statement checks the copy
+    with query_counter() as q:
+        assert SlaContext.load() is ctx
+    assert q.count == 1, q.statements
+    # Another process changes the normal priority's level-1 time with plain SQL: nothing
+    # in this process sees it happen. Its commit is seen by our next transaction.
+    _db.session.execute(text("UPDATE sla_policies SET level1_minutes = 90 "
+                             "WHERE priority = 2 AND category_id IS NULL"))
+    refcache.forget(_db.session())
+    fresh = SlaContext.load()
+    assert fresh is not ctx and fresh.policy_for(2, None).level1_minutes == 90
+    t = make_ticket(w.user_a)  # Monday 10:00 Athens: 90 working minutes
+    assert t.level_due_at == utc(2026, 3, 2, 9, 30)
+
+
+def test_a_change_written_in_this_transaction_is_used_at_once(w):
+    from helpdesk.sla import admin
+    from helpdesk.sla.services import SlaContext
+
+    assert SlaContext.load().policy_for(2, None).level1_minutes == 2 * 7 * 60  # built in
+    admin.save_default_policy(2, admin.Targets(240, 5 * 420, 90, 3 * 420, 5 * 420))
+    assert SlaContext.load().policy_for(2, None).level1_minutes == 90
+    _db.session.add(Closure(day=datetime(2026, 3, 2).date(), description="Έκτακτο κλείσιμο"))
+    t = make_ticket(w.user_a)  # not flushed before: the closure is flushed for the check
+    assert t.level_due_at == utc(2026, 3, 3, 7, 30)  # Tuesday 08:00 Athens + 90 minutes
+
+
+# --- the sweep's batched escalation (helpdesk/sla/sweep.py) --------------------------------
+
+def _escalation_state(ticket, since):
+    from helpdesk.tickets.models import TicketStay
+
+    events = _db.session.execute(
+        select(TicketEvent.kind, TicketEvent.field, TicketEvent.old_value, TicketEvent.new_value,
+               TicketEvent.reason, TicketEvent.actor_id, TicketEvent.at, TicketEvent.is_internal)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.at >= since)
+        .order_by(TicketEvent.id)).all()
+    stays = _db.session.execute(
+        select(TicketStay.unit_id, TicketStay.level, TicketStay.arrived_at, TicketStay.left_at,
+               TicketStay.left_how).where(TicketStay.ticket_id == ticket.id)
+        .order_by(TicketStay.id)).all()
+    _db.session.refresh(ticket)
+    columns = ("status", "level", "unit_id", "assignee_id", "updated_at", "sla_state",
+               "level_due_at", "first_response_due_at", "resolution_due_at",
+               "first_response_minutes", "resolution_minutes", "first_response_breached",
+               "resolution_breached")
+    return events, stays, {c: getattr(ticket, c) for c in columns}
+
+
+def test_the_sweep_escalates_a_batch_as_escalate_does_one_ticket(w):
+    """The batch writes what tickets.services.escalate writes: events, stays, SLA columns."""
+    from helpdesk.sla.sweep import reason
+
+    by_sweep, by_hand = make_ticket(w.user_a), make_ticket(w.user_a)
+    for t in (by_sweep, by_hand):
+        services.claim(w.l1, t, now=at(5))  # so the assignee is cleared (and audited) too
+    now = utc(2026, 3, 4, 8, 30)
+    services.escalate(None, by_hand, reason(1, 2 * 420), now=now)  # normal: 2 days at level 1
+    assert sweep(now=now).escalated == [by_sweep.id]
+    swept, manual = _escalation_state(by_sweep, now), _escalation_state(by_hand, now)
+    assert swept == manual
+    events, stays, columns = swept
+    assert [(e.kind, e.field) for e in events] == [
+        ("escalate", "status"), ("escalate", "assignee"), ("escalate", "level"),
+        ("escalate", "unit")]
+    assert [(s.level, s.left_how) for s in stays] == [(1, "escalated"), (2, None)]
+    assert columns["level"] == 2 and columns["assignee_id"] is None
+    assert columns["level_due_at"] == utc(2026, 3, 9, 8, 30)
+
+
+def test_a_ticket_that_fails_to_escalate_does_not_stop_the_others(w, monkeypatch):
+    tickets = [make_ticket(w.user_a, minutes=i) for i in range(3)]
+    bad = tickets[1]
+    move = services._move
+
+    def failing_move(ticket, *args, **kwargs):
+        if ticket.id == bad.id:
+            raise RuntimeError("boom")
+        return move(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_move", failing_move)
+    result = sweep(now=utc(2026, 3, 4, 8, 30))
+    assert sorted(result.escalated) == sorted([tickets[0].id, tickets[2].id])
+    assert result.failed == [bad.id]
+    assert [t.level for t in tickets] == [2, 1, 2]
+    assert not _db.session.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == bad.id, TicketEvent.kind == "escalate")).all()
+    monkeypatch.setattr(services, "_move", move)  # the next sweep gets it
+    assert sweep(now=utc(2026, 3, 4, 8, 35)).escalated == [bad.id]
+
+
+def test_the_chains_of_many_directorates_at_once(w):
+    from helpdesk.org.models import Directorate
+    from helpdesk.org.queries import chain_for_directorate, chains_for_directorates
+
+    ids = list(_db.session.scalars(select(Directorate.id)))
+    chains = chains_for_directorates(ids)
+    assert chains == {d: chain_for_directorate(d) for d in ids}
+    assert any(c.l1 and c.l2 and c.l3 for c in chains.values())

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from helpdesk.api import webhook_policy as policy
 from helpdesk.api.webhook_models import EVENTS, WebhookDelivery, WebhookSubscription
 from helpdesk.core.errors import PermissionDenied, ValidationFailed
+from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,23 @@ def _collect(session: Session, flush_context) -> None:
             found.append((name, obj))
 
 
+def _active_subscriptions(session: Session) -> tuple[tuple[int, frozenset[str]], ...]:
+    """(id, events) of each active subscription."""
+    return tuple((sub_id, frozenset(events or ())) for sub_id, events in session.execute(
+        select(WebhookSubscription.id, WebhookSubscription.events)
+        .where(WebhookSubscription.is_active.is_(True)).order_by(WebhookSubscription.id)))
+
+
+#: The active subscriptions as last read by this process, checked once per transaction
+#: (with the SLA tables, in the same statement: helpdesk.core.refcache).
+_SUBSCRIPTIONS = TableCache(("webhook_subscriptions",), _active_subscriptions)
+
+
 def _write(session: Session) -> None:
     found = session.info.pop(_PENDING, [])
     if not found:
         return
-    subs = session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.is_active.is_(True))).all()
+    subs = _SUBSCRIPTIONS.get(session)
     if not subs:
         return
     seen = set()
@@ -91,9 +103,9 @@ def _write(session: Session) -> None:
         if key in seen:
             continue
         seen.add(key)
-        for sub in subs:
-            if name in (sub.events or []):
-                session.add(WebhookDelivery(subscription_id=sub.id, event=name, payload=payload))
+        for sub_id, events in subs:
+            if name in events:
+                session.add(WebhookDelivery(subscription_id=sub_id, event=name, payload=payload))
     session.flush()
     session.info.setdefault(_QUEUED, []).extend(
         d.id for d in session.identity_map.values() if isinstance(d, WebhookDelivery)

@@ -48,7 +48,7 @@ def _recipients(intent: Intent, ticket) -> list[Recipient]:
     if intent.audience == Audience.SCHOOL:
         return school_recipients(ticket)
     if intent.audience == Audience.UNIT:
-        return unit_recipients(intent.unit_id)
+        return unit_recipients(intent.unit_id, ticket)
     user = db.session.get(User, intent.user_id) if intent.user_id else None
     return [_of_user(user)] if user is not None and user.is_active and user.email else []
 
@@ -70,9 +70,15 @@ def school_recipients(ticket) -> list[Recipient]:
     return out
 
 
-def unit_recipients(unit_id: int | None) -> list[Recipient]:
-    """The unit's own address when it has one, else its managers, else its members."""
-    unit = db.session.get(SupportUnit, unit_id) if unit_id else None
+def unit_recipients(unit_id: int | None, ticket=None) -> list[Recipient]:
+    """The unit's own address when it has one, else its managers, else its members.
+
+    ``ticket``: when the unit is the ticket's own, it is read through ``ticket.unit``,
+    which keeps it loaded for the mail that names it."""
+    if ticket is not None and unit_id is not None and ticket.unit_id == unit_id:
+        unit = ticket.unit
+    else:
+        unit = db.session.get(SupportUnit, unit_id) if unit_id else None
     if unit is None:
         return []
     if unit.email:

@@ -31,15 +31,19 @@ from helpdesk.tickets.models import Message, Ticket, TicketEvent
 log = logging.getLogger(__name__)
 
 _EVENTS = "notify.events"
+_MESSAGES = "notify.messages"
 _QUEUED = "outbox.queued_ids"
 _PAUSED = "notify.paused"
 
 
 # --- writing -------------------------------------------------------------------------------
 
-def notify_events(events: list[TicketEvent]) -> list:
-    """Queue the notifications that ``events`` call for; returns the rows added."""
-    added = []
+def notify_events(events: list[TicketEvent]) -> list[int]:
+    """Queue the notifications that ``events`` call for; returns the ids of the rows added
+    (one INSERT for all of them; a dedupe key already queued is skipped)."""
+    from helpdesk.outbox.services import queue_notifications
+
+    rows = []
     for (ticket_id, actor_id, at), group in rules.group_events(events):
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is None:
@@ -47,17 +51,22 @@ def notify_events(events: list[TicketEvent]) -> list:
         actor = db.session.get(User, actor_id) if actor_id else None
         change = _change(ticket, actor, at, group)
         for intent, recipient in recipients.resolve(rules.decide(change), ticket, actor):
-            note = _queue(intent, recipient, ticket, actor, group)
-            if note is not None:
-                added.append(note)
-    return added
+            row = _row(intent, recipient, ticket, actor, group)
+            if row is not None:
+                rows.append(row)
+    ids = queue_notifications(rows)
+    if ids:
+        db.session.info.setdefault(_QUEUED, []).extend(ids)
+    return ids
 
 
 def _change(ticket: Ticket, actor: User | None, at, group: list[TicketEvent]) -> rules.Change:
     message_ids = [int(e.new_value) for e in group
                    if e.kind == "reply" and e.field == "message" and (e.new_value or "").isdigit()]
-    public = frozenset(db.session.scalars(select(Message.id).where(
-        Message.id.in_(message_ids), Message.is_internal.is_(False)))) if message_ids else frozenset()
+    # The messages were written in this transaction and are still in the identity map
+    # (_before_flush keeps them), so these look-ups need no query.
+    messages = [db.session.get(Message, i) for i in message_ids]
+    public = frozenset(m.id for m in messages if m is not None and not m.is_internal)
     return rules.Change(
         ticket_id=ticket.id, unit_id=ticket.unit_id, assignee_id=ticket.assignee_id,
         actor_id=actor.id if actor else None, actor_is_school=bool(actor and actor.is_school),
@@ -67,10 +76,9 @@ def _change(ticket: Ticket, actor: User | None, at, group: list[TicketEvent]) ->
                      for e in group))
 
 
-def _queue(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
-           actor: User | None, group: list[TicketEvent]):
-    from helpdesk.outbox.services import queue_notification
-
+def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
+         actor: User | None, group: list[TicketEvent]) -> dict | None:
+    """The notification row for one recipient (see outbox.services.queue_notifications)."""
     message = db.session.get(Message, intent.message_id) if intent.message_id else None
     if message is not None and message.is_internal:  # belt and braces: notes stay inside
         message = None
@@ -86,7 +94,7 @@ def _queue(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket
     cfg = current_app.config
     first = min(e.id for e in group)
     address = hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:16]
-    return queue_notification(
+    return dict(
         kind=str(intent.kind), recipient_email=recipient.email, ticket_id=ticket.id,
         subject=mail.subject, body=mail.text, body_html=mail.html, locale=recipient.locale,
         recipient_user_id=recipient.user_id, is_automatic=intent.is_automatic,
@@ -121,9 +129,17 @@ def paused(session=None) -> Iterator[None]:
 def _before_flush(session, flush_context, instances) -> None:
     if session.info.get(_PAUSED):
         return
-    new = [obj for obj in session.new if isinstance(obj, TicketEvent)]
-    if new:
-        session.info.setdefault(_EVENTS, []).extend(new)
+    events, messages = [], []
+    for obj in session.new:
+        if isinstance(obj, TicketEvent):
+            events.append(obj)
+        elif isinstance(obj, Message):
+            messages.append(obj)
+    if events:
+        session.info.setdefault(_EVENTS, []).extend(events)
+    if messages:  # held until the transaction ends, so that the notifications find them in
+        # the identity map (which keeps only weak references) instead of reading them again
+        session.info.setdefault(_MESSAGES, []).extend(messages)
 
 
 def _after_flush(session, flush_context) -> None:
@@ -139,6 +155,7 @@ def _before_commit(session) -> None:
         return
     if session.info.get(_PAUSED):
         session.info.pop(_EVENTS, None)
+        session.info.pop(_MESSAGES, None)
         return
     session.flush()  # events added since the last flush are remembered now
     events = [e for e in session.info.pop(_EVENTS, []) if inspect(e).persistent]
@@ -155,12 +172,13 @@ def _after_commit(session) -> None:
     if ids:
         from helpdesk.outbox.delivery import enqueue
 
-        enqueue(ids)
+        enqueue(ids, fresh=True)
 
 
 def _after_transaction_end(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: committed or rolled back
         session.info.pop(_EVENTS, None)
+        session.info.pop(_MESSAGES, None)
         session.info.pop(_QUEUED, None)
 
 

@@ -224,9 +224,12 @@ def ensure_message_id(note_id: int) -> None:
 
 # --- the queue -----------------------------------------------------------------------------
 
-def enqueue(note_ids: list[int]) -> int:
+def enqueue(note_ids: list[int], *, fresh: bool = False) -> int:
     """Hand notifications to the "mail" queue; returns how many. Never raises: with Redis
-    down the rows stay pending and the periodic sweep queues them later."""
+    down the rows stay pending and the periodic sweep queues them later.
+
+    ``fresh``: rows just committed, which no job can name yet; they are queued in one
+    round trip without first looking for a job of theirs."""
     if not note_ids:
         return 0
     try:
@@ -234,6 +237,11 @@ def enqueue(note_ids: list[int]) -> int:
         from rq.job import Job, JobStatus
 
         queue = Queue("mail", connection=_redis())
+        if fresh:
+            queue.enqueue_many([Queue.prepare_data(
+                JOB, (note_id,), job_id=f"outbox-{note_id}", timeout=120, result_ttl=0,
+                failure_ttl=86400) for note_id in note_ids])
+            return len(note_ids)
         busy = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
         count = 0
         for note_id in note_ids:

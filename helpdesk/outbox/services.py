@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from helpdesk.extensions import db
 from helpdesk.outbox.models import Notification
@@ -33,3 +34,35 @@ def queue_notification(*, kind: str, recipient_email: str, subject: str, body: s
     except IntegrityError:
         return None
     return note
+
+
+def queue_notifications(rows: list[dict]) -> list[int]:
+    """Add pending notifications in one statement; returns the ids of the rows added.
+
+    Each row has the arguments of ``queue_notification``. A row whose dedupe key is
+    already queued (before, by a concurrent writer, or earlier in ``rows``) is skipped:
+    ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING``. No ORM objects are made, so the
+    rows are not in ``session.new``; the caller hands the ids to the mail queue.
+    """
+    if not rows:
+        return []
+    table = Notification.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+            .returning(table.c.id))
+    # A Core statement with a list of rows: one multi-row INSERT ("insertmanyvalues"),
+    # compiled once per process.
+    return list(db.session.scalars(stmt, [_values(**row) for row in rows]))
+
+
+def _values(*, kind: str, recipient_email: str, subject: str, body: str = "",
+            dedupe_key: str, now: datetime, ticket_id: int | None = None,
+            locale: str = "el", body_html: str | None = None,
+            recipient_user_id: int | None = None, message_id: str | None = None,
+            is_automatic: bool = True) -> dict:
+    return dict(kind=kind, recipient_email=recipient_email, ticket_id=ticket_id,
+                subject=subject[:300], body=body, dedupe_key=dedupe_key[:200], created_at=now,
+                status="pending", attempts=0, locale=locale, body_html=body_html,
+                recipient_user_id=recipient_user_id, message_id=message_id,
+                is_automatic=is_automatic)

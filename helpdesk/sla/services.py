@@ -11,9 +11,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, joinedload
 
+from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
 from helpdesk.sla import clock
 from helpdesk.sla.calendar import BusinessCalendar, calendar_from_rows
@@ -67,23 +68,40 @@ def to_clock_policy(row: SlaPolicy) -> clock.Policy:
 
 @dataclass
 class SlaContext:
-    """Policies and calendars loaded once (three queries) and reused for many tickets."""
+    """Policies and calendars, reused for many tickets.
+
+    ``load()`` costs one statement: the rows themselves are kept per process and read
+    again only when the tables' contents change (helpdesk.core.refcache), so a change
+    saved by another process is used by the next transaction. Treat the mappings as
+    read-only: they are shared by every context built from the same rows.
+    """
 
     policies: dict[tuple[int, int | None], SlaPolicy]
-    hours: dict[int | None, list]
-    closures: dict[int | None, set]
+    hours: dict[int | None, tuple]
+    closures: dict[int | None, frozenset]
     _calendars: dict[int, BusinessCalendar] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> SlaContext:
-        policies = {(p.priority, p.category_id): p for p in db.session.scalars(select(SlaPolicy))}
+        return _SETTINGS.get(db.session())
+
+    @classmethod
+    def read(cls, session: Session) -> SlaContext:
+        """Read the three tables now (three statements); the policies are unsaved copies."""
+        policies = {}
+        for row in session.execute(select(SlaPolicy.__table__)).mappings():
+            policy = SlaPolicy(**row)
+            policies[(policy.priority, policy.category_id)] = policy
         hours: dict[int | None, list] = {}
-        for h in db.session.scalars(select(BusinessHours)):
-            hours.setdefault(h.unit_id, []).append((h.weekday, h.start_time, h.end_time))
+        for unit_id, weekday, start, end in session.execute(
+                select(BusinessHours.unit_id, BusinessHours.weekday, BusinessHours.start_time,
+                       BusinessHours.end_time).order_by(BusinessHours.id)):
+            hours.setdefault(unit_id, []).append((weekday, start, end))
         closures: dict[int | None, set] = {}
-        for c in db.session.scalars(select(Closure)):
-            closures.setdefault(c.unit_id, set()).add(c.day)
-        return cls(policies, hours, closures)
+        for unit_id, day in session.execute(select(Closure.unit_id, Closure.day)):
+            closures.setdefault(unit_id, set()).add(day)
+        return cls(policies, {k: tuple(v) for k, v in hours.items()},
+                   {k: frozenset(v) for k, v in closures.items()})
 
     def policy_for(self, priority: int, category_id: int | None,
                    parent_id: int | None = None) -> SlaPolicy:
@@ -97,7 +115,7 @@ class SlaContext:
     def calendar_for(self, unit_id: int | None) -> BusinessCalendar:
         if unit_id not in self._calendars:
             rows = self.hours.get(unit_id) or self.hours.get(None) or ()
-            days = self.closures.get(None, set()) | self.closures.get(unit_id, set())
+            days = self.closures.get(None, frozenset()) | self.closures.get(unit_id, frozenset())
             self._calendars[unit_id] = calendar_from_rows(rows, days)
         return self._calendars[unit_id]
 
@@ -105,6 +123,11 @@ class SlaContext:
         category = ticket.category
         return self.policy_for(ticket.priority, ticket.category_id,
                                category.parent_id if category is not None else None)
+
+
+#: The SLA tables as last read by this process (see SlaContext.load).
+_SETTINGS: TableCache[SlaContext] = TableCache(("sla_policies", "business_hours", "closures"),
+                                               SlaContext.read)
 
 
 # --- one ticket ------------------------------------------------------------------------
@@ -156,123 +179,33 @@ def _recompute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: da
     return result, policy
 
 
-def refresh_ticket_sla(ticket: Ticket, *, now: datetime,
-                       ctx: SlaContext | None = None) -> clock.SlaResult:
-    """Recompute the ticket's SLA from its history and store it on the ticket (flush only)."""
+def _history(ticket: Ticket, *, stored: bool = True) -> list[clock.Event]:
+    """The ticket's status and level events, stored and not yet flushed, in order.
+
+    Read without flushing, so that the change being made and the SLA it leads to reach
+    the database in one flush (one UPDATE of the ticket). ``stored=False``: a new ticket,
+    whose events are all still in the session."""
+    session = db.session()
+    rows: list[clock.Event] = []
+    if stored and ticket.id is not None and not inspect(ticket).pending:
+        with session.no_autoflush:
+            rows = _event_rows([ticket.id]).get(ticket.id, [])
+    rows += [clock.Event(e.at, e.field, e.old_value, e.new_value) for e in session.new
+             if isinstance(e, TicketEvent) and e.ticket_id == ticket.id
+             and e.field in ("status", "level")]
+    rows.sort(key=lambda e: e.at)  # stable: stored ones by id first, then in the order added
+    return rows
+
+
+def refresh_ticket_sla(ticket: Ticket, *, now: datetime, ctx: SlaContext | None = None,
+                       new: bool = False) -> clock.SlaResult:
+    """Recompute the ticket's SLA from its history and store it on the ticket (flush only).
+
+    ``new``: the ticket is being filed in this session (nothing of it is stored yet)."""
     ctx = ctx or _SWEEP_CONTEXT.get() or SlaContext.load()
-    db.session.flush()
-    result, _ = _recompute(ticket, _event_rows([ticket.id]).get(ticket.id, []), ctx, now)
+    result, _ = _recompute(ticket, _history(ticket, stored=not new), ctx, now)
     db.session.flush()
     return result
-
-
-# --- the sweep -------------------------------------------------------------------------
-
-@dataclass
-class SweepResult:
-    checked: int = 0
-    escalated: list[int] = field(default_factory=list)
-    warned: list[int] = field(default_factory=list)
-    notifications: int = 0
-
-
-def sweep(*, now: datetime, batch_size: int = 500,
-          on_batch: Callable[[], None] | None = None) -> SweepResult:
-    """Escalate (or warn about) open tickets whose level time has run out; mark warnings.
-
-    Safe to run twice or on two workers: rows are locked (SKIP LOCKED on PostgreSQL) and
-    re-checked after recomputing; an escalated ticket has a fresh level clock.
-    """
-    result = SweepResult()
-    ctx = SlaContext.load()
-    token = _SWEEP_CONTEXT.set(ctx)
-    try:
-        _sweep(ctx, now, batch_size, on_batch, result)
-    finally:
-        _SWEEP_CONTEXT.reset(token)
-    log.info("sla sweep: %d checked, %d escalated, %d warned, %d notifications",
-             result.checked, len(result.escalated), len(result.warned), result.notifications)
-    return result
-
-
-def _sweep(ctx, now, batch_size, on_batch, result) -> None:
-    due = and_(Ticket.status.in_(RUNNING), Ticket.level_due_at <= now)
-    for batch in _batches(due, batch_size, on_batch):
-        _breach_batch(batch, ctx, now, result)
-    soon = and_(Ticket.status.in_(RUNNING), Ticket.sla_state == "ok",
-                Ticket.level_due_at > now, Ticket.level_due_at <= now + WARN_LOOKAHEAD)
-    for batch in _batches(soon, batch_size, on_batch):
-        _warning_batch(batch, ctx, now, result)
-
-
-def _batches(condition, size, on_batch):
-    """Lock and yield batches of matching tickets in (level_due_at, id) order."""
-    after = None
-    while True:
-        stmt = select(Ticket).where(condition).options(joinedload(Ticket.category))
-        if after is not None:
-            stmt = stmt.where(or_(Ticket.level_due_at > after[0],
-                                  and_(Ticket.level_due_at == after[0], Ticket.id > after[1])))
-        stmt = stmt.order_by(Ticket.level_due_at, Ticket.id).limit(size)
-        if db.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=Ticket)
-        tickets = db.session.scalars(stmt).unique().all()
-        if not tickets:
-            return
-        after = (tickets[-1].level_due_at, tickets[-1].id)
-        yield tickets
-        db.session.flush()
-        if on_batch is not None:
-            on_batch()
-        if len(tickets) < size:
-            return
-
-
-def _breach_batch(tickets, ctx, now, result) -> None:
-    from helpdesk.sla import notify
-
-    rows = _event_rows(t.id for t in tickets)
-    managers = notify.managers_by_unit({t.unit_id for t in tickets})
-    for ticket in tickets:
-        result.checked += 1
-        sla, policy = _recompute(ticket, rows.get(ticket.id, []), ctx, now)
-        level_clock = sla.level_clock
-        if ticket.status not in RUNNING or level_clock is None or not level_clock.is_breached:
-            continue  # re-check: another sweep or a change got here first
-        result.notifications += notify.level_breach(ticket, sla, managers, now=now)
-        if policy.action_on_level_breach == "escalate" and _escalate(ticket, sla, now):
-            result.escalated.append(ticket.id)
-        else:
-            result.warned.append(ticket.id)
-
-
-def _escalate(ticket: Ticket, sla: clock.SlaResult, now: datetime) -> bool:
-    from helpdesk.core.errors import Conflict
-    from helpdesk.tickets.services import escalate
-
-    reason = (f"Αυτόματη κλιμάκωση: έληξε ο χρόνος του επιπέδου {sla.level} "
-              f"({sla.level_clock.target_minutes} λεπτά εργασίας). "
-              f"/ Automatic escalation: level {sla.level} time ran out.")
-    try:
-        with db.session.begin_nested():
-            escalate(None, ticket, reason, now=now)
-    except Conflict:  # already at the top level: only warn
-        return False
-    return True
-
-
-def _warning_batch(tickets, ctx, now, result) -> None:
-    from helpdesk.sla import notify
-
-    rows = _event_rows(t.id for t in tickets)
-    managers = None
-    for ticket in tickets:
-        result.checked += 1
-        sla, _ = _recompute(ticket, rows.get(ticket.id, []), ctx, now)
-        if sla.level_clock is not None and sla.level_clock.is_warning:
-            if managers is None:
-                managers = notify.managers_by_unit({t.unit_id for t in tickets})
-            result.notifications += notify.level_warning(ticket, sla, managers, now=now)
 
 
 # --- recomputing after a policy or calendar change ---------------------------------------

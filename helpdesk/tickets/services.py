@@ -73,28 +73,36 @@ def _set_assignee(ticket: Ticket, assignee: User | None, actor, now, kind: str) 
         ticket.assignee = assignee
 
 
-def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now, reason) -> None:
-    """The one writer of Ticket.level and Ticket.unit_id: closes the stay, opens the next."""
-    current = db.session.scalar(
-        select(TicketStay).where(TicketStay.ticket_id == ticket.id, TicketStay.left_at.is_(None))
-    )
-    if current is not None:
-        current.left_at, current.left_how = now, how
+def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now, reason, *,
+          new: bool = False) -> None:
+    """The one writer of Ticket.level and Ticket.unit_id: closes the stay, opens the next.
+
+    ``new``: the ticket is being filed and has no stay yet. The current stay is looked up
+    without flushing (every writer here ends with a flush, so it is stored), which keeps
+    the change and its SLA in one flush."""
+    if not new:
+        with db.session.no_autoflush:
+            current = db.session.scalar(select(TicketStay).where(
+                TicketStay.ticket_id == ticket.id, TicketStay.left_at.is_(None)))
+        if current is not None:
+            current.left_at, current.left_how = now, how
     db.session.add(TicketStay(ticket_id=ticket.id, unit_id=unit_id, level=level, arrived_at=now))
     if ticket.level is not None and how:
         _record(ticket, actor, now, _KIND[how], "level", ticket.level, level, reason)
         _record(ticket, actor, now, _KIND[how], "unit", ticket.unit_id, unit_id)
     ticket.level, ticket.unit_id = level, unit_id
+    if not new:  # ticket.unit follows unit_id (the notification names the new unit)
+        db.session.expire(ticket, ["unit"])
 
 
 _KIND = {"escalated": "escalate", "returned": "return"}
 
 
-def _after_change(ticket: Ticket, now: datetime) -> None:
-    """Recompute the ticket's stored SLA from its history (due times, state)."""
+def _after_change(ticket: Ticket, now: datetime, *, new: bool = False) -> None:
+    """Recompute the ticket's stored SLA from its history (due times, state); flush."""
     from helpdesk.sla.services import refresh_ticket_sla
 
-    refresh_ticket_sla(ticket, now=now)
+    refresh_ticket_sla(ticket, now=now, new=new)
 
 
 # --- validation ------------------------------------------------------------------------
@@ -153,20 +161,37 @@ def open_ticket(actor: User, *, school: School, category: Category, subject: str
     subject = _text("subject", subject, minimum=3, maximum=SUBJECT_MAX)
     description = _text("description", description, minimum=5)
     level, unit_id = routing.start(chain_for_school(school), category.first_level)
-    ticket = Ticket(school_id=school.id, category_id=category.id, subject=subject,
-                    description=description, priority=_priority(priority), status=Status.NEW,
-                    level=level, unit_id=unit_id, created_by_id=actor.id, channel=channel,
-                    created_at=now, updated_at=now)
+    # ``category`` too: the SLA reads its parent before the flush, and a pending ticket
+    # loads no relationship.
+    ticket = Ticket(id=_next_ticket_id(), school_id=school.id, category_id=category.id,
+                    category=category, subject=subject, description=description,
+                    priority=_priority(priority), status=Status.NEW, level=level,
+                    unit_id=unit_id, created_by_id=actor.id, channel=channel, created_at=now,
+                    updated_at=now)
     db.session.add(ticket)
-    db.session.flush()
+    if ticket.id is None:  # no sequence to draw from (SQLite): the INSERT gives the id
+        db.session.flush()
     ticket.ref = format_ref(ticket.id, now)
-    _move(ticket, level, unit_id, None, actor, now, None)
+    ticket.search_text = _search_text(ticket, school)
+    # The SLA of a filing needs no stored history, so the ticket is written whole in one
+    # INSERT (SQLite: one UPDATE), and its first stay and event after it (they only name
+    # it by id, so the flush would not know to write the ticket first).
+    _after_change(ticket, now, new=True)
+    _move(ticket, level, unit_id, None, actor, now, None, new=True)
     _record(ticket, actor, now, "created", "status", None, Status.NEW)
     _store_attachments(ticket, None, actor, attachments, now)
-    ticket.search_text = _search_text(ticket, school)
     db.session.flush()
-    _after_change(ticket, now)
     return ticket
+
+
+def _next_ticket_id() -> int | None:
+    """PostgreSQL: the new ticket's id, drawn from its sequence before the INSERT, so that
+    the reference and the search text (which contain it) go in that INSERT."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))").scalar_one()
 
 
 # --- working ---------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""Per-process copies of small, rarely changed tables, checked once per transaction.
+
+A ``TableCache`` keeps a value built from a few tables (the SLA policies and calendars,
+the webhook subscriptions) together with a fingerprint of those tables' *contents*.
+``get(session)`` compares it with the database's fingerprint and rebuilds the value when
+they differ, so a change committed by any process (another web worker, an RQ job, a
+migration, psql) is seen by the next transaction; nothing expires by time.
+
+The fingerprints of every registered table are read in one statement, once per
+database transaction, and read again after a write through the same connection touches
+one of the tables (an ORM flush, or an ORM INSERT/UPDATE/DELETE statement on it). Within
+one transaction the tables are thus seen as of its first look (a change another process
+commits meanwhile is seen by the next transaction).
+
+The fingerprint is computed over the tables' rows (PostgreSQL: md5 of the rows' text in
+id order; SQLite: the rows' quoted values), so it costs a scan of tables of a few dozen
+to a few hundred rows; keep it to such tables.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+_MEMO = "refcache.fingerprints"
+#: Table names whose fingerprints are read together.
+_TABLES: list[str] = []
+_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
+_lock = threading.Lock()
+
+
+class TableCache(Generic[T]):
+    """A value built from ``tables`` by ``build(session)``, rebuilt when they change."""
+
+    def __init__(self, tables: tuple[str, ...], build: Callable[[Session], T]):
+        self.tables = tuple(tables)
+        self.build = build
+        self._entry: tuple[tuple, T] | None = None
+        with _lock:
+            _TABLES.extend(t for t in self.tables if t not in _TABLES)
+        _register()
+
+    def get(self, session: Session) -> T:
+        marks = fingerprints(session, self.tables)
+        entry = self._entry
+        if entry is not None and entry[0] == marks:
+            return entry[1]
+        with session.no_autoflush:
+            value = self.build(session)
+        self._entry = (marks, value)
+        return value
+
+    def clear(self) -> None:
+        """Forget the value (the next ``get`` builds it again)."""
+        self._entry = None
+
+
+def fingerprints(session: Session, tables: tuple[str, ...]) -> tuple:
+    """The fingerprints of ``tables`` as this transaction sees them (one statement).
+
+    Kept on the connection for the rest of its transaction, until something written
+    through it touches one of the tables. Other pending changes stay unflushed (the
+    caller may be in the middle of a change it wants written in one flush); pending
+    changes to the cached tables are flushed first."""
+    if _touches(session.new, session.dirty, session.deleted):
+        session.flush()
+    connection = session.connection()
+    transaction = connection.get_transaction()
+    memo = connection.info.get(_MEMO)
+    if memo is None or memo[0] is not transaction or not all(t in memo[1] for t in tables):
+        names = tuple(_TABLES)
+        row = connection.exec_driver_sql(_sql(connection.dialect.name, names)).one()
+        memo = (transaction, dict(zip(names, row, strict=True)))
+        connection.info[_MEMO] = memo
+    return tuple(memo[1][t] for t in tables)
+
+
+def _sql(dialect: str, names: tuple[str, ...]) -> str:
+    key = (dialect, names)
+    if key not in _SQL:
+        if dialect == "postgresql":
+            parts = [f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) "
+                     f"FROM {name} t)" for name in names]
+        else:
+            parts = [f"(SELECT group_concat(r, '|') FROM (SELECT {_row_text(name)} AS r "
+                     f"FROM {name} ORDER BY id))" for name in names]
+        _SQL[key] = "SELECT " + ", ".join(parts)
+    return _SQL[key]
+
+
+def _row_text(name: str) -> str:
+    from helpdesk.extensions import db
+
+    return " || ',' || ".join(f"quote({c.name})" for c in db.metadata.tables[name].columns)
+
+
+# --- this session's own writes -------------------------------------------------------------
+
+def _touches(*collections) -> bool:
+    return any(getattr(obj, "__tablename__", None) in _TABLES
+               for objects in collections for obj in objects)
+
+
+def forget(session: Session) -> None:
+    """Drop the fingerprints read in the session's transaction: the next ``get`` reads
+    them again (as a new transaction would; for tests that stand for another process)."""
+    session.connection().info.pop(_MEMO, None)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    if _touches(session.new, session.dirty, session.deleted):
+        forget(session)
+
+
+def _do_orm_execute(state) -> None:
+    if ((state.is_insert or state.is_update or state.is_delete)
+            and getattr(getattr(state.statement, "table", None), "name", None) in _TABLES):
+        forget(state.session)
+
+
+def _register() -> None:
+    """Install the session hooks (once per process; every TableCache asks)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
