@@ -51,9 +51,7 @@ def can_view(actor: User | None, ticket: Ticket, stay_unit_ids: frozenset[int] |
         if ticket.unit_id in actor.unit_ids:
             return True
         if stay_unit_ids is None:
-            from helpdesk.extensions import db
-
-            return bool(db.session.scalar(select(_stayed_at(actor.unit_ids, Ticket.id == ticket.id))))
+            return _stayed_at_any(ticket, frozenset(actor.unit_ids))
         return bool(stay_unit_ids & actor.unit_ids)
     return False
 
@@ -111,6 +109,20 @@ def can_file_for(actor: User | None, school_id: int) -> bool:
     if _is_anonymous(actor) or not actor.is_active:
         return False
     return actor.is_admin or (actor.is_school and actor.school_id == school_id)
+
+
+def _stayed_at_any(ticket: Ticket, unit_ids: frozenset[int]) -> bool:
+    """Did the ticket ever stay at one of these units: one query per loaded ticket and set
+    of units, remembered on the instance (a page asks for a dozen permissions). Safe to
+    remember: stays are never deleted, and a ticket that moves to one of these units is
+    seen through ``unit_id`` before this is asked."""
+    from helpdesk.extensions import db
+
+    memo = ticket.__dict__.setdefault("_stayed_at_memo", {})
+    if unit_ids not in memo:
+        memo[unit_ids] = bool(db.session.scalar(
+            select(_stayed_at(unit_ids, Ticket.id == ticket.id))))
+    return memo[unit_ids]
 
 
 def _stayed_at(unit_ids, *extra):

@@ -31,7 +31,7 @@ from openpyxl import load_workbook
 
 from helpdesk.core.errors import PermissionDenied
 from helpdesk.extensions import db as _db
-from helpdesk.org.models import Category, SupportUnit
+from helpdesk.org.models import Category
 from helpdesk.reports import queries
 from helpdesk.reports.exports import neutralise
 from helpdesk.reports.filters import ReportFilters, period_buckets

@@ -9,7 +9,6 @@ get SIGTERM if the parent dies.
 from __future__ import annotations
 
 import ctypes
-import os
 import signal
 import socket
 import subprocess

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts import services
 from helpdesk.accounts.forms import LoginForm, PasswordForm
@@ -24,7 +24,8 @@ bp = Blueprint("accounts", __name__)
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id), options=[selectinload(User.memberships)])
+    # One statement: the user and their unit memberships (none for a school) joined.
+    return db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
 
 
 def _login_limit() -> str:

@@ -1,7 +1,7 @@
 """Loads the API's endpoint modules onto the blueprint, and the token pages."""
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

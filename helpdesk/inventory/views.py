@@ -1,7 +1,7 @@
 """Web door to the equipment registry: lists, item pages, import/export, ticket links."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _

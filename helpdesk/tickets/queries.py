@@ -7,11 +7,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from types import SimpleNamespace
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import (Select, String, and_, case, exists, func, literal, or_, select,
+                        union_all)
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core.refcache import TableCache
 from helpdesk.core.text import like_pattern
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
@@ -56,12 +60,18 @@ class Filters:
         return cls(**values, page=page)
 
 
+#: A search counts its matches up to this many (shown as "1000+"), not the whole country's.
+SEARCH_COUNT_LIMIT = 1000
+
+
 @dataclass
 class Page:
     items: list
     total: int
     page: int
     per_page: int
+    #: True when ``total`` is a lower bound: the count stopped there (a search).
+    more: bool = False
     pages: int = field(init=False)
 
     def __post_init__(self):
@@ -137,45 +147,120 @@ def queue_statement(actor: User, queue: str, f: Filters) -> Select:
     return stmt.where(*_filter_conditions(f))
 
 
-def list_queue(actor: User, queue: str, f: Filters, per_page: int) -> Page:
-    """One page of a queue: two queries (count and rows with their relations)."""
+def _count(stmt: Select, limit: int | None = None) -> int:
+    """Rows of a ticket select, counted up to ``limit`` when one is given."""
+    ids = stmt.with_only_columns(Ticket.id).order_by(None)
+    if limit is not None:
+        ids = ids.limit(limit)
+    return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+
+
+def list_queue(actor: User, queue: str, f: Filters, per_page: int,
+               total: int | None = None) -> Page:
+    """One page of a queue: the count (unless ``total`` is known) and the rows with their
+    relations. A search counts at most a page beyond SEARCH_COUNT_LIMIT matches."""
     stmt = queue_statement(actor, queue, f)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    more = False
+    if total is None and f.q:
+        bound = max(SEARCH_COUNT_LIMIT, f.page * per_page)
+        total = _count(stmt, bound + 1)
+        more = total > bound
+        total = min(total, bound)
+    elif total is None:
+        total = _count(stmt)
     column = SORTS.get(f.sort, Ticket.updated_at)
     order = column.asc() if f.order == "asc" else column.desc()
+    # The page's ids first, then their rows and relations: joined before the LIMIT, the
+    # planner hashes every school and user in the country to decorate rows it then drops.
+    page_ids = (stmt.with_only_columns(Ticket.id).order_by(order, Ticket.id.desc())
+                .limit(per_page).offset((f.page - 1) * per_page).subquery())
     rows = db.session.scalars(
-        stmt.options(joinedload(Ticket.school), joinedload(Ticket.category),
-                     joinedload(Ticket.unit), joinedload(Ticket.assignee))
+        select(Ticket).join(page_ids, page_ids.c.id == Ticket.id)
+        .options(joinedload(Ticket.school), joinedload(Ticket.category),
+                 joinedload(Ticket.unit), joinedload(Ticket.assignee))
         .order_by(order, Ticket.id.desc())
-        .limit(per_page).offset((f.page - 1) * per_page)
     ).unique().all()
-    return Page(items=list(rows), total=total or 0, page=f.page, per_page=per_page)
+    return Page(items=list(rows), total=total, page=f.page, per_page=per_page, more=more)
+
+
+def known_total(actor: User, queue: str, f: Filters, counts: dict[str, int]) -> int | None:
+    """The queue's size from ``queue_counts`` when that is exactly list_queue's count:
+    no filter, and a queue whose condition already implies the actor's scope."""
+    if any(getattr(f, k) for k in ("status", "priority", "category", "school", "directorate",
+                                   "level", "assignee", "q")):
+        return None
+    if actor.is_school or actor.is_admin:
+        return counts.get(queue) if queue == "open" else None
+    if queue in ("unassigned", "waiting", "breaching", "escalated", "open"):
+        return counts.get(queue)
+    return None
 
 
 def queue_counts(actor: User) -> dict[str, int]:
     """How many tickets each of the actor's queues holds, in one query."""
     names = [q for q in queues_for(actor) if q != "all"]
-    columns = []
-    for name in names:
-        cond = _queue_condition(actor, name)
-        columns.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name))
-    stmt = select(*columns).select_from(Ticket).where(
-        Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+    open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
     if actor.is_staff and not actor.is_admin:
-        # Every staff queue is a subset of: at my units, mine, or escalated by my units,
-        # all of which I may see. Counting only those skips the rest of the country.
-        # A UNION of three index scans, not an OR that would scan every open ticket.
-        units, open_ = list(actor.unit_ids), [s.value for s in OPEN_STATUSES]
-        mine = union(
-            select(Ticket.id).where(Ticket.unit_id.in_(units), Ticket.status.in_(open_)),
-            select(Ticket.id).where(Ticket.assignee_id == actor.id, Ticket.status.in_(open_)),
-            select(TicketStay.ticket_id).where(TicketStay.unit_id.in_(units),
-                                               TicketStay.left_how == "escalated"))
-        stmt = stmt.where(Ticket.id.in_(select(mine.subquery().c[0])))
+        # Each staff queue lies in one small set, counted by its own index scan: my units'
+        # open tickets (unassigned, waiting, breaching, open), those assigned to me, and
+        # those my units escalated. Every one of them is in my scope.
+        units = list(actor.unit_ids)
+        at_units = ("unassigned", "waiting", "breaching", "open")
+        sums = select(*(func.coalesce(func.sum(case((_queue_condition(actor, n), 1), else_=0)), 0)
+                        .label(n) for n in at_units)
+                      ).where(Ticket.unit_id.in_(units), open_).subquery()
+        single = {
+            "mine": select(func.count()).where(_queue_condition(actor, "mine")),
+            "escalated": select(func.count()).select_from(Ticket).where(open_, Ticket.id.in_(
+                select(TicketStay.ticket_id).where(TicketStay.unit_id.in_(units),
+                                                   TicketStay.left_how == "escalated"))),
+        }
+        stmt = select(*(sums.c[n] if n in at_units else single[n].scalar_subquery()
+                        for n in names))
     else:
-        stmt = scope_tickets(actor, stmt)
+        columns = [func.coalesce(func.sum(case((_queue_condition(actor, n), 1), else_=0)), 0)
+                   .label(n) for n in names]
+        stmt = scope_tickets(actor, select(*columns).select_from(Ticket).where(open_))
     row = db.session.execute(stmt).one()
     return dict(zip(names, (int(v or 0) for v in row), strict=True))
+
+
+def _filter_rows(session) -> tuple[tuple, tuple]:
+    """The active categories (id, parent id, names) by code; directorates by short name."""
+    cats = session.execute(select(Category.id, Category.parent_id, Category.name_el,
+                                  Category.name_en).where(Category.is_active.is_(True))
+                           .order_by(Category.code)).all()
+    directorates = session.execute(select(Directorate.code, Directorate.short_name_el)
+                                   .order_by(Directorate.short_name_el)).all()
+    return tuple(map(tuple, cats)), tuple(map(tuple, directorates))
+
+
+#: Reference data behind the queue filters, kept per process and re-read when it changes.
+_FILTER_ROWS = TableCache(("categories", "directorates"), _filter_rows)
+
+
+#: locale -> (the category rows the labels were built from, the sorted choices).
+_CHOICES: dict[str, tuple[tuple, list[tuple[int, str]]]] = {}
+
+
+def filter_choices(with_directorates: bool) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """The queue filters' choices: the active categories as (id, label), children as
+    "parent › child", sorted by label; the directorates as (code, short name). No query of
+    their own: the per-process copy is checked by the one reference-data statement, and the
+    labels are built once per locale and copy of the rows."""
+    from flask_babel import get_locale
+
+    cats, directorates = _FILTER_ROWS.get(db.session())
+    lang = str(get_locale())
+    entry = _CHOICES.get(lang)
+    if entry is None or entry[0] is not cats:
+        english = lang == "en"
+        label = {id_: (en if english and en else el) for id_, _p, el, en in cats}
+        entry = (cats, sorted(((id_, (f"{label[parent]} › " if parent in label else "")
+                                + label[id_]) for id_, parent, _el, _en in cats),
+                              key=lambda pair: pair[1]))
+        _CHOICES[lang] = entry
+    return list(entry[1]), list(directorates) if with_directorates else []
 
 
 def parse_ref(value: str) -> tuple[int, int] | None:
@@ -213,47 +298,98 @@ class Entry:
 
 
 def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]]:
-    """Messages, notes and events merged in time order; internal ones only for staff."""
+    """Messages, notes and events merged in time order; internal ones only for staff.
+
+    Three queries whatever the length: messages, events, and every attachment of the
+    ticket (each message's own, and the loose ones returned on their own)."""
     show_internal = not actor.is_school
     msgs = select(Message).where(Message.ticket_id == ticket.id).options(
-        joinedload(Message.author), selectinload(Message.attachments))
+        joinedload(Message.author))
     evts = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                      TicketEvent.kind.not_in(["reply", "note"])).options(
         joinedload(TicketEvent.actor))
+    files = select(Attachment).where(Attachment.ticket_id == ticket.id)
     if not show_internal:
         msgs = msgs.where(Message.is_internal.is_(False))
         evts = evts.where(TicketEvent.is_internal.is_(False))
+        files = files.where(or_(Attachment.message_id.is_not(None),
+                                Attachment.is_internal.is_(False)))
     messages = db.session.scalars(msgs.order_by(Message.created_at, Message.id)).unique().all()
     events = db.session.scalars(evts.order_by(TicketEvent.at, TicketEvent.id)).all()
+    by_message: dict[int, list[Attachment]] = {m.id: [] for m in messages}
+    loose = []
+    for a in db.session.scalars(files.order_by(Attachment.id)):
+        if a.message_id is None:
+            loose.append(a)
+        elif a.message_id in by_message:  # a hidden note's files stay hidden
+            by_message[a.message_id].append(a)
+    for m in messages:
+        set_committed_value(m, "attachments", by_message[m.id])
     entries = [Entry(m.created_at, "note" if m.is_internal else "message", m.author, message=m,
                      is_internal=m.is_internal) for m in messages]
     for (at, actor_id, kind), group in groupby(events, key=lambda e: (e.at, e.actor_id, e.kind)):
         group = list(group)
         entries.append(Entry(at, kind, group[0].actor, events=group))
     entries.sort(key=lambda e: (e.at, 0 if e.events else 1))
-    loose = select(Attachment).where(Attachment.ticket_id == ticket.id,
-                                     Attachment.message_id.is_(None))
-    if not show_internal:
-        loose = loose.where(Attachment.is_internal.is_(False))
-    return entries, list(db.session.scalars(loose.order_by(Attachment.id)))
+    return entries, loose
 
 
-def names_for_events(entries: list[Entry]) -> dict[str, dict[int, str]]:
-    """Display names of the units and users that events refer to, in two queries."""
+@dataclass
+class Names:
+    """What the ticket page names besides the ticket: the units and people its events
+    mention, the resolution types, and (for the assign form) the unit's members."""
+
+    unit: dict[int, str]
+    assignee: dict[int, str]
+    resolution_type: dict[str, str]
+    #: (id, label) of every resolution type, in id order.
+    resolution_choices: list[tuple[int, str]]
+    #: (id, name) of the active members of the unit asked for, by name.
+    members: list[tuple[int, str]]
+
+
+def names_for_events(entries: list[Entry], members_of: int | None = None) -> Names:
+    """Display names of the units and users that events refer to, the resolution types and
+    the members of ``members_of``: one query (a UNION ALL of the four look-ups)."""
+    from helpdesk.core.display import localized
+
     unit_ids, user_ids = set(), set()
     for entry in entries:
         for e in entry.events:
             target = unit_ids if e.field == "unit" else user_ids if e.field == "assignee" else None
             if target is not None:
                 target.update(int(v) for v in (e.old_value, e.new_value) if v and v.isdigit())
-    units = dict(db.session.execute(select(SupportUnit.id, SupportUnit.name_el)
-                                    .where(SupportUnit.id.in_(unit_ids))).all())
-    users = dict(db.session.execute(select(User.id, User.name)
-                                    .where(User.id.in_(user_ids))).all())
-    from helpdesk.core.display import localized
-
-    resolutions = {r.code: localized(r) for r in db.session.scalars(select(ResolutionType))}
-    return {"unit": units, "assignee": users, "resolution_type": resolutions}
+    none = literal(None, String)
+    parts = [
+        select(literal("u").label("kind"), SupportUnit.id, none.label("code"),
+               SupportUnit.name_el.label("name"), none.label("name_en"))
+        .where(SupportUnit.id.in_(unit_ids)),
+        select(literal("p"), User.id, none, User.name, none).where(User.id.in_(user_ids)),
+        select(literal("r"), ResolutionType.id, ResolutionType.code, ResolutionType.name_el,
+               ResolutionType.name_en),
+    ]
+    if members_of is not None:
+        parts.append(select(literal("m"), User.id, none, User.name, none)
+                     .join(UnitMembership, UnitMembership.user_id == User.id)
+                     .where(UnitMembership.unit_id == members_of,
+                            User.is_active_account.is_(True)))
+    rows = union_all(*parts).subquery()
+    # Members by name (the database's collation, as before), everything else by id.
+    order = (rows.c.kind, case((rows.c.kind == "m", rows.c.name)), rows.c.id)
+    names = Names({}, {}, {}, [], [])
+    for kind, id_, code, name, name_en in db.session.execute(
+            select(rows).order_by(*order)):
+        if kind == "u":
+            names.unit[id_] = name
+        elif kind == "p":
+            names.assignee[id_] = name
+        elif kind == "m":
+            names.members.append((id_, name))
+        else:
+            label = localized(SimpleNamespace(name_el=name, name_en=name_en))
+            names.resolution_type[code] = label
+            names.resolution_choices.append((id_, label))
+    return names
 
 
 def unit_members(unit_id: int) -> list[User]:

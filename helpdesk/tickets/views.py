@@ -13,7 +13,7 @@ from sqlalchemy import select
 from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.org.models import Category, Directorate, ResolutionType
+from helpdesk.org.models import Category, ResolutionType
 from helpdesk.permissions import Perm, can, can_file_for
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
@@ -28,16 +28,6 @@ def _uploads(field: str = "attachments") -> list[Upload]:
             if f and f.filename]
 
 
-def _category_choices() -> list[tuple[int, str]]:
-    from helpdesk.core.display import localized
-
-    cats = db.session.scalars(select(Category).where(Category.is_active.is_(True))
-                              .order_by(Category.code)).all()
-    by_id = {c.id: c for c in cats}
-    label = lambda c: (f"{localized(by_id[c.parent_id])} › " if c.parent_id in by_id else "") + localized(c)  # noqa: E731
-    return sorted(((c.id, label(c)) for c in cats), key=lambda pair: pair[1])
-
-
 @bp.route("/")
 @login_required
 def home():
@@ -47,18 +37,26 @@ def home():
 @bp.route("/tickets")
 @login_required
 def queue():
+    from helpdesk.core.display import localized_by_id
+    from helpdesk.sla.views import time_left
+
     names = queries.queues_for(current_user)
     default = "open" if (current_user.is_school or current_user.is_admin) else "unassigned"
     name = request.args.get("queue", default)
     if name not in names:
         name = default
     f = queries.Filters.from_args(request.args)
-    page = queries.list_queue(current_user, name, f, current_app.config["PAGE_SIZE"])
-    directorates = [] if current_user.is_school else db.session.execute(
-        select(Directorate.code, Directorate.short_name_el).order_by(Directorate.short_name_el)).all()
-    return render_template("tickets/queue.html", page=page, queue=name, queues=names, filters=f,
-                           counts=queries.queue_counts(current_user),
-                           categories=_category_choices(), directorates=directorates)
+    counts = queries.queue_counts(current_user)
+    page = queries.list_queue(current_user, name, f, current_app.config["PAGE_SIZE"],
+                              total=queries.known_total(current_user, name, f, counts))
+    categories, directorates = queries.filter_choices(not current_user.is_school)
+    rows = page.items
+    return render_template(
+        "tickets/queue.html", page=page, queue=name, queues=names, filters=f, counts=counts,
+        categories=categories, directorates=directorates,
+        category_names=localized_by_id(t.category for t in rows),
+        unit_names=localized_by_id(t.unit for t in rows),
+        time_left={} if current_user.is_school else time_left(rows))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -69,8 +67,9 @@ def new():
     from helpdesk.inventory import filing as equipment
 
     form = forms.NewTicketForm()
-    form.category.choices = _category_choices()
-    picker = equipment.prepare_form(form, current_user.school_id)
+    form.category.choices = queries.filter_choices(False)[0]
+    # The equipment fields do not check their choices (link_from_form checks the items),
+    # so the school's items are read only when the form is shown.
     if form.validate_on_submit():
         try:
             now = utcnow()
@@ -83,12 +82,16 @@ def new():
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
+            picker = equipment.prepare_form(form, current_user.school_id)
             return render_template("tickets/new.html", form=form, **picker), exc.status
+        ref = ticket.ref  # read before the commit expires the ticket
+        message = _("Your request was filed as %(ref)s.", ref=ref)
         db.session.commit()
-        flash(_("Your request was filed as %(ref)s.", ref=ticket.ref), "success")
-        return redirect(url_for("tickets.show", ref=ticket.ref))
+        flash(message, "success")
+        return redirect(url_for("tickets.show", ref=ref))
     status = 422 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form, **picker), status
+    return render_template("tickets/new.html", form=form,
+                           **equipment.prepare_form(form, current_user.school_id)), status
 
 
 def _ticket_or_404(ref: str):
@@ -105,9 +108,15 @@ def show(ref: str):
     entries, loose = queries.timeline(current_user, ticket)
     from helpdesk.inventory.views import ticket_page_context
 
+    forms_ = _action_forms(ticket)
+    names = queries.names_for_events(
+        entries, members_of=ticket.unit_id if "assign_form" in forms_ else None)
+    if "assign_form" in forms_:
+        forms_["assign_form"].assignee.choices = names.members
+    if "resolve_form" in forms_:
+        forms_["resolve_form"].resolution_type.choices = names.resolution_choices
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=queries.names_for_events(entries), **_action_forms(ticket),
-                           **ticket_page_context(ticket))
+                           names=names, **forms_, **ticket_page_context(ticket))
 
 
 def _allowed(ticket) -> set[Perm]:
@@ -118,20 +127,13 @@ def _allowed(ticket) -> set[Perm]:
 
 
 def _action_forms(ticket) -> dict:
-    """The forms of the actions this user may take now, keyed ``<action>_form``."""
+    """The forms of the actions this user may take now, keyed ``<action>_form`` (the assign
+    and resolve forms' choices are filled by the caller, from names_for_events)."""
     allowed = _allowed(ticket)
     result: dict = {"allowed": allowed}
     for name, (form_cls, perm, _fn) in ACTIONS.items():
         if perm in allowed:
             result[f"{name}_form"] = form_cls(prefix=name)
-    if "assign_form" in result:
-        members = queries.unit_members(ticket.unit_id)
-        result["assign_form"].assignee.choices = [(u.id, u.name) for u in members]
-    if "resolve_form" in result:
-        from helpdesk.core.display import localized
-
-        types = db.session.scalars(select(ResolutionType).order_by(ResolutionType.id)).all()
-        result["resolve_form"].resolution_type.choices = [(t.id, localized(t)) for t in types]
     if "priority_form" in result:
         result["priority_form"].priority.data = ticket.priority
     return result
@@ -174,7 +176,8 @@ def act(ref: str, action: str):
         abort(404)
     ticket = _ticket_or_404(ref)
     form_cls, perm, call = ACTIONS[action]
-    if perm not in _allowed(ticket):
+    window = timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
+    if not can(current_user, perm, ticket, now=utcnow(), reopen_window=window):
         abort(403)
     form = form_cls(prefix=action)
     if action == "assign":
@@ -198,8 +201,9 @@ def act(ref: str, action: str):
         db.session.rollback()
         flash(str(exc), "error")
         return back
+    done = _("Done.")  # before the commit, which expires the user the locale comes from
     db.session.commit()
-    flash(_("Done."), "success")
+    flash(done, "success")
     return back
 
 
