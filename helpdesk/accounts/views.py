@@ -24,8 +24,9 @@ bp = Blueprint("accounts", __name__)
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    # One statement: the user and their unit memberships (none for a school) joined.
-    return db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
+    # One statement: the user with their unit memberships (staff) or school joined.
+    return db.session.get(User, int(user_id),
+                          options=[joinedload(User.memberships), joinedload(User.school)])
 
 
 def _login_limit() -> str:

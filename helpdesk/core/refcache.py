@@ -83,11 +83,12 @@ def _sql(dialect: str, names: tuple[str, ...]) -> str:
     key = (dialect, names)
     if key not in _SQL:
         if dialect == "postgresql":
-            parts = [f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) "
+            # Ordered by the rows' text, not an id: some tables have a composite key.
+            parts = [f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
                      f"FROM {name} t)" for name in names]
         else:
             parts = [f"(SELECT group_concat(r, '|') FROM (SELECT {_row_text(name)} AS r "
-                     f"FROM {name} ORDER BY id))" for name in names]
+                     f"FROM {name} ORDER BY r))" for name in names]
         _SQL[key] = "SELECT " + ", ".join(parts)
     return _SQL[key]
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
+from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
-from helpdesk.org.models import PartnerArea, School, SupportUnit
+from helpdesk.org.models import Directorate, PartnerArea, School, SupportUnit
 from helpdesk.org.routing import Chain
 
 
@@ -14,7 +15,14 @@ def chain_for_school(school: School) -> Chain:
 
 
 def chain_for_directorate(directorate_id: int) -> Chain:
-    """Return the chain of every school of a directorate, in one query."""
+    """Return the chain of every school of a directorate: from the per-process copy of all
+    chains (checked by the one reference-data statement of the transaction), else by one
+    query."""
+    chain = _CHAINS.get(db.session()).get(directorate_id)
+    return chain if chain is not None else _chain_query(directorate_id)
+
+
+def _chain_query(directorate_id: int) -> Chain:
     partner_units = select(PartnerArea.unit_id).where(PartnerArea.directorate_id == directorate_id)
     rows = db.session.execute(
         select(SupportUnit.id, SupportUnit.level)
@@ -53,6 +61,15 @@ def chains_for_directorates(directorate_ids) -> dict[int, Chain]:
         first.setdefault((level, {1: own, 2: partner, 3: None}[level]), unit_id)
     top = first.get((3, None))
     return {d: Chain(l1=first.get((1, d)), l2=first.get((2, d)), l3=top) for d in ids}
+
+
+def _all_chains(session) -> dict[int, Chain]:
+    return chains_for_directorates(session.scalars(select(Directorate.id)).all())
+
+
+#: Every directorate's chain, kept per process and rebuilt when the units, the partner
+#: areas or the directorates change (in any process).
+_CHAINS = TableCache(("support_units", "partner_areas", "directorates"), _all_chains)
 
 
 def units_serving_school(school_id: int | ColumnElement[int]) -> Select:
