@@ -40,7 +40,7 @@ test: venv translations
 	scripts/test.sh
 
 # The scale benchmark (bench/run.py): 10k/100k/1M tickets on PostgreSQL, the peer, results.
-# BENCH_ARGS="--max 100000" skips the 1M set; "--peer" also runs the peer (~20 min).
+# BENCH_ARGS="--max 100000" skips the 1M set; "--no-peer" reuses the peer's last figures.
 .PHONY: bench bench-smoke
 bench: venv
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

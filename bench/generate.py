@@ -159,7 +159,10 @@ def generate(args) -> dict:
     counts.update(gen.counts)
     log("tickets loaded", t0, **gen.counts)
     sink.after_bulk(log=lambda what: log(what, t0))
-    sink.write_marker(sizes.tickets, args.seed, gen.bench_facts())
+    facts = gen.bench_facts()
+    facts["generated_seconds"] = round(time.perf_counter() - t0, 1)  # shown when reused
+    facts["generated_on"] = datetime.now(UTC).isoformat(timespec="seconds")
+    sink.write_marker(sizes.tickets, args.seed, facts)
     sink.close()
     log("done", t0, **counts)
     return counts

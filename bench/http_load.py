@@ -286,14 +286,24 @@ def operations(base: str, a: dict) -> list[tuple]:
     ]
 
 
+def _split_supply(supply, parts: int) -> list:
+    """Each concurrency level its own share of a one-use pool (tickets to escalate); a
+    cycling pool (replies) is shared as it is."""
+    if supply is None:
+        return [None] * parts
+    items = supply()
+    if isinstance(items, itertools.cycle):
+        return [items] * parts
+    pool = list(items)
+    return [iter(pool[i::parts]) for i in range(parts)]
+
+
 def measure(url: str, args) -> dict:
     actors = pick_actors(url)
     server = Server(url, args.port)
     results = {"actors": {k: v for k, v in actors.items() if k != "facts"}, "cells": {}}
     only = {o.strip() for o in args.only.split(",") if o.strip()}
     try:
-        logged: dict[str, list] = {}
-
         def session_for(email):
             def make():
                 if email is None:
@@ -319,8 +329,9 @@ def measure(url: str, args) -> dict:
             warm = make()
             for _ in range(2 if supply is None else 0):
                 fn(warm, None)
-            items = supply() if supply else None  # shared: an escalated ticket is used up
-            for c in (int(x) for x in args.concurrency.split(",")):
+            levels = [int(x) for x in args.concurrency.split(",")]
+            slices = _split_supply(supply, len(levels))  # an escalated ticket is used up
+            for c, items in zip(levels, slices, strict=True):
                 max_n = args.max_n if supply is None else min(args.max_n, 400)
                 cell = run_cell(make, fn, c, args.secs, args.min_n, max_n, items)
                 results["cells"][f"{name}|c{c}"] = cell

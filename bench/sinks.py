@@ -149,8 +149,11 @@ class PgSink:
         if errors:
             raise errors[0]
         log(f"indexes ({len(self.dropped)})")
-        self.conn.execute("ANALYZE")
-        log("analyze")
+        # VACUUM, not only ANALYZE: it sets the visibility map, without which no index-only
+        # scan is possible (the queue counts rely on them). A live server's autovacuum does
+        # this in time; this one may have autovacuum off, and a fresh bulk load always needs it.
+        self.conn.execute("VACUUM (ANALYZE)")
+        log("vacuum+analyze")
         for (table,) in self.conn.execute("""
                 SELECT table_name FROM information_schema.columns
                  WHERE table_schema = 'public' AND column_name = 'id'
