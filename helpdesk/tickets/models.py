@@ -71,6 +71,7 @@ class Ticket(db.Model):
         Index("ix_tickets_unit_status_updated", "unit_id", "status", "updated_at"),
         Index("ix_tickets_assignee_status_updated", "assignee_id", "status", "updated_at"),
         Index("ix_tickets_school_created", "school_id", "created_at"),
+        Index("ix_tickets_school_updated", "school_id", "updated_at", "id"),
         Index("ix_tickets_status_resolved", "status", "resolved_at"),
         Index("ix_tickets_status_updated", "status", "updated_at"),
         Index("ix_tickets_level_status", "level", "status"),
