@@ -93,7 +93,8 @@ def process_counted(counted: dict[int, int], clock: Clock) -> dict[int, str]:
     """Process messages whose attempt is counted (id -> attempts): the first attempts
     together, the others one by one after them. Returns id -> status."""
     allowed = current_app.config["MAIL_MAX_ATTEMPTS"]
-    fresh = sorted(i for i, n in counted.items() if n == 1 <= allowed)
+    # A first attempt goes in the batch (unless no attempt is allowed at all).
+    fresh = sorted(i for i, n in counted.items() if n == 1 and allowed >= 1)
     statuses = _run_together(fresh, clock)
     for inbound_id in sorted(set(counted) - set(fresh)):
         statuses[inbound_id] = _run_counted(inbound_id, counted[inbound_id], clock())

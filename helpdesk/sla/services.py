@@ -171,10 +171,16 @@ def _apply(ticket: Ticket, result: clock.SlaResult) -> None:
                                   else (True if resolution.is_breached else None))
 
 
-def _recompute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datetime):
+def compute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datetime):
+    """(SLA result, policy) of the ticket from its history, not stored on it."""
     policy = ctx.policy_for_ticket(ticket)
     result = clock.compute(now, clock_events(ticket, rows), ctx.calendar_for(ticket.unit_id),
                            to_clock_policy(policy))
+    return result, policy
+
+
+def _recompute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datetime):
+    result, policy = compute(ticket, rows, ctx, now)
     _apply(ticket, result)
     return result, policy
 

@@ -35,7 +35,7 @@ from helpdesk.org.queries import chains_for_directorates
 from helpdesk.sla import clock
 from helpdesk.sla import notify as sla_notify
 from helpdesk.sla.services import (_SWEEP_CONTEXT, RUNNING, WARN_LOOKAHEAD, SlaContext, _apply,
-                                   _event_rows, _recompute, clock_events, to_clock_policy)
+                                   _event_rows, _recompute, compute)
 from helpdesk.tickets.models import Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -102,14 +102,6 @@ def _batches(condition, size: int, on_batch) -> Iterator[list[Ticket]]:
             return
 
 
-def _compute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datetime):
-    """(SLA result, policy) of the ticket from its history, not stored on it."""
-    policy = ctx.policy_for_ticket(ticket)
-    sla = clock.compute(now, clock_events(ticket, rows), ctx.calendar_for(ticket.unit_id),
-                        to_clock_policy(policy))
-    return sla, policy
-
-
 def _breach_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
                   result: SweepResult) -> None:
     rows = _event_rows(t.id for t in tickets)
@@ -118,7 +110,7 @@ def _breach_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
     escalating, warning = [], []
     for ticket in tickets:
         result.checked += 1
-        sla, policy = _compute(ticket, rows.get(ticket.id, []), ctx, now)
+        sla, policy = compute(ticket, rows.get(ticket.id, []), ctx, now)
         level_clock = sla.level_clock
         if ticket.status not in RUNNING or level_clock is None or not level_clock.is_breached:
             _apply(ticket, sla)  # re-check: another sweep or a change got here first
@@ -225,7 +217,7 @@ def _warning_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
     managers = None
     for ticket in tickets:
         result.checked += 1
-        sla, _ = _compute(ticket, rows.get(ticket.id, []), ctx, now)
+        sla, _ = compute(ticket, rows.get(ticket.id, []), ctx, now)
         _apply(ticket, sla)
         if sla.level_clock is not None and sla.level_clock.is_warning:
             if managers is None:
