@@ -22,9 +22,11 @@ Every row is validated whole; a row with an error is reported and skipped entire
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,7 +39,7 @@ from sqlalchemy import bindparam, select, update
 from helpdesk.core.text import fold
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.inventory import bulk, reference
+from helpdesk.inventory import bulk, labels, reference
 from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
                                        ItemStatus)
 from helpdesk.inventory.services import serial_key
@@ -62,8 +64,12 @@ MAX_REPORTED_ERRORS = 500
 #: Error code -> message (a row's errors are stored as codes, shown in the reader's language).
 ERRORS = {
     "unknown_school": _l("Unknown school code %(value)s."),
+    "bad_school_code": _l("Malformed school code %(value)s: a ministry code has 7 digits."),
     "wrong_school": _l("School %(value)s is not a school whose registry you may import into."),
     "unknown_category": _l("Unknown equipment category %(value)s."),
+    "unknown_category_near": _l("Unknown equipment category %(value)s. Closest: %(other)s."),
+    "bad_columns": _l("Row %(row)s has %(value)s columns but the header has %(other)s: check for "
+                      "a missing or extra separator or an unclosed quote."),
     "bad_date": _l("Not a date: %(value)s (use YYYY-MM-DD or DD/MM/YYYY)."),
     "bad_status": _l("Unknown status %(value)s."),
     "bad_funding": _l("Unknown funding programme %(value)s."),
@@ -74,11 +80,37 @@ ERRORS = {
     "dup_in_db": _l("Serial number %(value)s is already registered: item #%(other)s."),
     "other_school_item": _l("Item %(value)s belongs to another school."),
     "missing": _l("Missing value: %(value)s."),
+    # the file as a whole (code "file_" + ImportFileError.code)
+    "file_empty": _l("The file is empty."),
+    "file_unknown_columns": _l("Unknown columns: expected the inventory.sch.gr report "
+                               "(%(sch)s) or our export (%(full)s, …)."),
+    "file_not_xlsx": _l("Not a readable XLSX file."),
+    "file_too_large": _l("The file is too large (%(size)s MB); the limit is %(limit)s MB."),
+    "file_xlsx_expands": _l("The workbook expands to %(size)s MB when opened; the limit is "
+                            "%(limit)s MB. Save it as CSV or split it."),
+    "file_xlsx_bomb": _l("The workbook part %(part)s is compressed %(ratio)s times over: it "
+                         "is refused as a possible zip bomb."),
+    "file_too_many_rows": _l("The file has more than %(limit)s rows; split it."),
+    "file_too_many_columns": _l("The file has %(value)s columns; the limit is %(limit)s."),
+    "file_bad_csv": _l("The CSV file cannot be read at line %(line)s (a field too long or "
+                       "a broken quote)."),
 }
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (not the format, not the encoding…)."""
+    """The file as a whole cannot be read (format, size, encoding…): ``code`` and values."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+    @property
+    def error(self) -> dict:
+        """The error as stored with an import run (shown by ``error_text``)."""
+        return {"code": f"file_{self.code}", "params": self.params}
+
+    def __str__(self) -> str:
+        return error_text(self.error)
 
 
 @dataclass
@@ -95,53 +127,179 @@ class Result:
 
 
 def error_text(err: dict) -> str:
-    return str(ERRORS.get(err["code"], err["code"])) % {"value": err.get("value", ""),
-                                                       "other": err.get("other", "")}
+    code = err["code"]
+    if code == "unknown_category" and err.get("other"):
+        code = "unknown_category_near"
+    values = {"value": err.get("value", ""), "other": err.get("other", ""), "row": "",
+              **err.get("params", {})}
+    return str(ERRORS.get(code, code)) % values
 
 
 # --- reading files -----------------------------------------------------------------------
 
+#: Bounds on one file, so that a hostile one cannot take the worker's memory or hours
+#: (each may be set in the configuration as INVENTORY_IMPORT_<NAME>).
+LIMITS = {
+    "MAX_FILE_BYTES": 100 * 1024 * 1024,
+    "MAX_ROWS": 1_000_000,
+    "MAX_COLUMNS": 200,
+    #: everything a workbook's zip directory says it holds, uncompressed
+    "XLSX_MAX_UNCOMPRESSED": 256 * 1024 * 1024,
+    #: one part other than a worksheet (shared strings, styles): openpyxl loads it whole
+    "XLSX_MAX_PART": 64 * 1024 * 1024,
+    #: uncompressed / compressed size of a part larger than 1 MB
+    "XLSX_MAX_RATIO": 100,
+}
+_DELIMITERS = (",", ";", "\t", "|")
+_SEP_LINE = re.compile(r"^sep=(.)\r?\n")
+
+
+def limit(name: str) -> int:
+    try:
+        from flask import current_app
+
+        return int(current_app.config.get(f"INVENTORY_IMPORT_{name}", LIMITS[name]))
+    except RuntimeError:  # outside an application
+        return LIMITS[name]
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f}"
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else windows-1253."""
+    """UTF-16 with a BOM (Excel's "Unicode text"), UTF-8 (with or without BOM), else windows-1253."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1253", errors="replace")
 
 
+def detect_delimiter(text: str) -> str:
+    """The delimiter that splits the header record into most fields (ties: the comma).
+
+    Only the delimiter is guessed: quoting is RFC 4180 (the csv module's defaults, a quote
+    inside a quoted field doubled), whatever the header line looks like.
+    """
+    best, best_n = ",", 0
+    for delimiter in _DELIMITERS:
+        try:
+            first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if len(first) > best_n:
+            best, best_n = delimiter, len(first)
+    return best
+
+
 def read_table(data: bytes, filename: str) -> tuple[list[str], Iterator[tuple], int]:
-    """(header, rows, approximate row count) of a CSV or XLSX file."""
+    """(header, rows, approximate row count) of a CSV or XLSX file.
+
+    Every row has the header's length, except a row that does not fit it: a CSV record
+    with another number of fields, an XLSX row with values right of the last heading.
+    """
+    if len(data) > limit("MAX_FILE_BYTES"):
+        raise ImportFileError("too_large", size=_mb(len(data)), limit=_mb(limit("MAX_FILE_BYTES")))
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
         return _read_xlsx(data)
     text = decode(data)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    sep = _SEP_LINE.match(text)  # Excel's "sep=;" first line
+    if sep:
+        text = text[sep.end():]
+    total = text.count("\n")
+    if total > limit("MAX_ROWS") + 1:
+        raise ImportFileError("too_many_rows", limit=limit("MAX_ROWS"))
+    delimiter = sep.group(1) if sep else detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportFileError("empty file") from None
-    return [h.strip().lower() for h in header], (tuple(r) for r in reader), text.count("\n")
+        raise ImportFileError("empty") from None
+    except csv.Error:
+        raise ImportFileError("bad_csv", line=1) from None
+    _check_width(len(header))
+    return [h.strip().lower() for h in header], _csv_rows(reader), total
+
+
+def _csv_rows(reader) -> Iterator[tuple]:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise ImportFileError("bad_csv", line=reader.line_num) from None
+        if row:  # a blank line
+            yield tuple(row)
+
+
+def _check_width(n: int) -> None:
+    if n > limit("MAX_COLUMNS"):
+        raise ImportFileError("too_many_columns", value=n, limit=limit("MAX_COLUMNS"))
+
+
+def check_xlsx(data: bytes) -> None:
+    """Refuse a workbook that would expand beyond the limits, from its zip directory alone.
+
+    zipfile stops a part at the size its directory entry declares, so these sizes bound
+    what openpyxl can read.
+    """
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportFileError("not_xlsx") from None
+    total = sum(p.file_size for p in parts)
+    if total > limit("XLSX_MAX_UNCOMPRESSED"):
+        raise ImportFileError("xlsx_expands", size=_mb(total), limit=_mb(limit("XLSX_MAX_UNCOMPRESSED")))
+    for part in parts:
+        is_sheet = part.filename.startswith("xl/worksheets/")
+        if not is_sheet and part.file_size > limit("XLSX_MAX_PART"):
+            raise ImportFileError("xlsx_expands", size=_mb(part.file_size),
+                                  limit=_mb(limit("XLSX_MAX_PART")))
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > 1024 * 1024 and ratio > limit("XLSX_MAX_RATIO"):
+            raise ImportFileError("xlsx_bomb", part=part.filename, ratio=f"{ratio:.0f}")
 
 
 def _read_xlsx(data: bytes):
     from openpyxl import load_workbook
 
+    check_xlsx(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 (any unreadable workbook)
-        raise ImportFileError(f"not a readable XLSX file: {exc}") from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    try:
-        header = next(rows)
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = list(next(rows))
     except StopIteration:
-        raise ImportFileError("empty workbook") from None
-    header = [str(h or "").strip().lower() for h in header]
-    return header, (tuple("" if v is None else v for v in r) for r in rows), (ws.max_row or 1) - 1
+        raise ImportFileError("empty") from None
+    except Exception:  # noqa: BLE001 (any unreadable workbook)
+        raise ImportFileError("not_xlsx") from None
+    header = _trimmed(header)
+    _check_width(len(header))
+    total = (ws.max_row or 1) - 1
+    if total > limit("MAX_ROWS"):
+        raise ImportFileError("too_many_rows", limit=limit("MAX_ROWS"))
+    return ([str(h or "").strip().lower() for h in header], _xlsx_rows(rows, len(header)), total)
+
+
+def _trimmed(values) -> list:
+    values = list(values)
+    while values and values[-1] in (None, ""):
+        values.pop()
+    return values
+
+
+def _xlsx_rows(rows, width: int) -> Iterator[tuple]:
+    """Rows without their trailing empty cells, padded to ``width`` (an empty cell is a value)."""
+    for n, row in enumerate(rows, 1):
+        if n > limit("MAX_ROWS"):
+            raise ImportFileError("too_many_rows", limit=limit("MAX_ROWS"))
+        values = ["" if v is None else v for v in _trimmed(row)]
+        if len(values) < width:
+            values += [""] * (width - len(values))
+        yield tuple(values)
 
 
 def detect_format(header: list[str]) -> str:
@@ -149,31 +307,22 @@ def detect_format(header: list[str]) -> str:
         return "sch"
     if "school_code" in header and "category" in header:
         return "full"
-    raise ImportFileError("unknown columns: expected the inventory.sch.gr report "
-                          f"({', '.join(SCH_COLUMNS)}) or our export ({', '.join(FULL_COLUMNS[:6])}, …)")
+    raise ImportFileError("unknown_columns", sch=", ".join(SCH_COLUMNS),
+                          full=", ".join(FULL_COLUMNS[:6]))
 
 
 # --- lookups -------------------------------------------------------------------------------
-
-_SYNONYMS = {
-    "router": "CPE", "δρομολογητησ": "CPE", "cpe": "CPE", "εκτυπωτησ": "PRINTER",
-    "printer": "PRINTER", "πολυμηχανημα": "MFP", "υπολογιστησ": "PC-DESKTOP",
-    "η/υ": "PC-DESKTOP", "pc": "PC-DESKTOP", "desktop": "PC-DESKTOP", "φορητοσ": "LAPTOP",
-    "laptop": "LAPTOP", "βιντεοπροβολεασ": "PROJECTOR", "projector": "PROJECTOR",
-    "προβολικο": "PROJECTOR", "οθονη": "MONITOR", "monitor": "MONITOR", "switch": "SWITCH",
-    "access point": "AP", "server": "SERVER", "διακομιστησ": "SERVER", "σαρωτησ": "SCANNER",
-    "διαδραστικοσ πινακασ": "IWB", "tablet": "TABLET", "ups": "UPS",
-}
-
 
 @dataclass
 class Lookups:
     schools: dict[str, int]
     school_codes: dict[int, str]
-    categories: dict[str, int]
+    categories: labels.CategoryMatcher
     #: category id -> its code and names, folded (its part of an item's search text)
     category_text: dict[int, str]
     locations: dict[str, str]
+    #: category id -> its Greek name and code, as a row error names it
+    category_names: dict[int, str] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict)
     _location_text: dict = field(default_factory=dict)
 
@@ -181,21 +330,19 @@ class Lookups:
     def load(cls) -> Lookups:
         schools = dict(db.session.execute(select(School.code, School.id)).all())
         cats = db.session.scalars(select(EquipmentCategory)).all()
-        by_name: dict[str, int] = {}
-        for c in cats:
-            for name in (c.code, c.name_el, c.name_en):
-                by_name[fold(name)] = c.id
         code_ids = {c.code: c.id for c in cats}
-        for word, code in _SYNONYMS.items():
-            if code in code_ids:
-                by_name.setdefault(word, code_ids[code])
+        matcher = labels.CategoryMatcher(
+            ((c.id, (c.code, c.name_el, c.name_en)) for c in cats),
+            ((label, code_ids[code]) for label, code in reference.category_synonyms()
+             if code in code_ids))
         locations = {}
         for code, row in reference.lab_types().items():
             for name in (code, row["name_short_el"], row["name_el"], row["name_en"]):
                 locations[fold(name)] = code
         category_text = {c.id: _joined((c.code, c.name_el, c.name_en)) for c in cats}
-        return cls(schools, {v: k for k, v in schools.items()}, by_name, category_text,
-                   locations)
+        category_names = {c.id: f"«{c.name_el}» ({c.code})" for c in cats}
+        return cls(schools, {v: k for k, v in schools.items()}, matcher, category_text,
+                   locations, category_names)
 
     def location_text(self, location: str) -> str:
         """The location and its lab type's label, folded (memoised: a few values repeat)."""
@@ -212,13 +359,11 @@ class Lookups:
         return found
 
     def _category(self, value: str) -> int | None:
-        key = fold(value)
-        if key in self.categories:
-            return self.categories[key]
-        for word, cat_id in self.categories.items():  # a known name inside a longer label
-            if len(word) > 3 and word in key:
-                return cat_id
-        return None
+        return self.categories.match(value)
+
+    def closest_categories(self, value: str) -> str:
+        """The categories nearest to an unknown label, for its row error ("" when none)."""
+        return ", ".join(self.category_names[i] for i in self.categories.closest(value))
 
 
 @lru_cache(maxsize=65536)
@@ -256,20 +401,25 @@ def parse_date(value) -> date | None:
 
 
 def _s(value, limit: int) -> str:
+    """A cell as stripped text, without the quote ``neutralise`` put before it."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value if value is not None else "").strip()
+    text = restore(str(value if value is not None else "").strip())
     if len(text) > limit:
         raise OverflowError(text[:40])
     return text
 
 
-_DIGITS = re.compile(r"^\d{1,7}$")
+def _school_code(value) -> str | None:
+    """The 7-digit ministry code, or None when malformed.
 
-
-def _school_code(value) -> str:
+    A 6-digit number is a code whose leading zero a spreadsheet ate (area codes 01–09);
+    no area code is 00, so a shorter number is not a code.
+    """
     code = _s(value, 20)
-    return code.zfill(7) if _DIGITS.match(code) else code
+    if code.isascii() and code.isdigit() and len(code) in (6, 7):
+        return code.zfill(7)
+    return None if code else ""
 
 
 # --- validating one row -------------------------------------------------------------------
@@ -291,8 +441,13 @@ def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
             return ""
 
     out: dict = {}
-    code = _school_code(row.get("registry_no" if fmt == "sch" else "school_code", ""))
-    if not code and ctx.only_school_id is not None:
+    raw_code = row.get("registry_no" if fmt == "sch" else "school_code", "")
+    code = _school_code(raw_code)
+    if code is None:
+        school_id = None
+        errors.append({"code": "bad_school_code", "value": text("registry_no" if fmt == "sch"
+                                                                  else "school_code", 20)})
+    elif not code and ctx.only_school_id is not None:
         school_id = ctx.only_school_id
     else:
         school_id = lk.schools.get(code)
@@ -308,7 +463,8 @@ def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
         cat_value = text("category_name", 200)
     out["category_id"] = lk.category(cat_value) if cat_value else None
     if out["category_id"] is None:
-        errors.append({"code": "unknown_category", "value": cat_value or "—"})
+        errors.append({"code": "unknown_category", "value": cat_value or "—",
+                       "other": lk.closest_categories(cat_value) if cat_value else ""})
     out["manufacturer"] = text("manufacturer", 120)
     out["model"] = text("cpe" if fmt == "sch" else "model", 200)
     out["serial_number"] = text("serial_number", 120) or None
@@ -407,7 +563,11 @@ def import_file(data: bytes, filename: str, ctx: ImportContext, *,
             row_no += 1
             if not any(str(v).strip() for v in raw):
                 continue
-            row = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
+            if len(raw) != len(header):
+                _report(result, row_no, [{"code": "bad_columns", "value": len(raw),
+                                          "other": len(header), "params": {"row": row_no}}])
+                continue
+            row = {name: raw[i] for name, i in index.items()}
             try:
                 values = _parse_row(fmt, row, lk, ctx)
             except _RowErrors as exc:
@@ -579,11 +739,27 @@ def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _needs_quote(text: str) -> bool:
+    """Text a spreadsheet would run (= + - @…), or text that would read back as such."""
+    return text.startswith(_DANGEROUS) or (text.startswith("'") and _needs_quote(text[1:]))
+
+
 def neutralise(value):
-    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
+    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote.
+
+    So does text that is a quote before such text, so that ``restore`` gives back
+    exactly what was exported: export then import changes nothing.
+    """
+    if isinstance(value, str) and _needs_quote(value):
         return "'" + value
     return value
+
+
+def restore(text: str) -> str:
+    """The value ``neutralise`` was given (the inverse of it on its output)."""
+    if text.startswith("'") and _needs_quote(text[1:]):
+        return text[1:]
+    return text
 
 
 def export_rows(stmt) -> Iterator[list]:
