@@ -15,6 +15,13 @@ one, else kept as free text.
 
 ``full``: our own export (``FULL_COLUMNS``), every field of an item.
 
+Reading: XLSX (its zip directory checked against ``LIMITS`` before openpyxl opens it,
+read-only) or CSV in UTF-8, UTF-16 with a BOM or windows-1253; only the delimiter is
+guessed, quoting is RFC 4180. A row with another number of columns than the header is
+refused. Category labels are matched by ``labels.CategoryMatcher`` (names and the
+synonyms of the ministry's forms in data/category_synonyms.csv). Our exports put a quote
+before text a spreadsheet would run (``neutralise``); the import takes it off (``restore``).
+
 Upsert key: ``external_id`` when given; else (full format) ``id`` of an item of the same
 school; else school + manufacturer + serial number. A row whose values are all equal to
 the stored item changes nothing, so importing the same file twice changes nothing.
