@@ -401,3 +401,17 @@ def test_csv_size_rows_and_field_length_are_bounded(w, app, monkeypatch):
     with pytest.raises(importer.ImportFileError) as exc:
         import_file(to_csv(rows), "r.csv", ImportContext())
     assert exc.value.code == "bad_csv"
+
+
+def test_the_cli_calls_a_malformed_school_code_malformed(w, app, tmp_path):
+    from helpdesk.inventory.cli import cli
+
+    path = tmp_path / "r.csv"
+    path.write_bytes(to_csv(sch_rows(w)))
+    result = app.test_cli_runner().invoke(cli, ["import", str(path), "--school", "19010", "--quiet"])
+    assert result.exit_code != 0 and "malformed school code 19010" in result.output
+    assert "0019010" not in result.output
+    result = app.test_cli_runner().invoke(cli, ["import", str(path), "--school", w.school_a.code,
+                                                "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output and "1 with errors" in result.output

@@ -218,7 +218,7 @@ def _s(value, limit: int) -> str:
     return text
 
 
-def _school_code(value) -> str | None:
+def school_code(value) -> str | None:
     """The 7-digit ministry code, or None when malformed.
 
     A 6-digit number is a code whose leading zero a spreadsheet ate (area codes 01–09);
@@ -250,7 +250,7 @@ def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
 
     out: dict = {}
     raw_code = row.get("registry_no" if fmt == "sch" else "school_code", "")
-    code = _school_code(raw_code)
+    code = school_code(raw_code)
     if code is None:
         school_id = None
         errors.append({"code": "bad_school_code", "value": text("registry_no" if fmt == "sch"

@@ -57,7 +57,7 @@ class ImportFileError(Exception):
 #: Bounds on one file, so that a hostile one cannot take the worker's memory or hours
 #: (each may be set in the configuration as INVENTORY_IMPORT_<NAME>).
 LIMITS = {
-    "MAX_FILE_BYTES": 100 * 1024 * 1024,
+    "MAX_FILE_BYTES": 64 * 1024 * 1024,
     "MAX_ROWS": 1_000_000,
     "MAX_COLUMNS": 200,
     #: everything a workbook's zip directory says it holds, uncompressed
