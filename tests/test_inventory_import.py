@@ -215,11 +215,11 @@ def test_a_row_with_too_few_or_too_many_columns_is_refused(w):
     rows = sch_rows(w)
     short = rows[0][:6] + rows[0][7:]  # 8 columns: the location is missing
     long = rows[1] + ["extra"]
-    data = to_csv([short, long, rows[2]])
+    data = to_csv([short, [], long, rows[2]])  # a blank line still counts as a row
     result = import_file(data, "r.csv", ImportContext())
     assert (result.created, result.error_count) == (1, 2)
     assert [(e["row"], e["errors"][0]["code"]) for e in result.errors] == [
-        (2, "bad_columns"), (3, "bad_columns")]
+        (2, "bad_columns"), (4, "bad_columns")]
     assert set(items_by_ext()) == {"9003"}
     with force_locale("el"):
         text = error_text(result.errors[0]["errors"][0])

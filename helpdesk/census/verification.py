@@ -4,7 +4,8 @@ The code is the submission's id and an HMAC-SHA256 of its frozen snapshot (with 
 campaign and the school), keyed by a key derived from the application's SECRET_KEY:
 ``17-K3QF-7ZMA-PL2X-RW5D``. Anyone holding a statement can check on the public page that
 it is the one the school submitted; a later submission replaces the snapshot, and the
-older statements' codes stop being valid. Without SECRET_KEY no one can make a code.
+older statements' codes stop being valid. Without SECRET_KEY no one can make a code (and a
+new SECRET_KEY invalidates every code printed before).
 """
 from __future__ import annotations
 

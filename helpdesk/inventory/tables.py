@@ -148,8 +148,7 @@ def _csv_rows(reader) -> Iterator[tuple]:
             return
         except csv.Error:
             raise ImportFileError("bad_csv", line=reader.line_num) from None
-        if row:  # a blank line
-            yield tuple(row)
+        yield tuple(row)  # a blank line too: it keeps the rows' numbers
 
 
 def _check_width(n: int) -> None:
