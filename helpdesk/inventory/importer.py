@@ -171,7 +171,11 @@ class Lookups:
 
     def closest_categories(self, value: str) -> str:
         """The categories nearest to an unknown label, for its row error ("" when none)."""
-        return ", ".join(self.category_names[i] for i in self.categories.closest(value))
+        key = ("closest", value)  # memoised: a file repeats its unknown labels
+        if key not in self._memo:
+            self._memo[key] = ", ".join(self.category_names[i]
+                                        for i in self.categories.closest(value))
+        return self._memo[key]
 
 
 @lru_cache(maxsize=65536)
