@@ -440,3 +440,99 @@ def test_a_new_unit_manager_sees_only_their_schools(w):
     make_school_user(other)
     _db.session.flush()
     assert queries.completion(manager_far, census)[0].targeted == 2
+
+
+# --- issue 12: plural forms, the statement's verification code, a real signed PDF -------------
+
+def test_reminders_use_plural_forms(w):
+    census = open_campaign(w, reminder_days=[7, 1, 0])
+    services.send_due_reminders(athens_morning(DEADLINE - timedelta(days=7)))
+    services.send_due_reminders(athens_morning(DEADLINE - timedelta(days=1)))
+    services.send_due_reminders(athens_morning(DEADLINE))
+    bodies = {n.dedupe_key.rsplit(":", 1)[1]: n.body for n in census_reminders(census)
+              if n.recipient_email == w.school_a.email}
+    assert "σε 7 ημέρες." in bodies["7"]
+    assert "σε 1 ημέρα." in bodies["1"] and "1 ημέρες" not in bodies["1"]
+    assert "λήγει σήμερα, 21/01/2026" in bodies["0"] and "0 ημέρ" not in bodies["0"]
+    assert w.school_a.name in bodies["1"] and f"/census/{census.id}" in bodies["1"]
+
+
+def test_submission_counts_use_plural_forms(client, w):
+    add_item(w.user_a, w.school_a, serial_number="ONE001")
+    census = open_campaign(w, opens_on=date(2020, 1, 1), deadline=date(2099, 1, 1),
+                           now=datetime(2020, 1, 1, tzinfo=UTC))
+    login(client, w.user_a)
+    url = f"/census/{census.id}"
+    page = client.post(f"{url}/submit", data={"csrf_token": csrf_token(client, url)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "(1 είδος)" in page and "με 1 είδος." in page and "1 είδη" not in page
+
+
+def _signed_in_school(client, w):
+    add_item(w.user_a, w.school_a, "PRINTER", manufacturer="HP", model="LaserJet P2055",
+             serial_number="SECRET-SN-1")
+    census = open_campaign(w, opens_on=date(2020, 1, 1), deadline=date(2099, 1, 1),
+                           now=datetime(2020, 1, 1, tzinfo=UTC))
+    submission = services.submit(w.user_a, census, w.school_a, now=utcnow())
+    _db.session.commit()
+    return census, submission
+
+
+def test_the_statement_carries_a_code_anyone_can_check(client, w, app):
+    from pypdf import PdfReader
+
+    from helpdesk.census import verification
+
+    census, submission = _signed_in_school(client, w)
+    code = queries.statement_code(submission)
+    assert verification.parse_code(code)[0] == submission.id
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(statement_pdf(submission))).pages)
+    assert code in "".join(text.split()) or code in text
+    assert "/census/verify?code=" in "".join(text.split())
+
+    # anonymous: no log-in, the code typed in lower case with spaces
+    page = client.get("/census/verify", query_string={"code": f" {code.lower().replace('-', ' ')} "})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Έγκυρη" in html
+    assert w.school_a.name in html and w.school_a.code in html and census.title in html
+    assert "SECRET-SN-1" not in html and "LaserJet" not in html and w.school_a.email not in html
+
+    forged = code[:-1] + ("A" if code[-1] != "A" else "B")
+    other_id = f"{submission.id + 1}-{code.split('-', 1)[1]}"
+    for bad in (forged, other_id, "garbage", "1-AAAA"):
+        html = client.get("/census/verify", query_string={"code": bad}).get_data(as_text=True)
+        assert "Δεν είναι έγκυρη" in html and w.school_a.name not in html, bad
+    assert "Κωδικός επαλήθευσης" in client.get("/census/verify").get_data(as_text=True)
+
+    # another SECRET_KEY (another installation) makes other codes
+    assert verification.make_code("other", submission.id, census.id, w.school_a.code,
+                                  submission.snapshot) != code
+    # submitting again replaces the snapshot: the old statement's code is no longer valid
+    add_item(w.user_a, w.school_a, serial_number="NEW001")
+    again = services.submit(w.user_a, census, w.school_a, now=utcnow())
+    _db.session.commit()
+    html = client.get("/census/verify", query_string={"code": code}).get_data(as_text=True)
+    assert "Δεν είναι έγκυρη" in html
+    assert queries.verified_submission(queries.statement_code(again)).id == again.id
+
+
+def test_a_signed_upload_must_be_a_real_pdf(client, w):
+    census, submission = _signed_in_school(client, w)
+    login(client, w.user_a)
+    url = f"/census/{census.id}"
+    for fake in (b"%PDF-1.7\nMZ\x90\x00 an executable in disguise", b"%PDF-1.4\n%%EOF\n",
+                 b"%PDF" + b"\x00" * 4000):
+        page = client.post(f"{url}/signed", data={
+            "csrf_token": csrf_token(client, url), "signed_file": (io.BytesIO(fake), "υπογραφή.pdf")},
+            content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+        assert "υπογραφή.pdf δεν είναι αναγνώσιμο έγγραφο PDF" in page, fake
+        _db.session.expire_all()
+        assert queries.get_submission(census.id, w.school_a.id).signed_stored_name is None
+    real = statement_pdf(submission)
+    assert services.is_readable_pdf(real)
+    response = client.post(f"{url}/signed", data={
+        "csrf_token": csrf_token(client, url), "signed_file": (io.BytesIO(real), "signed.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    _db.session.expire_all()
+    assert queries.get_submission(census.id, w.school_a.id).signed_filename == "signed.pdf"

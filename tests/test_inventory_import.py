@@ -186,3 +186,232 @@ def test_bulk_writes_across_chunks_keep_history_and_idempotence(w, monkeypatch):
                                ("model", "Model 3", "Model X", w.admin.id)]
     third = import_file(to_csv(rows), "r.csv", ImportContext())
     assert (third.created, third.updated, third.unchanged) == (0, 0, 7)
+
+
+# --- issue 12: quoting, column counts, category labels, school codes, round trips ----------
+
+def items_by_ext():
+    return {i.external_id: i for i in _db.session.scalars(select(EquipmentItem))}
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_doubled_quotes_are_read_by_the_standard_whatever_the_header(w, delimiter):
+    """The header has no quotes, so a dialect sniffed from it turned doublequote off."""
+    row = ["9301", 'P2419H 24" monitor', "", "", w.school_a.code, "Οθόνη", "Dell",
+           'Αίθουσα "Α", 1ος', "CN0P2419"]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows([HEADER, row])
+    assert '"P2419H 24"" monitor"' in out.getvalue()
+    result = import_file(out.getvalue().encode(), "r.csv", ImportContext())
+    assert (result.created, result.error_count) == (1, 0), result.errors
+    item = items_by_ext()["9301"]
+    assert (item.model, item.location, item.serial_number) == (
+        'P2419H 24" monitor', 'Αίθουσα "Α", 1ος', "CN0P2419")
+
+
+def test_a_row_with_too_few_or_too_many_columns_is_refused(w):
+    from flask_babel import force_locale
+
+    rows = sch_rows(w)
+    short = rows[0][:6] + rows[0][7:]  # 8 columns: the location is missing
+    long = rows[1] + ["extra"]
+    data = to_csv([short, [], long, rows[2]])  # a blank line still counts as a row
+    result = import_file(data, "r.csv", ImportContext())
+    assert (result.created, result.error_count) == (1, 2)
+    assert [(e["row"], e["errors"][0]["code"]) for e in result.errors] == [
+        (2, "bad_columns"), (4, "bad_columns")]
+    assert set(items_by_ext()) == {"9003"}
+    with force_locale("el"):
+        text = error_text(result.errors[0]["errors"][0])
+    assert "Η γραμμή 2 έχει 8 στήλες" in text and "9" in text, text
+
+
+def test_an_xlsx_row_with_values_right_of_the_header_is_refused(w):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append(sch_rows(w)[0])
+    ws.append(sch_rows(w)[1] + [None, "stray"])
+    ws.append(sch_rows(w)[2][:7])  # empty cells at the end are empty values, not missing ones
+    out = io.BytesIO()
+    wb.save(out)
+    result = import_file(out.getvalue(), "r.xlsx", ImportContext())
+    assert [(e["row"], e["errors"][0]["code"]) for e in result.errors] == [(3, "bad_columns")]
+    assert result.created == 2 and items_by_ext()["9003"].serial_number is None
+
+
+@pytest.mark.parametrize("label, code", [
+    ("Σταθερός Η/Υ", "PC-DESKTOP"), ("ΣΤΑΘΕΡΟΙ Η/Υ", "PC-DESKTOP"), ("σταθερος η/υ", "PC-DESKTOP"),
+    ("Η/Υ", "PC-DESKTOP"), ("Σταθερός Η/Υ Dell", "PC-DESKTOP"), ("Φορητός Η/Υ", "LAPTOP"),
+    ("Ασύρματο σημείο πρόσβασης", "AP"), ("ΑΣΥΡΜΑΤΑ ΣΗΜΕΙΑ ΠΡΟΣΒΑΣΗΣ", "AP"),
+    ("Access Point", "AP"), ("Οθόνη Η/Υ", "MONITOR"), ("Πολυμηχάνημα Α4 έγχρωμο", "MFP"),
+    ("Φωτοαντιγραφικά Α3", "COPIER"), ("Διαδραστικός πίνακας", "IWB"), ("switch", "SWITCH"),
+    ("Σκληρός δίσκος HDD/SSD", "PART-DISK"), ("Μεταγωγέας δικτύου", "SWITCH"),
+])
+def test_category_labels_of_the_ministry_forms(label, code):
+    from helpdesk.inventory import labels, reference
+
+    rows = reference.categories_csv()
+    matcher = labels.CategoryMatcher(((r["code"], (r["code"], r["name_el"], r["name_en"])) for r in rows),
+                                     reference.category_synonyms())
+    assert matcher.match(label) == code
+
+
+def test_an_unknown_category_names_the_closest_ones(w):
+    from flask_babel import force_locale
+
+    rows = [["9401", "x", "", "", w.school_a.code, "Εκτυπωτις λέιζερ", "HP", "", "P1"],
+            ["9402", "x", "", "", w.school_a.code, "Σταθερός Η/Υ", "Dell", "", "P2"],
+            ["9403", "x", "", "", w.school_a.code, "Ασύρματο σημείο πρόσβασης", "Ubiquiti", "", "P3"]]
+    result = import_file(to_csv(rows), "r.csv", ImportContext())
+    assert result.created == 2
+    (err,) = result.errors[0]["errors"]
+    assert (result.errors[0]["row"], err["code"]) == (2, "unknown_category")
+    with force_locale("el"):
+        text = error_text(err)
+    assert "Εκτυπωτις λέιζερ" in text and "PRINTER" in text and "Πλησιέστερες" in text, text
+    found = items_by_ext()
+    assert (found["9402"].category.code, found["9403"].category.code) == ("PC-DESKTOP", "AP")
+
+
+def test_a_malformed_school_code_is_called_malformed(w):
+    from flask_babel import force_locale
+
+    rows = [["9501", "x", "", "", "19010", "Εκτυπωτής", "HP", "", "M1"],
+            ["9502", "x", "", "", "12345678", "Εκτυπωτής", "HP", "", "M2"],
+            ["9503", "x", "", "", "19Α1010", "Εκτυπωτής", "HP", "", "M3"],
+            ["9504", "x", "", "", "9999999", "Εκτυπωτής", "HP", "", "M4"]]
+    result = import_file(to_csv(rows), "r.csv", ImportContext())
+    codes = [e["errors"][0]["code"] for e in result.errors]
+    assert codes == ["bad_school_code"] * 3 + ["unknown_school"]
+    with force_locale("el"):
+        text = error_text(result.errors[0]["errors"][0])
+    assert "19010" in text and "0019010" not in text and "7 ψηφία" in text, text
+
+
+TRICKY = ['=HYPERLINK("http://evil")', "+30 210 000", "-5 dB", "@SUM(1)", "'=already quoted",
+          "''+twice", 'P2419H 24" monitor', '"quoted", with comma', "'plain apostrophe"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_import_changes_nothing(w, fmt):
+    from helpdesk.inventory import services as inventory
+    from helpdesk.inventory.models import EquipmentCategory
+
+    laptop = _db.session.scalar(select(EquipmentCategory).where(EquipmentCategory.code == "LAPTOP"))
+    for n, value in enumerate(TRICKY):
+        inventory.add_item(w.admin, w.school_a, now=importer.utcnow(), category_id=laptop.id,
+                           manufacturer="Lenovo", model=value, serial_number=f"RT{n}",
+                           notes=value, registry_number=value[:60],
+                           attributes={"cpu": value, "ram_gb": 8})
+    stmt = items_statement(w.admin, w.school_a.id)
+    data = importer.export_csv(stmt) if fmt == "csv" else importer.export_xlsx(stmt)
+    result = import_file(data, f"export.{fmt}", ImportContext(actor_id=w.admin.id))
+    assert (result.file_format, result.error_count, result.created, result.updated) == (
+        "full", 0, 0, 0), result.errors
+    assert result.unchanged == len(TRICKY)
+    models = {i.model for i in _db.session.scalars(select(EquipmentItem))}
+    assert set(TRICKY) <= models
+    assert _db.session.scalar(select(func.count(EquipmentHistory.id)).where(
+        EquipmentHistory.field != "imported", EquipmentHistory.field != "created")) == 0
+
+
+def test_neutralise_and_restore_are_inverse():
+    for value in TRICKY + ["", "plain", "'", "''", "'-", "\t=x"]:
+        assert importer.restore(importer.neutralise(value)) == value
+        assert not importer.neutralise(value).startswith(("=", "+", "-", "@"))
+
+
+# --- issue 11: memory bounded on hostile files --------------------------------------------
+
+def _bomb_xlsx(cell_bytes: int) -> bytes:
+    """A workbook whose second row has one inline-string cell of ``cell_bytes`` letters."""
+    import zipfile
+
+    wb = Workbook()
+    wb.active.append(HEADER)
+    good = io.BytesIO()
+    wb.save(good)
+    out = io.BytesIO()
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info, src.read(info))
+                continue
+            xml = src.read(info).decode()
+            head, tail = xml.split("</sheetData>")
+            head += '<row r="2"><c r="A2" t="inlineStr"><is><t>'
+            with dst.open(info.filename, "w", force_zip64=True) as fh:
+                fh.write(head.encode())
+                chunk = b"A" * (1 << 20)
+                for _ in range(cell_bytes >> 20):
+                    fh.write(chunk)
+                fh.write(("</t></is></c></row></sheetData>" + tail).encode())
+    return out.getvalue()
+
+
+def test_an_xlsx_that_expands_to_hundreds_of_mb_is_refused_unopened(w, monkeypatch):
+    import time
+
+    def no_open(*args, **kwargs):
+        raise AssertionError("openpyxl must not open it")
+
+    monkeypatch.setattr("openpyxl.load_workbook", no_open)
+    data = _bomb_xlsx(300 << 20)
+    assert len(data) < 2 << 20
+    started = time.monotonic()
+    with pytest.raises(importer.ImportFileError) as exc:
+        import_file(data, "r.xlsx", ImportContext())
+    assert exc.value.code == "xlsx_expands" and time.monotonic() - started < 2
+    assert count() == 0
+
+
+def test_a_highly_compressed_xlsx_part_is_refused(w, app):
+    from flask_babel import force_locale
+
+    from helpdesk.inventory import runs
+
+    data = _bomb_xlsx(20 << 20)  # under the total, but 20 MB from a few kB
+    with pytest.raises(importer.ImportFileError) as exc:
+        import_file(data, "r.xlsx", ImportContext())
+    assert exc.value.code == "xlsx_bomb"
+    run = runs.create_run(w.admin, "bomb.xlsx", data, school_id=None)
+    _db.session.commit()
+    runs.process(run.id)
+    (err,) = run.errors[0]["errors"]
+    assert (run.status, err["code"]) == ("failed", "file_xlsx_bomb")
+    with force_locale("el"):
+        assert "συμπιεσμένο" in error_text(err) and "sheet1.xml" in error_text(err)
+
+
+def test_csv_size_rows_and_field_length_are_bounded(w, app, monkeypatch):
+    rows = [[str(9600 + i), "x", "", "", w.school_a.code, "Εκτυπωτής", "HP", "", f"B{i}"]
+            for i in range(10)]
+    monkeypatch.setitem(app.config, "INVENTORY_IMPORT_MAX_ROWS", 5)
+    with pytest.raises(importer.ImportFileError) as exc:
+        import_file(to_csv(rows), "r.csv", ImportContext())
+    assert exc.value.code == "too_many_rows"
+    monkeypatch.setitem(app.config, "INVENTORY_IMPORT_MAX_ROWS", 100)
+    monkeypatch.setitem(app.config, "INVENTORY_IMPORT_MAX_FILE_BYTES", 500)
+    with pytest.raises(importer.ImportFileError) as exc:
+        import_file(to_csv(rows), "r.csv", ImportContext())
+    assert exc.value.code == "too_large"
+    monkeypatch.setitem(app.config, "INVENTORY_IMPORT_MAX_FILE_BYTES", 10 << 20)
+    rows[3][1] = "x" * 200_000  # longer than a CSV field may be
+    with pytest.raises(importer.ImportFileError) as exc:
+        import_file(to_csv(rows), "r.csv", ImportContext())
+    assert exc.value.code == "bad_csv"
+
+
+def test_the_cli_calls_a_malformed_school_code_malformed(w, app, tmp_path):
+    from helpdesk.inventory.cli import cli
+
+    path = tmp_path / "r.csv"
+    path.write_bytes(to_csv(sch_rows(w)))
+    result = app.test_cli_runner().invoke(cli, ["import", str(path), "--school", "19010", "--quiet"])
+    assert result.exit_code != 0 and "malformed school code 19010" in result.output
+    assert "0019010" not in result.output
+    result = app.test_cli_runner().invoke(cli, ["import", str(path), "--school", w.school_a.code,
+                                                "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output and "1 with errors" in result.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -40,7 +40,8 @@ def _date(value: str | None) -> str:
     return date.fromisoformat(value).strftime("%d/%m/%Y") if value else "—"
 
 
-def _when(value: str) -> str:
+def statement_time(value: str) -> str:
+    """A snapshot's ISO time as day and time in Athens."""
     return datetime.fromisoformat(value).astimezone(rules.ATHENS).strftime("%d/%m/%Y %H:%M")
 
 
@@ -49,6 +50,14 @@ _COLUMNS = (("category", 45), ("make_model", 62), ("serial_number", 38), ("regis
             ("location", 32), ("acquisition_date", 20), ("status", 30), ("funding_programme", 28))
 #: Room (mm) the declaration and the signature need at the end of the last page.
 _SIGNATURE_ROOM = 45
+
+
+def verify_url(code: str) -> str:
+    """The public page that checks ``code`` (MAIL_BASE_URL, else this request's address)."""
+    base = (current_app.config.get("MAIL_BASE_URL") or "").rstrip("/")
+    if not base and has_request_context():
+        base = request.url_root.rstrip("/")
+    return f"{base}/census/verify?code={code}"
 
 
 def _headers() -> dict[str, str]:
@@ -74,9 +83,12 @@ def statement_pdf(submission, *, locale: str = "el") -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
+    from helpdesk.census.queries import statement_code
     from helpdesk.inventory.reference import STATUS_LABELS, location_label
 
     paths = font_paths()
+    code = statement_code(submission)
+    url = verify_url(code)
     snap = submission.snapshot
     school, census = snap["school"], snap["census"]
 
@@ -96,7 +108,7 @@ def statement_pdf(submission, *, locale: str = "el") -> bytes:
     pdf.set_auto_page_break(True, margin=15)
     with force_locale(locale):
         pdf.footer_text = " · ".join((
-            f"{school['name']} ({school['code']})", census["title"],
+            f"{school['name']} ({school['code']})", census["title"], code,
             _("Page %(page)s of %(pages)s", page="{page}", pages="{nb}")))
         pdf.add_page()
         pdf.set_font("DejaVu", "B", 14)
@@ -108,14 +120,19 @@ def statement_pdf(submission, *, locale: str = "el") -> bytes:
             (_("Directorate"), school["directorate"]),
             (_("Region"), school["region"]),
             (_("Deadline"), _date(census["deadline"])),
-            (_("Submitted"), _when(snap["taken_at"]) + (" — " + _("late") if submission.is_late else "")),
+            (_("Submitted"), statement_time(snap["taken_at"]) + (" — " + _("late") if submission.is_late else "")),
             (_("Items"), str(len(snap["items"]))),
+            (_("Verification code"), code),
         ]
         for label, value in lines:
             pdf.set_font("DejaVu", "B", 10)
             pdf.cell(35, 6, label + ":")
             pdf.set_font("DejaVu", "", 10)
             pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 8)
+        pdf.multi_cell(0, 5, _("Anyone can check that this statement is the one the school "
+                               "submitted, with its verification code, at %(url)s",
+                               url=url), new_x="LMARGIN", new_y="NEXT", link=url)
         pdf.ln(3)
         pdf.set_font("DejaVu", "", 7.5)
         headers = _headers()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, case, exists, func, literal, select, true
 
 from helpdesk.accounts.models import User
-from helpdesk.census import rules
+from helpdesk.census import rules, verification
 from helpdesk.census.models import Census, CensusSnapshotItem, CensusSubmission
 from helpdesk.extensions import db
 from helpdesk.inventory.models import EquipmentCategory, TicketEquipment
@@ -263,3 +264,27 @@ def fault_rates(actor: User | None, census: Census, by: str = "model",
                                              round(tickets / items, 3) if items else 0.0])))
     table.rows.sort(key=lambda r: (-r["rate"], r["category"]))
     return table
+
+
+# --- the statement's verification code -------------------------------------------------------
+
+def statement_code(submission: CensusSubmission) -> str:
+    """The verification code printed on ``submission``'s statement."""
+    snap = submission.snapshot or {}
+    return verification.make_code(current_app.config["SECRET_KEY"], submission.id,
+                                  submission.census_id, snap.get("school", {}).get("code", ""),
+                                  snap)
+
+
+def verified_submission(code: str | None) -> CensusSubmission | None:
+    """The submission whose current snapshot ``code`` was made for, else None (public)."""
+    parsed = verification.parse_code(code)
+    if parsed is None:
+        return None
+    submission = db.session.get(CensusSubmission, parsed[0])
+    snap = submission.snapshot if submission is not None else {}
+    valid = verification.is_valid(  # computed for unknown ids too: the time tells nothing
+        code, current_app.config["SECRET_KEY"], parsed[0],
+        submission.census_id if submission is not None else 0,
+        (snap or {}).get("school", {}).get("code", ""), snap or {})
+    return submission if valid and submission is not None else None

@@ -2,6 +2,8 @@
 statement, send the reminders that are due. They flush; the caller commits."""
 from __future__ import annotations
 
+import io
+import logging
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, exists, select
 
 from helpdesk.accounts.models import User
@@ -153,11 +156,33 @@ def upload_signed(actor: User | None, submission: CensusSubmission, upload: file
     max_bytes = current_app.config.get("CENSUS_SIGNED_MAX_BYTES", SIGNED_MAX_BYTES)
     (checked,) = files.check_uploads([upload], max_bytes=max_bytes, max_count=1,
                                      extensions={"pdf"})
+    if not is_readable_pdf(checked.data):
+        raise ValidationFailed("signed_file", "The file %(name)s is not a readable PDF document. "
+                               "Scan or save the signed statement as a PDF and upload it again.",
+                               name=checked.filename)
     submission.signed_stored_name = files.store(signed_directory(), checked.data)
     submission.signed_filename = checked.filename
     submission.signed_uploaded_at = now
     db.session.flush()
     return submission
+
+
+def is_readable_pdf(data: bytes) -> bool:
+    """The bytes parse as a PDF with at least one page (pypdf), not merely start with ``%PDF``."""
+    from pypdf import PdfReader
+
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)  # a damaged file is our answer, not a log warning
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return False
+        return len(reader.pages) > 0
+    except Exception:  # noqa: BLE001 (pypdf raises many kinds on a damaged file)
+        return False
+    finally:
+        pypdf_log.setLevel(level)
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -168,11 +193,20 @@ def _reminder_text(census: Census, school: School, days_left: int) -> tuple[str,
     with force_locale("el"):
         subject = _("Census reminder: “%(title)s” closes on %(deadline)s",
                     title=census.title, deadline=deadline)
-        body = _("The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
-                 "(Athens time), in %(days)s days.\n\n%(school)s has not submitted its equipment "
-                 "registry yet. Review the registry and submit it here:\n%(url)s\n",
-                 title=census.title, deadline=deadline, days=days_left, school=school.name,
+        if days_left == 0:
+            intro = _("The census campaign “%(title)s” closes today, %(deadline)s, at the end "
+                      "of the day (Athens time).", title=census.title, deadline=deadline)
+        else:
+            intro = ngettext(
+                "The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
+                "(Athens time), in %(num)s day.",
+                "The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
+                "(Athens time), in %(num)s days.",
+                days_left, title=census.title, deadline=deadline)
+        rest = _("%(school)s has not submitted its equipment registry yet. Review the registry "
+                 "and submit it here:\n%(url)s\n", school=school.name,
                  url=f"{base}/census/{census.id}")
+        body = f"{intro}\n\n{rest}"
     return subject, body
 
 

@@ -7,6 +7,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from helpdesk.census import exports, forms, pdf, queries, rules, services
 from helpdesk.census.models import Census
 from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
-from helpdesk.extensions import db
+from helpdesk.extensions import db, limiter
 from helpdesk.org.models import Directorate, Region, School
 from helpdesk.permissions import (can_manage_census, can_view_census_reports,
                                   can_view_census_school)
@@ -134,8 +135,10 @@ def submit(census_id: int):
         flash(str(exc), "error")
         return redirect(url_for("census.show", census_id=census.id))
     db.session.commit()
-    flash(_("Your registry was submitted (%(num)s items). Download the statement, have it "
-            "signed and upload it.", num=submission.item_count), "success")
+    flash(ngettext("Your registry was submitted (%(num)s item). Download the statement, have it "
+                   "signed and upload it.",
+                   "Your registry was submitted (%(num)s items). Download the statement, have it "
+                   "signed and upload it.", submission.item_count), "success")
     return redirect(url_for("census.show", census_id=census.id))
 
 
@@ -179,7 +182,7 @@ def _submission_or_404(census_id: int, code: str):
 def snapshot(census_id: int, code: str):
     census, school, submission = _submission_or_404(census_id, code)
     return render_template("census/snapshot.html", census=census, school=school,
-                           submission=submission)
+                           submission=submission, code=queries.statement_code(submission))
 
 
 @bp.route("/<int:census_id>/school/<code>/statement.pdf")
@@ -204,6 +207,17 @@ def signed_file(census_id: int, code: str):
     path = files.path_of(services.signed_directory(), submission.signed_stored_name)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"census-{census.id}-{school.code}-signed.pdf")
+
+
+@bp.route("/verify")
+@limiter.limit(lambda: current_app.config.get("CENSUS_VERIFY_RATE_LIMIT", "30/minute"))
+def verify():
+    """Public: is this the statement a school submitted? (no log-in; shows nothing private)."""
+    code = (request.args.get("code") or "").strip()[:80]
+    submission = queries.verified_submission(code) if code else None
+    return render_template("census/verify.html", code=code, submission=submission,
+                           snapshot=submission.snapshot if submission else None,
+                           when=pdf.statement_time)
 
 
 @bp.route("/<int:census_id>/missing.<any(csv, xlsx):fmt>")

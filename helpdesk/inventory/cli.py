@@ -25,12 +25,17 @@ def cli():
 @with_appcontext
 def import_command(file: Path, school_code: str | None, quiet: bool):
     """Import FILE (CSV or XLSX; inventory.sch.gr report or our export): an upsert."""
-    from helpdesk.inventory.importer import ImportContext, ImportFileError, error_text, import_file
+    from helpdesk.inventory.importer import (ImportContext, ImportFileError, error_text,
+                                             import_file, school_code as parse_code)
     from helpdesk.org.models import School
 
     only = None
     if school_code:
-        only = db.session.scalar(select(School.id).where(School.code == school_code.zfill(7)))
+        code = parse_code(school_code)
+        if not code:
+            raise click.ClickException(f"malformed school code {school_code}: a ministry code "
+                                       "has 7 digits")
+        only = db.session.scalar(select(School.id).where(School.code == code))
         if only is None:
             raise click.ClickException(f"unknown school code {school_code}")
     started = time.monotonic()

@@ -5,8 +5,8 @@ Formats
 ``sch``: the public report of inventory.sch.gr, columns
 ``cpe_id, cpe, mm_id, unit_name, registry_no, item_name, manufacturer, location, serial_number``.
 Decisions: ``registry_no`` is the school's 7-digit ministry (ΥΠΑΙΘ) code and is what
-identifies the school (Excel may have eaten its leading zeros: shorter numbers are
-zero-padded); ``mm_id`` (the ΠΣΔ Μητρώο Μονάδων id) and ``unit_name`` are informative
+identifies the school (a 6-digit number is a code whose leading zero Excel ate and is
+zero-padded; any other length is a malformed code); ``mm_id`` (the ΠΣΔ Μητρώο Μονάδων id) and ``unit_name`` are informative
 only, as we do not store MM ids. ``cpe_id`` is the report's item id and becomes the
 item's ``external_id``; ``cpe`` is the product description, stored as the model;
 ``item_name`` is the category (a code or a Greek/English category name; empty means
@@ -14,6 +14,11 @@ CPE, the report's own kind); ``location`` is mapped to a lab-type code when it n
 one, else kept as free text.
 
 ``full``: our own export (``FULL_COLUMNS``), every field of an item.
+
+Files are read by ``tables`` (bounded; CSV quoting by RFC 4180, only the delimiter
+guessed); a row with another number of columns than the header is refused. Category labels are matched by ``labels.CategoryMatcher`` (names and the
+synonyms of the ministry's forms in data/category_synonyms.csv). Our exports put a quote
+before text a spreadsheet would run (``neutralise``); the import takes it off (``restore``).
 
 Upsert key: ``external_id`` when given; else (full format) ``id`` of an item of the same
 school; else school + manufacturer + serial number. A row whose values are all equal to
@@ -24,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,7 +41,9 @@ from sqlalchemy import bindparam, select, update
 from helpdesk.core.text import fold
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.inventory import bulk, reference
+from helpdesk.inventory import bulk, labels, reference, tables
+from helpdesk.inventory.tables import (ImportFileError, neutralise, read_table,  # noqa: F401
+                                      restore)
 from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
                                        ItemStatus)
 from helpdesk.inventory.services import serial_key
@@ -62,8 +68,12 @@ MAX_REPORTED_ERRORS = 500
 #: Error code -> message (a row's errors are stored as codes, shown in the reader's language).
 ERRORS = {
     "unknown_school": _l("Unknown school code %(value)s."),
+    "bad_school_code": _l("Malformed school code %(value)s: a ministry code has 7 digits."),
     "wrong_school": _l("School %(value)s is not a school whose registry you may import into."),
     "unknown_category": _l("Unknown equipment category %(value)s."),
+    "unknown_category_near": _l("Unknown equipment category %(value)s. Closest: %(other)s."),
+    "bad_columns": _l("Row %(row)s has %(value)s columns but the header has %(other)s: check for "
+                      "a missing or extra separator or an unclosed quote."),
     "bad_date": _l("Not a date: %(value)s (use YYYY-MM-DD or DD/MM/YYYY)."),
     "bad_status": _l("Unknown status %(value)s."),
     "bad_funding": _l("Unknown funding programme %(value)s."),
@@ -74,11 +84,8 @@ ERRORS = {
     "dup_in_db": _l("Serial number %(value)s is already registered: item #%(other)s."),
     "other_school_item": _l("Item %(value)s belongs to another school."),
     "missing": _l("Missing value: %(value)s."),
+    **tables.FILE_ERRORS,
 }
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (not the format, not the encoding…)."""
 
 
 @dataclass
@@ -95,53 +102,12 @@ class Result:
 
 
 def error_text(err: dict) -> str:
-    return str(ERRORS.get(err["code"], err["code"])) % {"value": err.get("value", ""),
-                                                       "other": err.get("other", "")}
-
-
-# --- reading files -----------------------------------------------------------------------
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else windows-1253."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1253", errors="replace")
-
-
-def read_table(data: bytes, filename: str) -> tuple[list[str], Iterator[tuple], int]:
-    """(header, rows, approximate row count) of a CSV or XLSX file."""
-    if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
-        return _read_xlsx(data)
-    text = decode(data)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError("empty file") from None
-    return [h.strip().lower() for h in header], (tuple(r) for r in reader), text.count("\n")
-
-
-def _read_xlsx(data: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 (any unreadable workbook)
-        raise ImportFileError(f"not a readable XLSX file: {exc}") from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    try:
-        header = next(rows)
-    except StopIteration:
-        raise ImportFileError("empty workbook") from None
-    header = [str(h or "").strip().lower() for h in header]
-    return header, (tuple("" if v is None else v for v in r) for r in rows), (ws.max_row or 1) - 1
+    code = err["code"]
+    if code == "unknown_category" and err.get("other"):
+        code = "unknown_category_near"
+    values = {"value": err.get("value", ""), "other": err.get("other", ""), "row": "",
+              **err.get("params", {})}
+    return str(ERRORS.get(code, code)) % values
 
 
 def detect_format(header: list[str]) -> str:
@@ -149,31 +115,22 @@ def detect_format(header: list[str]) -> str:
         return "sch"
     if "school_code" in header and "category" in header:
         return "full"
-    raise ImportFileError("unknown columns: expected the inventory.sch.gr report "
-                          f"({', '.join(SCH_COLUMNS)}) or our export ({', '.join(FULL_COLUMNS[:6])}, …)")
+    raise ImportFileError("unknown_columns", sch=", ".join(SCH_COLUMNS),
+                          full=", ".join(FULL_COLUMNS[:6]))
 
 
 # --- lookups -------------------------------------------------------------------------------
-
-_SYNONYMS = {
-    "router": "CPE", "δρομολογητησ": "CPE", "cpe": "CPE", "εκτυπωτησ": "PRINTER",
-    "printer": "PRINTER", "πολυμηχανημα": "MFP", "υπολογιστησ": "PC-DESKTOP",
-    "η/υ": "PC-DESKTOP", "pc": "PC-DESKTOP", "desktop": "PC-DESKTOP", "φορητοσ": "LAPTOP",
-    "laptop": "LAPTOP", "βιντεοπροβολεασ": "PROJECTOR", "projector": "PROJECTOR",
-    "προβολικο": "PROJECTOR", "οθονη": "MONITOR", "monitor": "MONITOR", "switch": "SWITCH",
-    "access point": "AP", "server": "SERVER", "διακομιστησ": "SERVER", "σαρωτησ": "SCANNER",
-    "διαδραστικοσ πινακασ": "IWB", "tablet": "TABLET", "ups": "UPS",
-}
-
 
 @dataclass
 class Lookups:
     schools: dict[str, int]
     school_codes: dict[int, str]
-    categories: dict[str, int]
+    categories: labels.CategoryMatcher
     #: category id -> its code and names, folded (its part of an item's search text)
     category_text: dict[int, str]
     locations: dict[str, str]
+    #: category id -> its Greek name and code, as a row error names it
+    category_names: dict[int, str] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict)
     _location_text: dict = field(default_factory=dict)
 
@@ -181,21 +138,19 @@ class Lookups:
     def load(cls) -> Lookups:
         schools = dict(db.session.execute(select(School.code, School.id)).all())
         cats = db.session.scalars(select(EquipmentCategory)).all()
-        by_name: dict[str, int] = {}
-        for c in cats:
-            for name in (c.code, c.name_el, c.name_en):
-                by_name[fold(name)] = c.id
         code_ids = {c.code: c.id for c in cats}
-        for word, code in _SYNONYMS.items():
-            if code in code_ids:
-                by_name.setdefault(word, code_ids[code])
+        matcher = labels.CategoryMatcher(
+            ((c.id, (c.code, c.name_el, c.name_en)) for c in cats),
+            ((label, code_ids[code]) for label, code in reference.category_synonyms()
+             if code in code_ids))
         locations = {}
         for code, row in reference.lab_types().items():
             for name in (code, row["name_short_el"], row["name_el"], row["name_en"]):
                 locations[fold(name)] = code
         category_text = {c.id: _joined((c.code, c.name_el, c.name_en)) for c in cats}
-        return cls(schools, {v: k for k, v in schools.items()}, by_name, category_text,
-                   locations)
+        category_names = {c.id: f"«{c.name_el}» ({c.code})" for c in cats}
+        return cls(schools, {v: k for k, v in schools.items()}, matcher, category_text,
+                   locations, category_names)
 
     def location_text(self, location: str) -> str:
         """The location and its lab type's label, folded (memoised: a few values repeat)."""
@@ -212,13 +167,15 @@ class Lookups:
         return found
 
     def _category(self, value: str) -> int | None:
-        key = fold(value)
-        if key in self.categories:
-            return self.categories[key]
-        for word, cat_id in self.categories.items():  # a known name inside a longer label
-            if len(word) > 3 and word in key:
-                return cat_id
-        return None
+        return self.categories.match(value)
+
+    def closest_categories(self, value: str) -> str:
+        """The categories nearest to an unknown label, for its row error ("" when none)."""
+        key = ("closest", value)  # memoised: a file repeats its unknown labels
+        if key not in self._memo:
+            self._memo[key] = ", ".join(self.category_names[i]
+                                        for i in self.categories.closest(value))
+        return self._memo[key]
 
 
 @lru_cache(maxsize=65536)
@@ -256,20 +213,25 @@ def parse_date(value) -> date | None:
 
 
 def _s(value, limit: int) -> str:
+    """A cell as stripped text, without the quote ``neutralise`` put before it."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value if value is not None else "").strip()
+    text = restore(str(value if value is not None else "").strip())
     if len(text) > limit:
         raise OverflowError(text[:40])
     return text
 
 
-_DIGITS = re.compile(r"^\d{1,7}$")
+def school_code(value) -> str | None:
+    """The 7-digit ministry code, or None when malformed.
 
-
-def _school_code(value) -> str:
+    A 6-digit number is a code whose leading zero a spreadsheet ate (area codes 01–09);
+    no area code is 00, so a shorter number is not a code.
+    """
     code = _s(value, 20)
-    return code.zfill(7) if _DIGITS.match(code) else code
+    if code.isascii() and code.isdigit() and len(code) in (6, 7):
+        return code.zfill(7)
+    return None if code else ""
 
 
 # --- validating one row -------------------------------------------------------------------
@@ -291,8 +253,13 @@ def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
             return ""
 
     out: dict = {}
-    code = _school_code(row.get("registry_no" if fmt == "sch" else "school_code", ""))
-    if not code and ctx.only_school_id is not None:
+    raw_code = row.get("registry_no" if fmt == "sch" else "school_code", "")
+    code = school_code(raw_code)
+    if code is None:
+        school_id = None
+        errors.append({"code": "bad_school_code", "value": text("registry_no" if fmt == "sch"
+                                                                  else "school_code", 20)})
+    elif not code and ctx.only_school_id is not None:
         school_id = ctx.only_school_id
     else:
         school_id = lk.schools.get(code)
@@ -308,7 +275,8 @@ def _parse_row(fmt: str, row: dict, lk: Lookups, ctx: ImportContext) -> dict:
         cat_value = text("category_name", 200)
     out["category_id"] = lk.category(cat_value) if cat_value else None
     if out["category_id"] is None:
-        errors.append({"code": "unknown_category", "value": cat_value or "—"})
+        errors.append({"code": "unknown_category", "value": cat_value or "—",
+                       "other": lk.closest_categories(cat_value) if cat_value else ""})
     out["manufacturer"] = text("manufacturer", 120)
     out["model"] = text("cpe" if fmt == "sch" else "model", 200)
     out["serial_number"] = text("serial_number", 120) or None
@@ -407,7 +375,11 @@ def import_file(data: bytes, filename: str, ctx: ImportContext, *,
             row_no += 1
             if not any(str(v).strip() for v in raw):
                 continue
-            row = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
+            if len(raw) != len(header):
+                _report(result, row_no, [{"code": "bad_columns", "value": len(raw),
+                                          "other": len(header), "params": {"row": row_no}}])
+                continue
+            row = {name: raw[i] for name, i in index.items()}
             try:
                 values = _parse_row(fmt, row, lk, ctx)
             except _RowErrors as exc:
@@ -575,16 +547,6 @@ def _write(inserts, updates, history, fields, lk, ctx, result, now) -> None:
 
 
 # --- export -------------------------------------------------------------------------------
-
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
-
 
 def export_rows(stmt) -> Iterator[list]:
     """FULL_COLUMNS rows of the items a (scoped) select of EquipmentItem returns."""

@@ -58,6 +58,12 @@ def categories_csv() -> list[dict]:
     return _rows("equipment_categories.csv")
 
 
+@cache
+def category_synonyms() -> list[tuple[str, str]]:
+    """(label, category code) pairs: the labels of the ministry's forms (category_synonyms.csv)."""
+    return [(r["label"], r["code"]) for r in _rows("category_synonyms.csv")]
+
+
 def location_label(value: str, english: bool = False) -> str:
     """A lab type's short name for its code; free text as it is."""
     row = lab_types().get(value or "")

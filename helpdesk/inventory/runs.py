@@ -68,7 +68,7 @@ def process(run_id: int) -> ImportRun | None:
     except importer.ImportFileError as exc:
         db.session.rollback()
         run.status, run.finished_at = ImportStatus.FAILED, utcnow()
-        run.errors = [{"row": 0, "errors": [{"code": "file", "value": str(exc)}]}]
+        run.errors = [{"row": 0, "errors": [exc.error]}]
         db.session.commit()
         return run
     except Exception:
