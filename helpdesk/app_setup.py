@@ -1,6 +1,8 @@
 """Wires extensions, blueprints, template helpers and CLI into an app."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
@@ -52,6 +54,12 @@ def select_locale() -> str:
     return "el"
 
 
+#: Milliseconds a SQLite writer waits for the write lock before "database is locked".
+#: Longer than the longest write transaction we allow (jobs commit in chunks of well
+#: under a second, a web request is shorter still) and shorter than gunicorn's timeout.
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("HELPDESK_SQLITE_BUSY_TIMEOUT_MS", "30000"))
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Real transactions, foreign keys and concurrent readers on SQLite."""
@@ -62,7 +70,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
         cur.close()
 
 

@@ -43,9 +43,8 @@ def worker(queues, burst, fork):
     commit or roll back whole and hold no state between runs. A crashed worker is
     restarted (by `helpdesk serve` or the service manager) and RQ marks its job abandoned;
     the outbox and inbound-mail sweeps queue the work again."""
-    from rq import SimpleWorker, Worker
-
     import workers
+    from workers import resilient
 
     _log_to_stderr()
     app = current_app._get_current_object()
@@ -55,20 +54,27 @@ def worker(queues, burst, fork):
     db.engine.dispose()
     workers.set_app(app)
     names = queues or redisconn.QUEUES
-    rq_worker = (Worker if fork else SimpleWorker)(
-        [redisconn.get_queue(name) for name in names], connection=redisconn.get_redis())
-    rq_worker.work(burst=burst, with_scheduler=not burst)
+    worker_class = resilient.HelpdeskForkWorker if fork else resilient.HelpdeskSimpleWorker
+    connection = redisconn.get_redis()
+    resilient.run_worker(
+        lambda: worker_class([redisconn.get_queue(name) for name in names],
+                             connection=connection),
+        connection, burst=burst, name=f"worker ({', '.join(names)})")
 
 
 @click.command("cron")
 @with_appcontext
 def cron():
     """Run the cron scheduler that enqueues the periodic jobs of workers.schedule."""
+    from workers import resilient
     from workers.schedule import build_scheduler
 
     _log_to_stderr()
-    _use_redis(current_app._get_current_object())
-    build_scheduler(redisconn.get_redis()).start()
+    app = current_app._get_current_object()
+    _use_redis(app)
+    connection = redisconn.get_redis()
+    tick = app.config.get("CRON_TICK_SECONDS") or None
+    resilient.run_cron(lambda: build_scheduler(connection, tick=tick), connection)
 
 
 @click.command("serve")
@@ -78,7 +84,7 @@ def cron():
               help="gunicorn worker processes.")
 @with_appcontext
 def serve(host, port, web_workers):
-    """Run the web server, an RQ worker and the cron scheduler until Ctrl-C."""
+    """Run the web server, RQ workers and the cron scheduler until Ctrl-C."""
     from workers import serve as runner
 
     app = current_app._get_current_object()
@@ -92,22 +98,22 @@ def serve(host, port, web_workers):
     supervisor.start()
     try:
         url = f"http://{host}:{port}"
-        if supervisor.wait_until_ready(host, port, redis_url):
+        ready = supervisor.wait_until_ready(host, port, redis_url)
+        if supervisor.stop_signal is None:
             logins, note = runner.demo_logins()
+            # The parent keeps no transaction open: on SQLite a job-context session holds
+            # BEGIN IMMEDIATE, i.e. the database's write lock, until it is closed.
+            db.session.remove()
+            db.engine.dispose()
             database = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
             click.echo(runner.banner(url, redis_url, database.render_as_string(), logins, note))
-            dead = supervisor.wait()
-        else:
-            dead = supervisor.dead()
-            if dead is None and supervisor.stop_signal is None:
-                click.echo(f"helpdesk serve: not ready after {runner.START_TIMEOUT}s "
-                           f"(web at {url}, worker, cron)", err=True)
-                dead = supervisor.procs[0]
+            if not ready:
+                click.echo(f"helpdesk serve: not all parts were ready after "
+                           f"{runner.START_TIMEOUT}s (web at {url}, workers, cron); "
+                           "they are restarted as they fail", err=True)
+            supervisor.wait()
     finally:
         supervisor.stop()
-    if dead is not None:
-        click.echo(f"helpdesk serve: {dead.name} exited; stopped the rest", err=True)
-        sys.exit(1)
     click.echo("helpdesk serve: stopped")
 
 

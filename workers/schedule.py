@@ -58,10 +58,12 @@ def get_periodic(name: str) -> Periodic:
     raise KeyError(name)
 
 
-def build_scheduler(connection: Redis) -> CronScheduler:
-    """A CronScheduler with every PERIODIC entry registered."""
+def build_scheduler(connection: Redis, tick: int | None = None) -> CronScheduler:
+    """A CronScheduler with every PERIODIC entry registered; ``tick`` (seconds, the
+    CRON_TICK_SECONDS setting) caps every interval, for demos and tests."""
     scheduler = CronScheduler(connection=connection)
     for entry in PERIODIC:
-        scheduler.register(entry.load(), queue_name=entry.queue, interval=entry.interval,
+        interval = min(entry.interval, tick) if entry.interval and tick else entry.interval
+        scheduler.register(entry.load(), queue_name=entry.queue, interval=interval,
                            cron=entry.cron, job_timeout=entry.timeout, name=entry.name)
     return scheduler

@@ -26,8 +26,12 @@ from rq import Queue
 log = logging.getLogger(__name__)
 
 #: RQ queues, split by latency so mail never waits behind a slow sweep; a worker
-#: serving several takes from them in this order.
-QUEUES = ("mail", "default", "slow")
+#: serving several takes from them in this order. ``bulk`` (imports, recomputes) has
+#: a worker of its own in ``helpdesk serve``, so a long import never delays a mail.
+QUEUES = ("mail", "default", "slow", "bulk")
+#: The queues of the ordinary worker of ``helpdesk serve``; BULK_QUEUES go to the other.
+INTERACTIVE_QUEUES = ("mail", "default", "slow")
+BULK_QUEUES = ("bulk",)
 
 #: A unix socket path longer than this does not fit in sockaddr_un (108 bytes).
 _SOCKET_PATH_MAX = 100

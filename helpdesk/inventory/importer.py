@@ -62,7 +62,7 @@ _SCH_FIELDS = ("school_id", "category_id", "manufacturer", "model", "serial_numb
 _FULL_FIELDS = ("school_id", "category_id", "manufacturer", "model", "serial_number",
                 "registry_number", "location", "acquisition_date", "funding_programme",
                 "status", "external_id", "notes", "attributes")
-CHUNK = 10000
+CHUNK = 500
 MAX_REPORTED_ERRORS = 500
 
 #: Error code -> message (a row's errors are stored as codes, shown in the reader's language).

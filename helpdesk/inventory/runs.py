@@ -98,7 +98,7 @@ def enqueue(run: ImportRun) -> None:
     try:
         from helpdesk.core import redisconn
 
-        redisconn.get_queue("slow").enqueue("workers.inventory_jobs.import_inventory", run.id,
+        redisconn.get_queue("bulk").enqueue("workers.inventory_jobs.import_inventory", run.id,
                                             job_timeout=3600)
     except Exception:  # noqa: BLE001 — nothing is lost: do it now, slowly
         log.exception("could not enqueue inventory import %s; running it inline", run.id)

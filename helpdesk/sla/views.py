@@ -185,7 +185,7 @@ def _commit_and_recompute() -> None:
     try:
         from helpdesk.core.redisconn import get_queue
 
-        get_queue("slow").enqueue("workers.jobs.sla_recompute_open")
+        get_queue("bulk").enqueue("workers.jobs.sla_recompute_open")
     except Exception:  # Redis down: the due times follow at each ticket's next change
         log.warning("could not queue the SLA recomputation of open tickets")
 
