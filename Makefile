@@ -30,6 +30,7 @@ migrate: venv
 
 run: venv translations migrate
 	$(HELPDESK) org load
+	$(HELPDESK) inventory load-categories
 	@$(BIN)/python scripts/demo_loaded.py; status=$$?; \
 	if [ $$status -eq 0 ]; then echo "demo: the demo data is already loaded"; \
 	elif [ $$status -eq 3 ]; then $(HELPDESK) demo load; \

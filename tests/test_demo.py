@@ -178,3 +178,17 @@ def test_loading_again_adds_nothing_unless_asked(app, loaded):
     assert more.exit_code == 0, more.output
     assert _db.session.scalar(select(func.count(Ticket.id))) == 70
     assert _db.session.scalar(select(func.count(User.id)).where(User.role == Role.SCHOOL)) == 40
+
+
+def test_every_demo_school_has_equipment_to_pick(loaded):
+    from helpdesk.inventory.models import EquipmentItem
+
+    demo_school = _db.session.scalar(select(School).where(School.code == "1901041"))
+    items = _db.session.scalars(
+        select(EquipmentItem).where(EquipmentItem.school_id == demo_school.id)).all()
+    assert 12 <= len(items) <= 25
+    assert all(i.serial_key and i.search_text and i.category_id for i in items)
+    per_school = _db.session.execute(select(EquipmentItem.school_id, func.count()).group_by(
+        EquipmentItem.school_id)).all()
+    assert len(per_school) == 40
+    assert "equipment items for 40 schools" in loaded.output

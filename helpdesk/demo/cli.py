@@ -38,6 +38,7 @@ def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
     db.session.commit()
     if demo_loaded() and not add:
         click.echo("Demo data is already loaded: nothing added (use --add for more tickets).")
+        _load_equipment(seed)
         _echo_logins()
         return
     if not demo_loaded():
@@ -45,8 +46,27 @@ def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
         db.session.commit()
         click.echo(f"{made_schools} schools, {made_accounts} accounts "
                    f"({time.monotonic() - started:.1f} s)")
+    _load_equipment(seed)
     _load_tickets(tickets, seed, started)
     _echo_logins()
+
+
+def _load_equipment(seed: int) -> None:
+    """Equipment categories, and a registry for every demo school that has none yet."""
+    from sqlalchemy import select
+
+    from helpdesk.accounts.models import Role, User
+    from helpdesk.demo.equipment import create_equipment
+    from helpdesk.inventory.services import load_categories
+    from helpdesk.org.models import School
+
+    load_categories()
+    schools = list(db.session.scalars(select(School).where(School.id.in_(
+        select(User.school_id).where(User.role == Role.SCHOOL))).order_by(School.id)))
+    made = create_equipment(schools, seed)
+    db.session.commit()
+    if made:
+        click.echo(f"{made} equipment items for {len(schools)} schools")
 
 
 def _load_tickets(count: int, seed: int, started: float) -> None:
