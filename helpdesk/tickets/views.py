@@ -116,7 +116,8 @@ def show(ref: str):
     if "resolve_form" in forms_:
         forms_["resolve_form"].resolution_type.choices = names.resolution_choices
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=names, **forms_, **ticket_page_context(ticket))
+                           names=names, staff_text=Perm.VIEW_INTERNAL in forms_["allowed"],
+                           **forms_, **ticket_page_context(ticket))
 
 
 def _allowed(ticket) -> set[Perm]:
