@@ -96,6 +96,15 @@ def can(
     return False
 
 
+def sees_staff_text(actor: User | None, ticket: Ticket) -> bool:
+    """May ``actor`` read what staff write to staff on ``ticket``: internal notes and their
+    files, escalation reasons, return instructions, automatic escalation lines (unless a
+    technician shared them with the school: helpdesk.tickets.visibility).
+
+    The one check behind the web timeline, the API and the notification mail."""
+    return can(actor, Perm.VIEW_INTERNAL, ticket)
+
+
 def require(actor, perm: Perm | str, ticket: Ticket, **kwargs) -> None:
     """Raise NotFound when the actor may not see the ticket, PermissionDenied otherwise."""
     if not can_view(actor, ticket):

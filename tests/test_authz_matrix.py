@@ -63,6 +63,27 @@ def test_ticket_page(client, scene, role):
     if response.status_code == 200:
         html = response.get_data(as_text=True)
         assert ("Εσωτερικό: ο διευθυντής" in html) == (role != "school_a")
+        # the escalation reason is staff text; the move itself is everyone's
+        assert ("Θέλει το ΠΣΔ." in html) == (role != "school_a")
+        assert 'class="entry event ev-escalate"' in html
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_ticket_events_and_messages_in_the_api(client, scene, role):
+    from tests.test_api import bearer
+
+    if role == "anonymous":
+        assert client.get(f"/api/v1/tickets/{scene.ticket.ref}/events").status_code == 401
+        return
+    for part in ("events", "messages"):
+        response = client.get(f"/api/v1/tickets/{scene.ticket.ref}/{part}",
+                              headers=bearer(scene.users[role]))
+        assert response.status_code == (200 if role in SEES else 404)
+        if response.status_code == 200:
+            text = response.get_data(as_text=True)
+            assert ("Θέλει το ΠΣΔ." in text) == (role != "school_a" and part == "events")
+            assert ("Εσωτερικό: ο διευθυντής" in text) == (role != "school_a"
+                                                           and part == "messages")
 
 
 @pytest.mark.parametrize("role", ROLES)

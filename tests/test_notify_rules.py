@@ -13,8 +13,9 @@ UNIT, UPPER = 1, 2
 _ids = iter(range(1, 10_000))
 
 
-def ev(kind, field=None, old=None, new=None, reason=None, internal=False):
-    return Event(next(_ids), kind, field, old, new, reason, internal)
+def ev(kind, field=None, old=None, new=None, reason=None, internal=False, shared=False,
+       code=None, params=()):
+    return Event(next(_ids), kind, field, old, new, reason, internal, shared, code, params)
 
 
 def change(*events, actor=TECH, school=False, assignee=TECH, unit=UNIT, public=(100,)):
@@ -67,14 +68,26 @@ def test_closing_quotes_no_message():
     assert got == [Intent(Kind.CLOSED, Audience.SCHOOL)]
 
 
-def test_escalation_tells_the_receiving_unit_with_the_reason_and_not_the_school():
-    events = [ev("escalate", "status", "open", "new", reason="Χρειάζεται 2ο επίπεδο"),
-              ev("escalate", "assignee", str(TECH), None),
-              ev("escalate", "level", "1", "2", reason="Χρειάζεται 2ο επίπεδο"),
-              ev("escalate", "unit", str(UNIT), str(UPPER))]
-    got = decide(change(*events, assignee=None, unit=UPPER))
+def _escalation(shared=False):
+    reason = "Χρειάζεται 2ο επίπεδο"
+    return [ev("escalate", "status", "open", "new", reason=reason, shared=shared),
+            ev("escalate", "assignee", str(TECH), None),
+            ev("escalate", "level", "1", "2", reason=reason, shared=shared),
+            ev("escalate", "unit", str(UNIT), str(UPPER), shared=shared)]
+
+
+def test_escalation_tells_the_receiving_unit_the_reason_and_the_school_only_where_it_went():
+    got = decide(change(*_escalation(), assignee=None, unit=UPPER))
     assert got == [Intent(Kind.ESCALATED, Audience.UNIT, unit_id=UPPER,
-                          reason="Χρειάζεται 2ο επίπεδο")]
+                          reason="Χρειάζεται 2ο επίπεδο"),
+                   Intent(Kind.FORWARDED, Audience.SCHOOL, unit_id=UPPER)]
+
+
+def test_an_escalation_shared_with_the_school_tells_it_the_reason_too():
+    got = decide(change(*_escalation(shared=True), assignee=None, unit=UPPER))
+    school = [i for i in got if i.audience == Audience.SCHOOL]
+    assert school == [Intent(Kind.FORWARDED, Audience.SCHOOL, unit_id=UPPER,
+                             reason="Χρειάζεται 2ο επίπεδο", reason_is_shared=True)]
 
 
 def test_return_tells_the_lower_unit_with_the_instructions():
@@ -82,12 +95,17 @@ def test_return_tells_the_lower_unit_with_the_instructions():
               ev("return", "level", "2", "1", reason="Αλλάξτε το καλώδιο"),
               ev("return", "unit", str(UPPER), str(UNIT))]
     got = decide(change(*events, assignee=None))
-    assert got == [Intent(Kind.RETURNED, Audience.UNIT, unit_id=UNIT, reason="Αλλάξτε το καλώδιο")]
+    assert got == [Intent(Kind.RETURNED, Audience.UNIT, unit_id=UNIT, reason="Αλλάξτε το καλώδιο"),
+                   Intent(Kind.FORWARDED, Audience.SCHOOL, unit_id=UNIT)]
 
 
-def test_the_system_escalating_tells_the_unit():
-    got = decide(change(ev("escalate", "unit", "1", "2"), actor=SYSTEM, unit=UPPER))
-    assert kinds(got) == [Kind.ESCALATED]
+def test_the_system_escalating_tells_the_unit_its_coded_reason_and_the_school_where():
+    code, params = "sla.level_time_out", (("level", 1),)
+    got = decide(change(ev("escalate", "level", "1", "2", reason="…", code=code, params=params),
+                        ev("escalate", "unit", "1", "2"), actor=SYSTEM, unit=UPPER))
+    assert got == [Intent(Kind.ESCALATED, Audience.UNIT, unit_id=UPPER, reason="…",
+                          reason_code=code, reason_params=params),
+                   Intent(Kind.FORWARDED, Audience.SCHOOL, unit_id=UPPER)]
 
 
 def test_assignment_goes_to_the_assignee_but_a_claim_to_nobody():

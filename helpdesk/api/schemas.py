@@ -119,7 +119,12 @@ class EventOut(BaseModel):
     field: str | None
     old_value: str | None
     new_value: str | None
-    reason: str | None
+    reason: str | None = Field(description="Why, in the caller's language; null when there is "
+                               "none or the caller may not read it (a school reads escalation "
+                               "reasons and return instructions only when shared with it).")
+    reason_code: str | None = Field(None, description="Set when the system wrote the reason, "
+                                    "e.g. `sla.level_time_out`.")
+    shared_with_school: bool = Field(False, description="The school reads the reason too.")
 
 
 class EventList(BaseModel):
@@ -136,6 +141,14 @@ class AssignIn(Strict):
 
 class ReasonIn(Strict):
     reason: str = Field(min_length=5, max_length=5000)
+
+
+class MoveIn(Strict):
+    reason: str = Field(min_length=5, max_length=5000,
+                        description="Escalation reason or return instructions; only support "
+                        "staff read it unless `tell_school` is true.")
+    tell_school: bool = Field(False, description="Let the school read the reason too (it "
+                              "always sees that its request moved).")
 
 
 class ResolveIn(Strict):

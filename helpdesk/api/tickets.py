@@ -11,15 +11,16 @@ from helpdesk.accounts.models import User
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.registry import Param
 from helpdesk.api.schemas import (AssignIn, Empty, EventList, EventOut, MessageCreate, MessageList,
-                                  MessageOut, ReasonIn, ResolveIn, SchoolRef, TicketCreate,
+                                  MessageOut, MoveIn, ReasonIn, ResolveIn, SchoolRef, TicketCreate,
                                   TicketList, TicketOut)
 from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, ResolutionType, School, SupportUnit
-from helpdesk.permissions import Perm, require
+from helpdesk.permissions import Perm, require, sees_staff_text
 from helpdesk.tickets import queries, services
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
+from helpdesk.tickets.reasons import text_of as reason_text
 
 _STR = {"type": "string"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -168,7 +169,7 @@ def get_ticket(ref: str):
 def list_messages(ref: str):
     ticket = _ticket(ref)
     stmt = select(Message).where(Message.ticket_id == ticket.id).options(joinedload(Message.author))
-    if actor().is_school:
+    if not sees_staff_text(actor(), ticket):
         stmt = stmt.where(Message.is_internal.is_(False))
     rows = db.session.scalars(stmt.order_by(Message.created_at, Message.id)).all()
     return MessageList(items=[_message_out(m) for m in rows])
@@ -195,14 +196,22 @@ def post_message(body: MessageCreate, ref: str):
           params=[REF])
 def list_events(ref: str):
     ticket = _ticket(ref)
+    staff = sees_staff_text(actor(), ticket)
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).options(
         joinedload(TicketEvent.actor))
-    if actor().is_school:
+    if not staff:
         stmt = stmt.where(TicketEvent.is_internal.is_(False))
     rows = db.session.scalars(stmt.order_by(TicketEvent.at, TicketEvent.id)).all()
-    return EventList(items=[EventOut(id=e.id, at=e.at, actor=e.actor.email if e.actor else None,
-                                     kind=e.kind, field=e.field, old_value=e.old_value,
-                                     new_value=e.new_value, reason=e.reason) for e in rows])
+    return EventList(items=[_event_out(e, shows_reason)
+                            for e, shows_reason in queries.readable_events(rows, staff)])
+
+
+def _event_out(e: TicketEvent, shows_reason: bool) -> EventOut:
+    return EventOut(id=e.id, at=e.at, actor=e.actor.email if e.actor else None, kind=e.kind,
+                    field=e.field, old_value=e.old_value, new_value=e.new_value,
+                    reason=reason_text(e) if shows_reason else None,
+                    reason_code=e.reason_code if shows_reason else None,
+                    shared_with_school=e.is_shared_with_school)
 
 
 def _action(ref: str, call) -> TicketOut:
@@ -231,15 +240,17 @@ def assign(body: AssignIn, ref: str):
 
 
 @endpoint("POST", "/tickets/{ref}/escalate", "Escalate one level, with a reason", response=TicketOut,
-          body=ReasonIn, params=[REF])
-def escalate(body: ReasonIn, ref: str):
-    return _action(ref, lambda t, now: services.escalate(actor(), t, body.reason, now=now))
+          body=MoveIn, params=[REF])
+def escalate(body: MoveIn, ref: str):
+    return _action(ref, lambda t, now: services.escalate(actor(), t, body.reason, now=now,
+                                                         tell_school=body.tell_school))
 
 
 @endpoint("POST", "/tickets/{ref}/return", "Return one level down, with instructions",
-          response=TicketOut, body=ReasonIn, params=[REF])
-def return_(body: ReasonIn, ref: str):
-    return _action(ref, lambda t, now: services.return_to_lower(actor(), t, body.reason, now=now))
+          response=TicketOut, body=MoveIn, params=[REF])
+def return_(body: MoveIn, ref: str):
+    return _action(ref, lambda t, now: services.return_to_lower(
+        actor(), t, body.reason, now=now, tell_school=body.tell_school))
 
 
 @endpoint("POST", "/tickets/{ref}/resolve", "Resolve with a resolution type and an answer",

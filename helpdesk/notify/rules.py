@@ -2,15 +2,18 @@
 
 A *change* is the events one actor recorded on one ticket at one moment (one service
 call). ``decide`` returns what should be told to whom, as audiences: the school, the
-ticket's receiving unit, or one user. Internal events and notes never reach the school,
-and nobody is told of their own change (the acknowledgement of a filing excepted: it
-carries the reference the school needs).
+ticket's receiving unit, or one user. Internal events and notes never reach the school;
+a move (escalation, return) reaches it as "forwarded to …" without the reason unless the
+technician shared it (helpdesk.tickets.visibility). Nobody is told of their own change
+(the acknowledgement of a filing excepted: it carries the reference the school needs).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+from helpdesk.tickets import visibility
 
 
 class Kind(StrEnum):
@@ -21,6 +24,7 @@ class Kind(StrEnum):
     RESOLVED = "resolved"        #: resolved, with the resolution text
     REOPENED = "reopened"        #: reopened by support
     CLOSED = "closed"            #: closed (usually by the system)
+    FORWARDED = "forwarded"      #: your request went to another unit (no reason unless shared)
     # to staff
     NEW = "new_ticket"           #: a new request at your unit
     ESCALATED = "escalated"      #: escalated to your unit, with the reason
@@ -38,7 +42,7 @@ class Audience(StrEnum):
 
 #: Kinds that tell the school something; only these may carry a public message.
 SCHOOL_KINDS = frozenset({Kind.ACK, Kind.REPLY, Kind.WAITING, Kind.RESOLVED, Kind.REOPENED,
-                          Kind.CLOSED})
+                          Kind.CLOSED, Kind.FORWARDED})
 #: Kinds that relay a person's words rather than report a change: not auto-generated.
 PERSONAL_KINDS = frozenset({Kind.REPLY, Kind.WAITING, Kind.SCHOOL_REPLY})
 
@@ -52,6 +56,11 @@ class Event:
     new: str | None = None
     reason: str | None = None
     is_internal: bool = False
+    #: The school reads the reason too (TicketEvent.is_shared_with_school).
+    is_shared: bool = False
+    #: A machine-written reason (helpdesk.tickets.reasons), rendered per recipient.
+    reason_code: str | None = None
+    reason_params: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,12 @@ class Intent:
     user_id: int | None = None
     #: A public message quoted in the mail (never an internal note).
     message_id: int | None = None
-    #: Escalation reason / return instructions (staff audiences only).
+    #: Escalation reason / return instructions: staff audiences, or the school when shared.
     reason: str | None = None
+    reason_code: str | None = None
+    reason_params: tuple = ()
+    #: The reason may be read by the school (the mail checks its reader all the same).
+    reason_is_shared: bool = False
 
     @property
     def is_automatic(self) -> bool:
@@ -101,6 +114,8 @@ def decide(change: Change) -> list[Intent]:
             quoted = message_id if kind != Kind.CLOSED else None
             intents.append(Intent(kind, Audience.SCHOOL, message_id=quoted))
     intents.extend(_moves(public))
+    if not change.actor_is_school:
+        intents.extend(_forwarded(public))
     intents.extend(_assignments(public))
     if change.actor_is_school:
         intents.extend(_from_school(change, _statuses(public), message_id))
@@ -135,13 +150,37 @@ def _school_kind(statuses: set[str], message_id: int | None) -> Kind | None:
     return None
 
 
+def _why(events, kinds) -> dict[str, dict]:
+    """The reason of each move kind in ``events``, as Intent fields."""
+    return {e.kind: dict(reason=e.reason, reason_code=e.reason_code,
+                         reason_params=e.reason_params,
+                         reason_is_shared=visibility.school_view(
+                             e.kind, is_internal=e.is_internal, is_shared=e.is_shared).shows_reason)
+            for e in events if (e.reason or e.reason_code) and e.kind in kinds}
+
+
+def _destinations(events):
+    return [e for e in events if visibility.is_move(e.kind, e.field) and e.new and e.new.isdigit()]
+
+
 def _moves(events) -> list[Intent]:
     """Escalated or returned: the unit that receives the ticket is told, with the why."""
     kinds = {"escalate": Kind.ESCALATED, "return": Kind.RETURNED}
-    reasons = {e.kind: e.reason for e in events if e.reason and e.kind in kinds}
-    return [Intent(kinds[e.kind], Audience.UNIT, unit_id=int(e.new), reason=reasons.get(e.kind))
-            for e in events
-            if e.kind in kinds and e.field == "unit" and e.new and e.new.isdigit()]
+    why = _why(events, kinds)
+    return [Intent(kinds[e.kind], Audience.UNIT, unit_id=int(e.new), **why.get(e.kind, {}))
+            for e in _destinations(events)]
+
+
+def _forwarded(events) -> list[Intent]:
+    """The school is told where its request went; the why only when shared with it."""
+    why = _why(events, visibility.MOVE_KINDS)
+    out = []
+    for e in _destinations(events):
+        fields = why.get(e.kind, {})
+        if not fields.get("reason_is_shared"):
+            fields = {}
+        out.append(Intent(Kind.FORWARDED, Audience.SCHOOL, unit_id=int(e.new), **fields))
+    return out
 
 
 def _assignments(events) -> list[Intent]:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import event, inspect, select
 
 from helpdesk.accounts.models import User
@@ -26,6 +27,8 @@ from helpdesk.extensions import db
 from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
 from helpdesk.notify.render import render
+from helpdesk.permissions import sees_staff_text
+from helpdesk.tickets import reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,9 @@ def _change(ticket: Ticket, actor: User | None, at, group: list[TicketEvent]) ->
         actor_id=actor.id if actor else None, actor_is_school=bool(actor and actor.is_school),
         at=at, public_message_ids=public,
         events=tuple(rules.Event(id=e.id, kind=e.kind, field=e.field, old=e.old_value,
-                                 new=e.new_value, reason=e.reason, is_internal=e.is_internal)
+                                 new=e.new_value, reason=e.reason, is_internal=e.is_internal,
+                                 is_shared=e.is_shared_with_school, reason_code=e.reason_code,
+                                 reason_params=tuple(sorted((e.reason_params or {}).items())))
                      for e in group))
 
 
@@ -87,7 +92,8 @@ def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
                       subject=ticket.subject, school_name=ticket.school.name, unit=ticket.unit,
                       category=ticket.category, status=ticket.status,
                       description=ticket.description, body=message.body if message else "",
-                      reason=intent.reason or "", actor_name=actor.name if actor else "")
+                      reason=_reason(intent, recipient, ticket),
+                      actor_name=actor.name if actor else "")
     except Exception:  # a template bug must not stop the ticket change itself
         log.exception("could not render %s for ticket %s", intent.kind, ticket.id)
         return None
@@ -101,6 +107,22 @@ def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
         message_id=make_message_id(cfg["SECRET_KEY"], ticket.id, recipient.user_id,
                                    mail_domain(cfg)),
         dedupe_key=f"ticket:{ticket.id}:e{first}:{intent.kind}:{address}", now=group[0].at)
+
+
+def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket) -> str:
+    """The intent's reason in the recipient's language, if the recipient may read it: staff
+    text goes only to readers permissions.sees_staff_text allows (an address with no user
+    is staff unless the intent is for the school)."""
+    if not (intent.reason or intent.reason_code):
+        return ""
+    if not intent.reason_is_shared:
+        user = db.session.get(User, recipient.user_id) if recipient.user_id else None
+        staff = (sees_staff_text(user, ticket) if user is not None
+                 else intent.audience != rules.Audience.SCHOOL)
+        if not staff:
+            return ""
+    with force_locale(recipient.locale):
+        return reasons.render(intent.reason_code, dict(intent.reason_params)) or intent.reason or ""
 
 
 def mail_domain(config) -> str:

@@ -155,6 +155,14 @@ def _reason(sla: clock.SlaResult) -> str:
     return reason(sla.level, sla.level_clock.target_minutes)
 
 
+def _why(sla: clock.SlaResult) -> dict:
+    """The reason as a code, shown in each reader's language (helpdesk.tickets.reasons)."""
+    from helpdesk.tickets.reasons import sla_level_time_out
+
+    code, params = sla_level_time_out(sla.level, sla.level_clock.target_minutes)
+    return {"code": code, "params": params}
+
+
 def _escalate_all(escalating, rows, chains, managers, ctx: SlaContext, now: datetime) -> int:
     """Escalate the batch's tickets with one flush; return the notifications written.
 
@@ -170,10 +178,10 @@ def _escalate_all(escalating, rows, chains, managers, ctx: SlaContext, now: date
     sent = sum(sla_notify.level_breach(t, sla, managers, now=now) for t, sla in escalating)
     for ticket, sla in escalating:
         level, unit_id = _target(chains[ticket.school.directorate_id], ticket.level)
-        text = _reason(sla)
-        writers._set_status(ticket, Action.ESCALATE, None, now, text)
+        text, why = _reason(sla), _why(sla)
+        writers._set_status(ticket, Action.ESCALATE, None, now, text, shared=False, **why)
         writers._set_assignee(ticket, None, None, now, "escalate")
-        writers._move(ticket, level, unit_id, "escalated", None, now, text)
+        writers._move(ticket, level, unit_id, "escalated", None, now, text, shared=False, **why)
     added: dict[int, list[clock.Event]] = {}
     for obj in db.session.new:
         if isinstance(obj, TicketEvent) and obj.field in ("status", "level"):
@@ -200,7 +208,7 @@ def _escalate_each(escalating, managers, now: datetime, result: SweepResult,
         try:
             with db.session.begin_nested():
                 sent = sla_notify.level_breach(ticket, sla, managers, now=now)
-                escalate(None, ticket, _reason(sla), now=now)
+                escalate(None, ticket, _reason(sla), now=now, **_why(sla))
         except Conflict:  # no higher level after all: only warn
             warning.append((ticket, sla))
         except Exception:  # noqa: BLE001 - one ticket must not stop the sweep

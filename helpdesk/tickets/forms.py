@@ -48,11 +48,15 @@ class PriorityForm(FlaskForm):
 class EscalateForm(FlaskForm):
     reason = TextAreaField(_l("Reason for escalation"),
                            validators=[DataRequired(), Length(min=5, max=5000)])
+    #: Off: only support staff read the reason (the school sees that the request moved).
+    tell_school = BooleanField(_l("Show the reason to the school too"), default=False)
 
 
 class ReturnForm(FlaskForm):
     instructions = TextAreaField(_l("Instructions for the lower level"),
                                  validators=[DataRequired(), Length(min=5, max=5000)])
+    #: Off: only support staff read the instructions (the school sees that the request moved).
+    tell_school = BooleanField(_l("Show the instructions to the school too"), default=False)
 
 
 class ResolveForm(FlaskForm):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import User
@@ -152,7 +152,8 @@ class TicketEvent(db.Model):
     #: None for the system (scheduled jobs).
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: created, claim, assign, reply, note, escalate, return, resolve, reopen, close, priority, status
+    #: created, claim, assign, reply, note, escalate, return, resolve, reopen, close,
+    #: priority, await_school, school_reply (the kinds helpdesk.tickets.visibility knows)
     kind: Mapped[str] = mapped_column(String(20))
     field: Mapped[str | None] = mapped_column(String(30))
     old_value: Mapped[str | None] = mapped_column(String(200))
@@ -160,6 +161,14 @@ class TicketEvent(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     #: Internal events (notes) are shown to technicians only.
     is_internal: Mapped[bool] = mapped_column(default=False)
+    #: The school reads this event's reason too (helpdesk.tickets.visibility): replies and
+    #: resolutions are; escalation reasons, return instructions and notes only when the
+    #: technician chose to tell the school.
+    is_shared_with_school: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A machine-written reason as a code (helpdesk.tickets.reasons), rendered in the
+    #: reader's language; ``reason`` then keeps the text as it was first written.
+    reason_code: Mapped[str | None] = mapped_column(String(60))
+    reason_params: Mapped[dict | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
 

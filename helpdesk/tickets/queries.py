@@ -19,8 +19,10 @@ from helpdesk.core.refcache import TableCache
 from helpdesk.core.text import like_pattern
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
-from helpdesk.permissions import scope_tickets
+from helpdesk.permissions import scope_tickets, sees_staff_text
+from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
+from helpdesk.tickets.reasons import text_of as reason_text
 from helpdesk.tickets.states import OPEN_STATUSES, Status
 
 STAFF_QUEUES = ("unassigned", "mine", "waiting", "breaching", "escalated", "open", "all")
@@ -295,6 +297,25 @@ class Entry:
     message: Message | None = None
     events: list = field(default_factory=list)
     is_internal: bool = False
+    #: The events' reasons this reader may read, rendered in their language, once each.
+    reasons: list[str] = field(default_factory=list)
+
+
+def readable_events(events, staff: bool) -> list[tuple[TicketEvent, bool]]:
+    """(event, shows its reason) for each event the reader sees, in order
+    (helpdesk.tickets.visibility; ``staff`` from permissions.sees_staff_text)."""
+    out = []
+    for e in events:
+        seen = visibility.view(e.kind, is_internal=e.is_internal,
+                               is_shared=e.is_shared_with_school, sees_staff_text=staff)
+        if seen.is_shown:
+            out.append((e, seen.shows_reason))
+    return out
+
+
+def _reasons(readable) -> list[str]:
+    texts = [reason_text(e) for e, shows in readable if shows]
+    return list(dict.fromkeys(t for t in texts if t))
 
 
 def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]]:
@@ -302,7 +323,7 @@ def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]
 
     Three queries whatever the length: messages, events, and every attachment of the
     ticket (each message's own, and the loose ones returned on their own)."""
-    show_internal = not actor.is_school
+    show_internal = sees_staff_text(actor, ticket)
     msgs = select(Message).where(Message.ticket_id == ticket.id).options(
         joinedload(Message.author))
     evts = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
@@ -327,9 +348,12 @@ def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]
         set_committed_value(m, "attachments", by_message[m.id])
     entries = [Entry(m.created_at, "note" if m.is_internal else "message", m.author, message=m,
                      is_internal=m.is_internal) for m in messages]
-    for (at, actor_id, kind), group in groupby(events, key=lambda e: (e.at, e.actor_id, e.kind)):
+    readable = readable_events(events, show_internal)
+    for (at, actor_id, kind), group in groupby(readable, key=lambda r: (r[0].at, r[0].actor_id,
+                                                                        r[0].kind)):
         group = list(group)
-        entries.append(Entry(at, kind, group[0].actor, events=group))
+        entries.append(Entry(at, kind, group[0][0].actor, events=[e for e, _ in group],
+                             reasons=_reasons(group)))
     entries.sort(key=lambda e: (e.at, 0 if e.events else 1))
     return entries, loose
 
@@ -401,9 +425,15 @@ def unit_members(unit_id: int) -> list[User]:
 
 
 def visible_attachment(actor: User, attachment_id: int) -> Attachment | None:
-    """The attachment if the actor may see its ticket (and, for schools, it is public)."""
-    stmt = scope_tickets(actor, select(Attachment).join(Ticket, Ticket.id == Attachment.ticket_id)
+    """The attachment if the actor may see its ticket (and, unless they read staff text,
+    it is public)."""
+    stmt = scope_tickets(actor, select(Attachment, Ticket)
+                         .join(Ticket, Ticket.id == Attachment.ticket_id)
                          .where(Attachment.id == attachment_id))
-    if actor.is_school:
-        stmt = stmt.where(Attachment.is_internal.is_(False))
-    return db.session.scalar(stmt)
+    row = db.session.execute(stmt).first()
+    if row is None:
+        return None
+    attachment, ticket = row
+    if attachment.is_internal and not sees_staff_text(actor, ticket):
+        return None
+    return attachment

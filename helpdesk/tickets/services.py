@@ -22,6 +22,7 @@ from helpdesk.org.models import Category, ResolutionType, School
 from helpdesk.org.queries import chain_for_school
 from helpdesk.permissions import Perm, can_file_for, require
 from helpdesk.tickets import attachments as files
+from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import Action, IllegalTransition, Priority, Status, next_status
 
@@ -33,19 +34,28 @@ BODY_MAX = 20000
 # --- recording -------------------------------------------------------------------------
 
 def _record(ticket, actor, now, kind, field=None, old=None, new=None, reason=None,
-            *, internal=False) -> TicketEvent:
+            *, internal=False, shared: bool | None = None, code: str | None = None,
+            params: dict | None = None) -> TicketEvent:
+    """Write one event. ``shared``: the school reads its reason too (None: the default of
+    its kind, helpdesk.tickets.visibility); ``code``/``params``: a machine-written reason."""
+    if shared is None:
+        shared = visibility.is_shared_by_default(kind, is_internal=internal)
     event = TicketEvent(
         ticket_id=ticket.id, actor_id=actor.id if actor else None, at=now, kind=kind,
         field=field, old_value=None if old is None else str(old),
         new_value=None if new is None else str(new), reason=reason, is_internal=internal,
+        is_shared_with_school=bool(shared) and not internal, reason_code=code,
+        reason_params=params,
     )
     db.session.add(event)
     ticket.updated_at = now
     return event
 
 
-def _set_status(ticket: Ticket, action: Action, actor, now, reason=None) -> None:
-    """The one writer of Ticket.status: through the transition table."""
+def _set_status(ticket: Ticket, action: Action, actor, now, reason=None, **why) -> None:
+    """The one writer of Ticket.status: through the transition table.
+
+    ``why``: ``shared``, ``code``, ``params`` of the reason (see _record)."""
     try:
         new = next_status(ticket.status, action)
     except IllegalTransition as exc:
@@ -54,7 +64,7 @@ def _set_status(ticket: Ticket, action: Action, actor, now, reason=None) -> None
         raise Conflict(_illegal_message(), status=STATUS_LABELS[exc.status.value],
                        action=EVENT_LABELS.get(exc.action.value, exc.action.value)) from exc
     if new != ticket.status:
-        _record(ticket, actor, now, action.value, "status", ticket.status, new, reason)
+        _record(ticket, actor, now, action.value, "status", ticket.status, new, reason, **why)
         ticket.status = new
 
 
@@ -74,7 +84,7 @@ def _set_assignee(ticket: Ticket, assignee: User | None, actor, now, kind: str) 
 
 
 def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now, reason, *,
-          new: bool = False) -> None:
+          new: bool = False, **why) -> None:
     """The one writer of Ticket.level and Ticket.unit_id: closes the stay, opens the next.
 
     ``new``: the ticket is being filed and has no stay yet. The current stay is looked up
@@ -88,8 +98,9 @@ def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now,
             current.left_at, current.left_how = now, how
     db.session.add(TicketStay(ticket_id=ticket.id, unit_id=unit_id, level=level, arrived_at=now))
     if ticket.level is not None and how:
-        _record(ticket, actor, now, _KIND[how], "level", ticket.level, level, reason)
-        _record(ticket, actor, now, _KIND[how], "unit", ticket.unit_id, unit_id)
+        _record(ticket, actor, now, _KIND[how], "level", ticket.level, level, reason, **why)
+        _record(ticket, actor, now, _KIND[how], "unit", ticket.unit_id, unit_id,
+                shared=why.get("shared"))
     ticket.level, ticket.unit_id = level, unit_id
     if not new:  # ticket.unit follows unit_id (the notification names the new unit)
         db.session.expire(ticket, ["unit"])
@@ -269,10 +280,14 @@ def change_priority(actor: User, ticket: Ticket, priority, *, now: datetime,
         _after_change(ticket, now)
 
 
-def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime) -> None:
+def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime,
+             tell_school: bool = False, code: str | None = None,
+             params: dict | None = None) -> None:
     """Move the ticket up one level, to the unit the school's chain names; reason required.
 
-    ``actor`` None is the system (the SLA sweep), which needs no permission."""
+    The school sees the move; it reads the reason only when ``tell_school``. ``actor``
+    None is the system (the SLA sweep), which needs no permission and gives its reason as
+    a ``code`` with ``params`` (helpdesk.tickets.reasons) besides the text."""
     if actor is not None:
         require(actor, Perm.ESCALATE, ticket)
     reason = _text("reason", reason, minimum=5)
@@ -282,14 +297,18 @@ def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime) 
         from flask_babel import lazy_gettext as _l
 
         raise Conflict(_l("The request is already at the highest level.")) from None
-    _set_status(ticket, Action.ESCALATE, actor, now, reason)
+    why = dict(shared=bool(tell_school), code=code, params=params)
+    _set_status(ticket, Action.ESCALATE, actor, now, reason, **why)
     _set_assignee(ticket, None, actor, now, "escalate")
-    _move(ticket, level, unit_id, "escalated", actor, now, reason)
+    _move(ticket, level, unit_id, "escalated", actor, now, reason, **why)
     _after_change(ticket, now)
 
 
-def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: datetime) -> None:
-    """Send the ticket one level down with instructions (the fix belongs on site)."""
+def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: datetime,
+                    tell_school: bool = False) -> None:
+    """Send the ticket one level down with instructions (the fix belongs on site).
+
+    The school sees the move; it reads the instructions only when ``tell_school``."""
     require(actor, Perm.RETURN, ticket)
     instructions = _text("instructions", instructions, minimum=5)
     try:
@@ -298,9 +317,10 @@ def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: date
         from flask_babel import lazy_gettext as _l
 
         raise Conflict(_l("The request is already at the lowest level.")) from None
-    _set_status(ticket, Action.RETURN, actor, now, instructions)
+    shared = bool(tell_school)
+    _set_status(ticket, Action.RETURN, actor, now, instructions, shared=shared)
     _set_assignee(ticket, None, actor, now, "return")
-    _move(ticket, level, unit_id, "returned", actor, now, instructions)
+    _move(ticket, level, unit_id, "returned", actor, now, instructions, shared=shared)
     _after_change(ticket, now)
 
 

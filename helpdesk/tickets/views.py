@@ -116,7 +116,8 @@ def show(ref: str):
     if "resolve_form" in forms_:
         forms_["resolve_form"].resolution_type.choices = names.resolution_choices
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=names, **forms_, **ticket_page_context(ticket))
+                           names=names, staff_text=Perm.VIEW_INTERNAL in forms_["allowed"],
+                           **forms_, **ticket_page_context(ticket))
 
 
 def _allowed(ticket) -> set[Perm]:
@@ -161,9 +162,11 @@ ACTIONS = {
     "priority": (forms.PriorityForm, Perm.PRIORITY,
                  lambda a, t, f, n: services.change_priority(a, t, f.priority.data, now=n)),
     "escalate": (forms.EscalateForm, Perm.ESCALATE,
-                 lambda a, t, f, n: services.escalate(a, t, f.reason.data, now=n)),
+                 lambda a, t, f, n: services.escalate(a, t, f.reason.data, now=n,
+                                                      tell_school=bool(f.tell_school.data))),
     "return": (forms.ReturnForm, Perm.RETURN,
-               lambda a, t, f, n: services.return_to_lower(a, t, f.instructions.data, now=n)),
+               lambda a, t, f, n: services.return_to_lower(a, t, f.instructions.data, now=n,
+                                                           tell_school=bool(f.tell_school.data))),
     "resolve": (forms.ResolveForm, Perm.RESOLVE, _resolve),
     "reopen": (forms.ReopenForm, Perm.REOPEN,
                lambda a, t, f, n: services.reopen(a, t, f.reason.data, now=n)),
