@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import redis
 from rq import SimpleWorker, Worker
-from rq.exceptions import StopRequested
+from rq.exceptions import SchedulerNotFound, StopRequested
 from rq.scheduler import RQScheduler
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,10 @@ def run_forever(name: str, attempt: Callable[[], bool], connection: redis.Redis,
                 return
         except (StopRequested, KeyboardInterrupt):
             return
+        except SchedulerNotFound:  # its registration vanished with a restarted Redis
+            if stopping.requested:
+                return
+            log.warning("%s: its registration was lost (Redis restarted empty)", name)
         except (redis.RedisError, OSError) as exc:
             if stopping.requested:
                 return
