@@ -307,6 +307,7 @@ def test_csv_export_has_the_numbers_and_no_formulas(client, data):
     response = client.get("/reports/compliance.csv", query_string={**PERIOD, "group": "category"})
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]
     reader = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     evil = next(r for r in reader if r[0].endswith("=SUM(A1)"))
     assert evil[0] == "'=SUM(A1)"
@@ -329,6 +330,15 @@ def test_xlsx_export_has_the_numbers_and_no_formulas(client, data):
     assert rows_[1][:4] == ["2026-01", 3, 2, 1]
     trend = client.get("/reports/trend.csv", query_string=PERIOD).get_data(as_text=True)
     assert "2026-03-31,5" in trend
+
+
+def test_every_csv_download_names_its_charset_once(client, data):
+    """Werkzeug appends "; charset=utf-8" to a text mimetype, so a mimetype that already
+    has one said it twice; the downloads set the whole Content-Type instead."""
+    login(client, data.world.admin)
+    response = client.get(f"/equipment/school/{data.world.school_a.code}/export.csv")
+    assert response.status_code == 200
+    assert response.headers.get("Content-Type") == "text/csv; charset=utf-8"
 
 
 # --- query count -----------------------------------------------------------------------------

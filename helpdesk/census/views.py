@@ -272,5 +272,5 @@ def _download(table: queries.Table, fmt: str, stem: str) -> Response:
         body, mimetype = exports.to_csv(table), "text/csv; charset=utf-8"
     else:
         body, mimetype = exports.to_xlsx(table, stem), exports.XLSX_MIMETYPE
-    return Response(body, mimetype=mimetype,
+    return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})

@@ -174,7 +174,7 @@ def export(code: str, fmt: str):
     body = importer.export_csv(stmt) if fmt == "csv" else importer.export_xlsx(stmt)
     mime = ("text/csv; charset=utf-8" if fmt == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(body, mimetype=mime, headers={
+    return Response(body, content_type=mime, headers={
         "Content-Disposition": f'attachment; filename="equipment-{school.code}.{fmt}"'})
 
 
