@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from types import SimpleNamespace
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core.refcache import TableCache
+from helpdesk.core.types import utcnow
 from helpdesk.core.text import like_pattern
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
@@ -32,6 +33,9 @@ SORTS = {
     "ref": Ticket.id,
     "due": Ticket.level_due_at,
 }
+#: The "about to breach" queue: level deadlines ahead and at most this far away (or
+#: already in the sweep's warning state); a deadline that has passed is not "about to".
+NEAR_DEADLINE_WINDOW = timedelta(hours=24)
 _REF = re.compile(r"^\s*(?:ΑΡ|AR|αρ|ar)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
 
 
@@ -84,7 +88,7 @@ def queues_for(actor: User) -> tuple[str, ...]:
     return STAFF_QUEUES
 
 
-def _queue_condition(actor: User, queue: str):
+def _queue_condition(actor: User, queue: str, now: datetime):
     units = list(actor.unit_ids)
     open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
     if actor.is_school or actor.is_admin:
@@ -97,8 +101,10 @@ def _queue_condition(actor: User, queue: str):
     if queue == "waiting":
         return and_(Ticket.unit_id.in_(units), Ticket.status == Status.WAITING.value)
     if queue == "breaching":
-        return and_(Ticket.unit_id.in_(units), open_,
-                    Ticket.sla_state.in_(("warning", "breached")))
+        return and_(Ticket.unit_id.in_(units), open_, Ticket.sla_state != "paused",
+                    Ticket.level_due_at > now,
+                    or_(Ticket.level_due_at <= now + NEAR_DEADLINE_WINDOW,
+                        Ticket.sla_state == "warning"))
     if queue == "escalated":
         return and_(open_, exists().where(
             TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(units),
@@ -138,10 +144,10 @@ def _filter_conditions(f: Filters) -> list:
     return conds
 
 
-def queue_statement(actor: User, queue: str, f: Filters) -> Select:
+def queue_statement(actor: User, queue: str, f: Filters, now: datetime | None = None) -> Select:
     """The scoped, filtered select of Ticket for a queue (no order, no limit)."""
     stmt = scope_tickets(actor, select(Ticket))
-    cond = _queue_condition(actor, queue)
+    cond = _queue_condition(actor, queue, now or utcnow())
     if cond is not None:
         stmt = stmt.where(cond)
     return stmt.where(*_filter_conditions(f))
@@ -156,10 +162,10 @@ def _count(stmt: Select, limit: int | None = None) -> int:
 
 
 def list_queue(actor: User, queue: str, f: Filters, per_page: int,
-               total: int | None = None) -> Page:
+               total: int | None = None, now: datetime | None = None) -> Page:
     """One page of a queue: the count (unless ``total`` is known) and the rows with their
     relations. A search counts at most a page beyond SEARCH_COUNT_LIMIT matches."""
-    stmt = queue_statement(actor, queue, f)
+    stmt = queue_statement(actor, queue, f, now)
     more = False
     if total is None and f.q:
         bound = max(SEARCH_COUNT_LIMIT, f.page * per_page)
@@ -196,8 +202,9 @@ def known_total(actor: User, queue: str, f: Filters, counts: dict[str, int]) -> 
     return None
 
 
-def queue_counts(actor: User) -> dict[str, int]:
+def queue_counts(actor: User, now: datetime | None = None) -> dict[str, int]:
     """How many tickets each of the actor's queues holds, in one query."""
+    now = now or utcnow()
     names = [q for q in queues_for(actor) if q != "all"]
     open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
     if actor.is_staff and not actor.is_admin:
@@ -206,11 +213,11 @@ def queue_counts(actor: User) -> dict[str, int]:
         # those my units escalated. Every one of them is in my scope.
         units = list(actor.unit_ids)
         at_units = ("unassigned", "waiting", "breaching", "open")
-        sums = select(*(func.coalesce(func.sum(case((_queue_condition(actor, n), 1), else_=0)), 0)
+        sums = select(*(func.coalesce(func.sum(case((_queue_condition(actor, n, now), 1), else_=0)), 0)
                         .label(n) for n in at_units)
                       ).where(Ticket.unit_id.in_(units), open_).subquery()
         single = {
-            "mine": select(func.count()).where(_queue_condition(actor, "mine")),
+            "mine": select(func.count()).where(_queue_condition(actor, "mine", now)),
             "escalated": select(func.count()).select_from(Ticket).where(open_, Ticket.id.in_(
                 select(TicketStay.ticket_id).where(TicketStay.unit_id.in_(units),
                                                    TicketStay.left_how == "escalated"))),
@@ -218,7 +225,7 @@ def queue_counts(actor: User) -> dict[str, int]:
         stmt = select(*(sums.c[n] if n in at_units else single[n].scalar_subquery()
                         for n in names))
     else:
-        columns = [func.coalesce(func.sum(case((_queue_condition(actor, n), 1), else_=0)), 0)
+        columns = [func.coalesce(func.sum(case((_queue_condition(actor, n, now), 1), else_=0)), 0)
                    .label(n) for n in names]
         stmt = scope_tickets(actor, select(*columns).select_from(Ticket).where(open_))
     row = db.session.execute(stmt).one()
