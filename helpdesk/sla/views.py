@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from helpdesk.core.display import localized
 from helpdesk.core.errors import ValidationFailed
+from helpdesk.core.text import sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.calendar import working_minutes
@@ -221,9 +222,10 @@ def _refused(form, exc: ValidationFailed) -> None:
 def _unit_choices() -> list[tuple[str, str]]:
     from helpdesk.org.models import SupportUnit
 
-    units = db.session.scalars(select(SupportUnit).order_by(SupportUnit.level, SupportUnit.code))
-    return [("", _("All units (default)"))] + [(str(u.id), f"{localized(u)} ({u.code})")
-                                               for u in units]
+    units = db.session.scalars(select(SupportUnit))
+    labelled = sorted(((u.level, str(u.id), f"{localized(u)} ({u.code})") for u in units),
+                      key=lambda r: (r[0], sort_key(r[2])))
+    return [("", _("All units (default)"))] + [(id_, label) for _lv, id_, label in labelled]
 
 
 def _unit_names(choices) -> dict:

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core.refcache import TableCache
 from helpdesk.core.types import utcnow
-from helpdesk.core.text import like_pattern
+from helpdesk.core.text import by_label, like_pattern, sort_key
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
 from helpdesk.permissions import scope_tickets
@@ -265,9 +265,9 @@ def filter_choices(with_directorates: bool) -> tuple[list[tuple[int, str]], list
         label = {id_: (en if english and en else el) for id_, _p, el, en in cats}
         entry = (cats, sorted(((id_, (f"{label[parent]} › " if parent in label else "")
                                 + label[id_]) for id_, parent, _el, _en in cats),
-                              key=lambda pair: pair[1]))
+                              key=lambda pair: sort_key(pair[1])))
         _CHOICES[lang] = entry
-    return list(entry[1]), list(directorates) if with_directorates else []
+    return list(entry[1]), by_label(directorates) if with_directorates else []
 
 
 def parse_ref(value: str) -> tuple[int, int] | None:
@@ -351,7 +351,7 @@ class Names:
     resolution_type: dict[str, str]
     #: (id, label) of every resolution type, in id order.
     resolution_choices: list[tuple[int, str]]
-    #: (id, name) of the active members of the unit asked for, by name.
+    #: (id, name) of the active members of the unit asked for, in Greek order of name.
     members: list[tuple[int, str]]
 
 
@@ -396,6 +396,7 @@ def names_for_events(entries: list[Entry], members_of: int | None = None) -> Nam
             label = localized(SimpleNamespace(name_el=name, name_en=name_en))
             names.resolution_type[code] = label
             names.resolution_choices.append((id_, label))
+    names.members = by_label(names.members)
     return names
 
 
