@@ -33,3 +33,9 @@ def like_pattern(term: str) -> str:
     folded = fold(term)
     escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def sheet_title(title: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in title).strip(" '")
+    return cleaned[:31].strip() or "1"

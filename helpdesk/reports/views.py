@@ -148,7 +148,7 @@ def export(name: str, fmt: str):
     if fmt == "csv":
         body, mimetype = exports.to_csv(table, headers), "text/csv; charset=utf-8"
     else:
-        body, mimetype = exports.to_xlsx(table, headers, title=name), exports.XLSX_MIMETYPE
+        body, mimetype = exports.to_xlsx(table, headers, title=str(TITLES[name])), exports.XLSX_MIMETYPE
     return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -204,10 +205,11 @@ def admin_required(view):
 
 
 def _hours(minutes: int | None) -> str:
-    """Working minutes shown as working hours ("7", "1.5", "0.33"); "—" for no target."""
+    """Working minutes shown as working hours in the reader's number format ("7", "1,5",
+    "0,33" in Greek); "—" for no target."""
     if minutes is None:
         return "—"
-    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+    return format_decimal(round(minutes / 60, 2), format="#,##0.##")
 
 
 def _refused(form, exc: ValidationFailed) -> None:
