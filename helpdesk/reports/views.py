@@ -92,8 +92,9 @@ def _chart(name: str, table: queries.ReportTable):
             (str(HEADERS["reopen_rate"]), col("reopen_rate"))], y_max=100, unit="%")
     if name == "ageing":
         return charts.bar_chart(str(TITLES[name]), labels, [
-            (str(LEVEL_LABELS[lv]), col(f"level_{lv}")) for lv in (1, 2, 3)])
-    return charts.line_chart(str(TITLES[name]), [r["period_end"] for r in table.rows], col("open"))
+            (str(LEVEL_LABELS[lv]), col(f"level_{lv}")) for lv in (1, 2, 3)], integer=True)
+    return charts.line_chart(str(TITLES[name]), [r["period_end"] for r in table.rows], col("open"),
+                             integer=True)
 
 
 def _choices() -> dict:
