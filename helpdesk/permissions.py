@@ -267,3 +267,10 @@ def can_submit_census_for(actor: User | None, school_id: int) -> bool:
     """A school's own account submits its census; nobody submits for another school."""
     return (not _is_anonymous(actor) and actor.is_active and actor.is_school
             and actor.school_id == school_id)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+def can_manage_webhooks(actor: User | None) -> bool:
+    """Only administrators subscribe, edit, pause, test and delete webhooks."""
+    return not _is_anonymous(actor) and actor.is_active and actor.is_admin

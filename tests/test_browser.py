@@ -23,13 +23,58 @@ def world(live_server):
             manufacturer="HP", model="LaserJet P2055", serial_number="CNBX900123",
             registry_number="Π-042", location="OFFICE")
         _db.session.commit()
+        phone = _phone_data(w, printer_item)
         facts = {
             "school_a": w.user_a.email, "school_b": w.user_b.email, "l1": w.l1.email,
             "l2": w.l2.email, "l3": w.l3.email, "other_ref": other.ref,
             "school_name": w.school_a.name, "printer_item": printer_item.id,
+            "manager": w.manager.email, "admin": w.admin.email, "school_code": w.school_a.code,
+            **phone,
         }
         _db.session.remove()
     return facts
+
+
+def _phone_data(w, item) -> dict:
+    """What the main pages show, with long words: a ticket that went up all three levels,
+    a census campaign, a quarantined mail message, a webhook with a failed delivery."""
+    import hashlib
+    from datetime import date, timedelta
+
+    from helpdesk.api import webhooks
+    from helpdesk.api.webhook_models import WebhookDelivery
+    from helpdesk.census import services as census
+    from helpdesk.core.types import utcnow
+    from helpdesk.mail.models import InboundMessage
+    from helpdesk.tickets import services
+
+    long_url = "https://drive.example.org/" + "a1b2c3d4e5" * 8
+    ticket = make_ticket(w.user_a, subject="Ο διακομιστής του εργαστηρίου πληροφορικής δεν "
+                         "ξεκινά μετά την αναβάθμιση υλικολογισμικού",
+                         description=f"Οδηγίες στο {long_url} χωρίς αποτέλεσμα.")
+    services.escalate(w.l1, ticket, f"Δείτε {long_url}", now=ticket.created_at + timedelta(hours=1))
+    services.escalate(w.l2, ticket, "Στον Διόφαντο.", now=ticket.created_at + timedelta(hours=2))
+    now = utcnow()
+    campaign = census.open_census(w.admin, title="Απογραφή εξοπλισμού σχολικού έτους 2026–2027",
+                                  opens_on=now.date(), deadline=now.date() + timedelta(days=30),
+                                  now=now, school_types=[w.school_a.school_type])
+    census.submit(w.user_a, campaign, w.school_a, now=now)
+    raw = f"From: parent@example.org\r\nSubject: {long_url}\r\n\r\n{long_url}".encode()
+    inbound = InboundMessage(key="phone@test", raw=raw, size=len(raw), source="cli",
+                             sha256=hashlib.sha256(raw).hexdigest(), status="quarantined",
+                             reason="unknown_sender", from_addr="parent.with.a.long.name@example.org",
+                             subject=long_url)
+    _db.session.add(inbound)
+    sub, _secret = webhooks.subscribe(w.admin, "http://127.0.0.1:9/" + "hook" * 20,
+                                      ["ticket.created", "ticket.escalated"], now=now,
+                                      allow_private=True)
+    _db.session.add(WebhookDelivery(subscription=sub, event="ticket.created", payload={},
+                                    status="failed", attempts=6, last_status=None,
+                                    last_error="<urlopen error [Errno 111] Connection refused>"))
+    _db.session.commit()
+    del date
+    return {"ref": ticket.ref, "census": campaign.id, "inbound": inbound.id, "webhook": sub.id,
+            "item": item.id}
 
 
 def log_in(page, base, email):
@@ -113,3 +158,75 @@ def test_request_travels_three_levels_and_back_to_the_school(page, live_server, 
     response = page.goto(f"{base}/tickets/{world['other_ref']}")
     assert response.status == 404
     assert "Ιδιωτικό αίτημα σχολείου Β" not in page.content()
+
+
+# --- a phone, 390 px wide: every main page of every role fits without sideways scrolling ----
+
+@pytest.fixture
+def many_log_ins():
+    """Six people log in from 127.0.0.1 within a minute: more than the per-address log-in
+    limit allows (the limit has tests of its own), so it is off for these tests."""
+    from helpdesk.extensions import limiter
+
+    was = limiter.enabled
+    limiter.enabled = False
+    yield
+    limiter.enabled = was
+
+
+def _main_pages(role: str, f: dict) -> list[str]:
+    ticket, code, item, census = f["ref"], f["school_code"], f["item"], f["census"]
+    everyone = ["/account", "/account/tokens", "/equipment", f"/equipment/school/{code}",
+                f"/equipment/{item}", "/census", f"/tickets/{ticket}"]
+    if role == "school_a":
+        return everyone + ["/tickets?queue=open", "/tickets?queue=all", "/tickets/new",
+                           f"/equipment/{item}/edit", f"/equipment/school/{code}/new",
+                           "/equipment/import", f"/census/{census}"]
+    reports = ["/reports/", "/reports/compliance", "/reports/health", "/reports/backlog",
+               "/reports/compliance?group=directorate", "/reports/health?group=unit"]
+    if role != "admin":
+        queues = [f"/tickets?queue={q}" for q in
+                  ("unassigned", "mine", "waiting", "breaching", "escalated", "open", "all")]
+        return everyone + queues + reports + [f"/census/{census}",
+                                              f"/census/{census}/procurement"]
+    return everyone + reports + [
+        "/tickets?queue=open", "/tickets?queue=all", "/equipment/import", "/census/new",
+        f"/census/{census}", f"/census/{census}/procurement", f"/census/{census}/school/{code}",
+        "/census/verify", "/admin/mail/", "/admin/mail/?status=ignored",
+        f"/admin/mail/{f['inbound']}", "/admin/sla", "/admin/sla/hours", "/admin/sla/closures",
+        "/admin/sla/policies/2", "/admin/sla/overrides/new", "/admin/webhooks",
+        f"/admin/webhooks/{f['webhook']}", "/api/v1/docs"]
+
+
+def test_every_main_page_fits_a_phone(page, live_server, world, many_log_ins):
+    base = str(live_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    too_wide = []
+    for role in ("school_a", "l1", "l2", "l3", "manager", "admin"):
+        log_in(page, base, world[role])
+        for path in _main_pages(role, world):
+            response = page.goto(base + path)
+            assert response.status < 400, (role, path, response.status)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > 391)
+                    .slice(0, 3).map(e => e.tagName + '.' + e.className + ' '
+                        + Math.round(e.getBoundingClientRect().right))""")
+                too_wide.append((role, path, width, wide))
+        log_out(page)
+    assert too_wide == [], "\n".join(map(str, too_wide))
+
+
+def test_charts_are_legible_on_a_phone(page, live_server, world, many_log_ins):
+    """The chart's text is drawn at 11 CSS pixels or more at 390 px (it may scroll inside
+    its box, never the page)."""
+    base = str(live_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, base, world["manager"])
+    for report in ("compliance", "health", "backlog"):
+        page.goto(f"{base}/reports/{report}?from=2026-01-01&to=2026-12-31")
+        sizes = page.evaluate("""() => [...document.querySelectorAll('svg.chart text')]
+            .map(t => t.getBoundingClientRect().height)""")
+        assert sizes and min(sizes) >= 11, (report, min(sizes or [0]))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -408,6 +408,7 @@ def test_procurement_page_and_exports_neutralise_formulas(client, w, report_data
     assert client.get(base).status_code == 200
     response = client.get(f"{base}/faults.csv?fault_by=model")
     assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert [c for row in rows for c in row if "HYPERLINK" in c] == ["'=HYPERLINK(1)"]
     xlsx = client.get(f"{base}/faults.xlsx?fault_by=model")

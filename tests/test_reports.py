@@ -307,6 +307,7 @@ def test_csv_export_has_the_numbers_and_no_formulas(client, data):
     response = client.get("/reports/compliance.csv", query_string={**PERIOD, "group": "category"})
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]
     reader = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     evil = next(r for r in reader if r[0].endswith("=SUM(A1)"))
     assert evil[0] == "'=SUM(A1)"
@@ -331,6 +332,15 @@ def test_xlsx_export_has_the_numbers_and_no_formulas(client, data):
     assert "2026-03-31,5" in trend
 
 
+def test_every_csv_download_names_its_charset_once(client, data):
+    """Werkzeug appends "; charset=utf-8" to a text mimetype, so a mimetype that already
+    has one said it twice; the downloads set the whole Content-Type instead."""
+    login(client, data.world.admin)
+    response = client.get(f"/equipment/school/{data.world.school_a.code}/export.csv")
+    assert response.status_code == 200
+    assert response.headers.get("Content-Type") == "text/csv; charset=utf-8"
+
+
 # --- query count -----------------------------------------------------------------------------
 
 def test_report_page_query_count_does_not_grow_with_the_data(client, data, query_counter):
@@ -349,3 +359,56 @@ def test_report_page_query_count_does_not_grow_with_the_data(client, data, query
             counts.append(q.count)
     assert counts[:3] == counts[3:]
     assert max(counts) <= 12
+
+
+# --- numbers and charts as a Greek reader sees them ------------------------------------------
+
+def test_chart_ticks_are_whole_numbers_for_counts():
+    from helpdesk.reports.charts import ticks
+
+    for top in (0, 1, 2, 3, 5, 7, 9, 13, 37, 101, 4999):
+        scale = ticks(top, integer=True)
+        assert scale[0] == 0 and scale[-1] >= top and len(scale) <= 6, (top, scale)
+        assert all(float(v).is_integer() for v in scale), (top, scale)
+    assert ticks(100, integer=False) == [0, 25, 50, 75, 100]
+    assert ticks(1, integer=True) == [0, 1]
+
+
+def _svg_texts(svg: str) -> list[tuple[float, float, str]]:
+    import re
+
+    return [(float(x), float(y), text) for x, y, text in
+            re.findall(r'<text class="(?:legend|axis)" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)', svg)]
+
+
+def test_charts_use_greek_numbers_and_keep_labels_and_legends_inside(app):
+    import re
+
+    from helpdesk.reports import charts
+
+    long_names = ["Πρώτη απόκριση εγκαίρως (%)", "Επίλυση εγκαίρως (%)",
+                  "Κλιμάκωση 1→2 (%)", "Ποσοστό επανανοίγματος (%)"]
+    labels = ["Διεύθυνση Πρωτοβάθμιας Εκπαίδευσης Ανατολικής Θεσσαλονίκης", "Β", "Γ"]
+    with app.test_request_context(headers={"Accept-Language": "el"}):
+        svg = str(charts.bar_chart("Υγεία", labels, [(n, [66.7, 12.5, None]) for n in long_names],
+                                   y_max=100, unit="%"))
+        counts = str(charts.bar_chart("Ηλικία", ["α", "β"], [("Επίπεδο 1", [1, 3])], integer=True))
+    width, height = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    legend = re.findall(r'<text class="legend" x="([\d.]+)" y="[\d.]+">([^<]*)</text>', svg)
+    assert [name for _x, name in legend] == long_names
+    for x, name in legend:  # every legend entry ends inside the drawing
+        assert float(x) + len(name) * charts.CHAR_W <= width, name
+    assert all(y <= height for _x, y, _t in _svg_texts(svg))
+    first_label = re.search(r'text-anchor="end" transform="rotate\(-30 ([\d.]+) [\d.]+\)">([^<]*)<', svg)
+    x, short = float(first_label.group(1)), first_label.group(2)
+    assert len(short) * charts.CHAR_W * 0.87 <= x  # the slanted label does not run off the left
+    assert "66,7%" in svg and "66.7" not in svg  # decimal comma in the tooltips
+    axis = [t for _x, _y, t in _svg_texts(counts) if t and t[0].isdigit()]
+    assert axis == ["0", "1", "2", "3"]  # whole-number ticks for counts
+
+
+def test_report_tables_use_the_greek_number_format(client, data):
+    login(client, data.world.manager)
+    html = client.get("/reports/compliance", query_string=PERIOD).get_data(as_text=True)
+    assert "66,7%" in html and "66.7" not in html
+    assert "8,20" in html or "8,2" in html

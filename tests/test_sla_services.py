@@ -1,4 +1,5 @@
 """SLA services on the database: stored due times, the escalation sweep, the outbox."""
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -164,12 +165,31 @@ def test_the_breaching_queue_and_the_time_left_column(client, w):
     late.sla_state = "breached"
     _db.session.commit()
     login(client, w.l1)
-    html = client.get("/tickets?queue=breaching&lang=en").get_data(as_text=True)
-    assert late.ref in html and quiet.ref not in html and t.ref not in html
+    html = client.get("/tickets?queue=open&lang=en").get_data(as_text=True)
     assert "sla-breached" in html and "Time left" in html
     html = client.get("/tickets?queue=open&sort=due&order=asc").get_data(as_text=True)
     assert html.index(late.ref) < html.index(quiet.ref)  # late is due first
     assert quiet.sla_state == "ok"
+
+
+def test_the_breaching_queue_lists_only_deadlines_ahead(client, w):
+    """About to breach: now < level deadline <= now + the window (or the sweep's warning);
+    a ticket whose deadline passed 294 days ago is not "about to" breach."""
+    from helpdesk.core.types import utcnow
+
+    now = utcnow()
+    soon, warned, far, past, paused = (make_ticket(w.user_a, minutes=i) for i in range(5))
+    soon.level_due_at, soon.sla_state = now + timedelta(hours=3), "ok"
+    warned.level_due_at, warned.sla_state = now + timedelta(days=3), "warning"
+    far.level_due_at, far.sla_state = now + timedelta(days=10), "ok"
+    past.level_due_at, past.sla_state = now - timedelta(days=294), "breached"
+    paused.level_due_at, paused.sla_state = now + timedelta(hours=1), "paused"
+    _db.session.commit()
+    login(client, w.l1)
+    html = client.get("/tickets?queue=breaching").get_data(as_text=True)
+    assert soon.ref in html and warned.ref in html
+    assert far.ref not in html and past.ref not in html and paused.ref not in html
+    assert re.search(r'queue=breaching"[^>]*>\s*[^<]*<span class="count">2<', html)
 
 
 @pytest.mark.skipif(not test_database_url(), reason="needs PostgreSQL (TEST_DATABASE_URL)")

@@ -147,3 +147,89 @@ def test_admin_page_and_others_get_404(client, w):
     login(client, w.admin)
     page = client.get("/admin/webhooks")
     assert page.status_code == 200 and "ticket.escalated" in page.get_data(as_text=True)
+
+
+def _post(client, url, data=None):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client, "/admin/webhooks")})
+
+
+def test_webhooks_are_in_the_administrators_menu(client, w):
+    login(client, w.admin)
+    html = client.get("/tickets").get_data(as_text=True)
+    assert 'href="/admin/webhooks"' in html
+
+
+def test_admin_edits_pauses_tests_and_deletes_a_webhook(client, w, receiver):
+    sub, _secret = webhooks.subscribe(w.admin, receiver, ["ticket.created"], now=at(0),
+                                      allow_private=True)
+    _db.session.commit()
+    login(client, w.admin)
+    page = client.get(f"/admin/webhooks/{sub.id}")
+    assert page.status_code == 200 and receiver in page.get_data(as_text=True)
+    # Editing goes through the same SSRF check as subscribing.
+    refused = _post(client, f"/admin/webhooks/{sub.id}",
+                    {"url": "http://169.254.169.254/latest", "events": ["ticket.created"]})
+    assert refused.status_code == 200
+    _db.session.refresh(sub)
+    assert sub.url == receiver
+    saved = _post(client, f"/admin/webhooks/{sub.id}",
+                  {"url": receiver + "/v2", "events": ["ticket.created", "ticket.resolved"],
+                   "allow_private": "y"})
+    assert saved.status_code == 302
+    _db.session.refresh(sub)
+    assert sub.url == receiver + "/v2" and sub.events == ["ticket.created", "ticket.resolved"]
+
+    assert _post(client, f"/admin/webhooks/{sub.id}/pause").status_code == 302
+    _db.session.refresh(sub)
+    assert sub.is_active is False
+    make_ticket(w.user_a)
+    _db.session.commit()
+    assert _db.session.scalars(select(WebhookDelivery)).all() == []  # paused: nothing written
+    assert _post(client, f"/admin/webhooks/{sub.id}/resume").status_code == 302
+    _db.session.refresh(sub)
+    assert sub.is_active is True
+
+    assert _post(client, f"/admin/webhooks/{sub.id}/test").status_code == 302
+    sent = deliver_all()
+    assert [d.event for d in sent] == ["webhook.test"] and sent[0].status == "sent"
+    assert json.loads(Receiver.received[0][1])["event"] == "webhook.test"
+    html = client.get("/admin/webhooks").get_data(as_text=True)
+    assert "Δοκιμαστική αποστολή" in html and "Παραδόθηκε" in html
+
+    sub_id = sub.id
+    assert _post(client, f"/admin/webhooks/{sub_id}/delete").status_code == 302
+    assert _db.session.get(webhooks.WebhookSubscription, sub_id) is None
+    assert _db.session.scalars(select(WebhookDelivery)).all() == []
+
+
+def test_webhook_actions_are_for_administrators_only(client, w):
+    sub, _secret = webhooks.subscribe(w.admin, "http://127.0.0.1/x", ["ticket.created"],
+                                      now=at(0), allow_private=True)
+    _db.session.commit()
+    login(client, w.manager)
+    token = csrf_token(client, "/tickets")
+    for action in ("pause", "test", "delete"):
+        response = client.post(f"/admin/webhooks/{sub.id}/{action}", data={"csrf_token": token})
+        assert response.status_code == 404
+    assert client.get(f"/admin/webhooks/{sub.id}").status_code == 404
+    assert 'href="/admin/webhooks"' not in client.get("/tickets").get_data(as_text=True)
+    with pytest.raises(PermissionDenied):
+        webhooks.set_active(w.manager, sub.id, False, now=at(1))
+    _db.session.refresh(sub)
+    assert sub.is_active is True
+    # Without a CSRF token an administrator's POST is refused too.
+    admin = client.application.test_client()
+    login(admin, w.admin)
+    assert admin.post(f"/admin/webhooks/{sub.id}/delete").status_code == 400
+
+
+def test_delivery_states_and_failures_are_worded():
+    from helpdesk.api.webhook_policy import failure_kind
+
+    assert failure_kind(200, None) is None and failure_kind(None, None) is None
+    assert failure_kind(500, "HTTP 500") == "http"
+    assert failure_kind(None, "the host resolves to a private or local address") == "unsafe"
+    assert failure_kind(None, "timed out") == "timeout"
+    assert failure_kind(None, "<urlopen error [Errno 111] Connection refused>") == "refused"
+    assert failure_kind(None, "<urlopen error [Errno -2] Name or service not known>") == "dns"
+    assert failure_kind(None, "something else") == "network"

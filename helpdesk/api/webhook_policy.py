@@ -61,3 +61,22 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def next_attempt_delay(attempts: int) -> timedelta | None:
     """The wait after ``attempts`` failed attempts, or None when it is time to give up."""
     return BACKOFF[attempts - 1] if 1 <= attempts <= len(BACKOFF) else None
+
+
+def failure_kind(last_status: int | None, last_error: str | None) -> str | None:
+    """What went wrong with an attempt, as a code the page names in the reader's language:
+    http, unsafe, timeout, refused, dns, network; None when nothing did."""
+    if last_status is not None and not 200 <= last_status < 300:
+        return "http"
+    if not last_error:
+        return None
+    text = last_error.lower()
+    if "private or local" in text or "only http" in text or "credentials" in text:
+        return "unsafe"
+    if "timed out" in text or "timeout" in text:
+        return "timeout"
+    if "refused" in text:
+        return "refused"
+    if "name or service" in text or "nodename" in text or "resolution" in text:
+        return "dns"
+    return "network"

@@ -10,18 +10,20 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.api import webhook_policy as policy
 from helpdesk.api.webhook_models import EVENTS, WebhookDelivery, WebhookSubscription
-from helpdesk.core.errors import PermissionDenied, ValidationFailed
+from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
 
 log = logging.getLogger(__name__)
 _PENDING = "webhooks.pending"
 _QUEUED = "webhooks.queued"
+#: The event of a delivery an administrator sends to try a subscription out.
+TEST_EVENT = "webhook.test"
 
 
 # --- subscriptions -------------------------------------------------------------------------
@@ -29,8 +31,58 @@ _QUEUED = "webhooks.queued"
 def subscribe(actor, url: str, events: list[str], *, now: datetime,
               allow_private: bool = False) -> tuple[WebhookSubscription, str]:
     """An administrator subscribes a URL to events; returns it with its secret."""
-    if actor is None or not actor.is_admin:
-        raise PermissionDenied()
+    _require_manager(actor)
+    url = check_destination(url, allow_private)
+    chosen = _known_events(events)
+    secret = secrets.token_hex(24)
+    sub = WebhookSubscription(url=url, events=chosen, secret=secret, allow_private=allow_private,
+                              created_by_id=actor.id, created_at=now)
+    db.session.add(sub)
+    db.session.flush()
+    return sub, secret
+
+
+def update_subscription(actor, sub_id: int, url: str, events: list[str], *, now: datetime,
+                        allow_private: bool = False) -> WebhookSubscription:
+    """Change a subscription's URL, events and private-address permission (same checks)."""
+    sub = _get(actor, sub_id)
+    sub.url = check_destination(url, allow_private)
+    sub.events = _known_events(events)
+    sub.allow_private = allow_private
+    db.session.flush()
+    return sub
+
+
+def set_active(actor, sub_id: int, active: bool, *, now: datetime) -> WebhookSubscription:
+    """Pause (no new deliveries are written) or resume a subscription."""
+    sub = _get(actor, sub_id)
+    sub.is_active = active
+    db.session.flush()
+    return sub
+
+
+def send_test(actor, sub_id: int, *, now: datetime) -> WebhookDelivery:
+    """Write a ``webhook.test`` delivery to the subscription; it goes out after commit."""
+    sub = _get(actor, sub_id)
+    delivery = WebhookDelivery(subscription_id=sub.id, event=TEST_EVENT, created_at=now,
+                               payload={"event": TEST_EVENT, "occurred_at": now.isoformat()})
+    db.session.add(delivery)
+    db.session.flush()
+    db.session.info.setdefault(_QUEUED, []).append(delivery.id)
+    return delivery
+
+
+def delete_subscription(actor, sub_id: int, *, now: datetime) -> None:
+    """Remove a subscription with its deliveries."""
+    sub = _get(actor, sub_id)
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id))
+    db.session.delete(sub)
+    db.session.flush()
+
+
+def check_destination(url: str, allow_private: bool) -> str:
+    """The stripped URL if it may be called: http(s), a host, no credentials, and (unless
+    allowed) only public addresses. The one SSRF check of subscribing and editing."""
     url = (url or "").strip()
     if len(url) > 500:
         raise ValidationFailed("url", "The URL is too long.")
@@ -40,15 +92,41 @@ def subscribe(actor, url: str, events: list[str], *, now: datetime,
         raise ValidationFailed("url", "Only http(s) URLs with a host name, without credentials.") from None
     if not allow_private and not all(policy.is_public_address(a) for a in addresses):
         raise ValidationFailed("url", "The URL points to a private or local address.")
+    return url
+
+
+def _known_events(events: list[str]) -> list[str]:
     chosen = [e for e in events if e in EVENTS]
     if not chosen or len(chosen) != len(events):
         raise ValidationFailed("events", "Choose one or more known events.")
-    secret = secrets.token_hex(24)
-    sub = WebhookSubscription(url=url, events=chosen, secret=secret, allow_private=allow_private,
-                              created_by_id=actor.id, created_at=now)
-    db.session.add(sub)
-    db.session.flush()
-    return sub, secret
+    return chosen
+
+
+def _require_manager(actor) -> None:
+    from helpdesk.permissions import can_manage_webhooks
+
+    if not can_manage_webhooks(actor):
+        raise PermissionDenied()
+
+
+def _get(actor, sub_id: int) -> WebhookSubscription:
+    _require_manager(actor)
+    sub = db.session.get(WebhookSubscription, sub_id)
+    if sub is None:
+        raise NotFound()
+    return sub
+
+
+def list_subscriptions(actor) -> list[WebhookSubscription]:
+    _require_manager(actor)
+    return list(db.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
+
+
+def recent_deliveries(actor, limit: int = 30) -> list[WebhookDelivery]:
+    _require_manager(actor)
+    return list(db.session.scalars(
+        select(WebhookDelivery).options(joinedload(WebhookDelivery.subscription))
+        .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
 def resolve(host: str) -> list[str]:

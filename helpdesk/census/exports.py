@@ -7,6 +7,7 @@ import io
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.census.queries import Table
+from helpdesk.core.text import sheet_title
 from helpdesk.reports.exports import XLSX_MIMETYPE, neutralise
 
 __all__ = ["HEADERS", "XLSX_MIMETYPE", "to_csv", "to_xlsx", "rows_of"]
@@ -50,7 +51,7 @@ def to_xlsx(table: Table, title: str) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = title[:31]
+    ws.title = sheet_title(title)
     for row in rows_of(table):
         ws.append(row)
     for cell in ws[1]:

@@ -11,6 +11,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from helpdesk.census import rules
+from helpdesk.core.text import by_label
 from helpdesk.extensions import db
 from helpdesk.org.models import Directorate, Region, School
 from helpdesk.org.services import DATA_DIR as ORG_DATA
@@ -39,10 +40,10 @@ class CensusForm(FlaskForm):
 
     def fill_choices(self, english: bool = False) -> None:
         self.school_types.choices = school_type_choices()
-        self.regions.choices = [tuple(r) for r in db.session.execute(
-            select(Region.id, Region.name_en if english else Region.name_el).order_by(Region.name_el))]
-        self.directorates.choices = [tuple(r) for r in db.session.execute(
-            select(Directorate.id, Directorate.short_name_el).order_by(Directorate.short_name_el))]
+        self.regions.choices = by_label(tuple(r) for r in db.session.execute(
+            select(Region.id, Region.name_en if english else Region.name_el)))
+        self.directorates.choices = by_label(tuple(r) for r in db.session.execute(
+            select(Directorate.id, Directorate.short_name_el)))
 
 
 def school_type_choices() -> list[tuple[str, str]]:
@@ -53,7 +54,7 @@ def school_type_choices() -> list[tuple[str, str]]:
         with path.open(encoding="utf-8", newline="") as fh:
             names = {r["code"]: r["name_el"] for r in csv.DictReader(fh)}
     codes = db.session.scalars(select(School.school_type).distinct().order_by(School.school_type))
-    return [(code, names.get(code, code)) for code in codes]
+    return by_label((code, names.get(code, code)) for code in codes)
 
 
 class SubmitForm(FlaskForm):

@@ -231,7 +231,8 @@ def missing_export(census_id: int, fmt: str):
     table = queries.Table(["code", "school", "email", "directorate", "region"], [
         {"code": s.code, "school": s.name, "email": s.email, "directorate": d, "region": r}
         for s, d, r in rows])
-    return _download(table, fmt, f"census-{census.id}-missing")
+    return _download(table, fmt, f"census-{census.id}-missing",
+                     _("Schools that have not submitted"))
 
 
 @bp.route("/<int:census_id>/procurement")
@@ -264,13 +265,15 @@ def procurement_export(census_id: int, name: str, fmt: str):
         table = queries.equipment_counts(current_user, census, by, _english())
     else:
         table = queries.fault_rates(current_user, census, fault_by, _english())
-    return _download(table, fmt, f"census-{census.id}-{name}")
+    return _download(table, fmt, f"census-{census.id}-{name}",
+                     _("Equipment by category, status and age") if name == "counts"
+                     else _("Fault rates"))
 
 
-def _download(table: queries.Table, fmt: str, stem: str) -> Response:
+def _download(table: queries.Table, fmt: str, stem: str, sheet: str) -> Response:
     if fmt == "csv":
         body, mimetype = exports.to_csv(table), "text/csv; charset=utf-8"
     else:
-        body, mimetype = exports.to_xlsx(table, stem), exports.XLSX_MIMETYPE
-    return Response(body, mimetype=mimetype,
+        body, mimetype = exports.to_xlsx(table, sheet), exports.XLSX_MIMETYPE
+    return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})

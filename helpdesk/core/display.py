@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -79,6 +79,20 @@ def localized_by_id(objs, attr: str = "name") -> dict:
     return out
 
 
+def decimal(value: float | None, digits: int = 0) -> str:
+    """A number in the reader's format: "1.234,5" in Greek, "1,234.5" in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A value already in percent (66.7) as "66,7%" in Greek."""
+    if value is None:
+        return ""
+    return format_percent(value / 100, format="#,##0" + ("." + "0" * digits if digits else "") + "%")
+
+
 def linebreaks(text: str | None) -> Markup:
     """Escape the text, then keep its line breaks."""
     return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
@@ -97,7 +111,7 @@ def url_with(**changes) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(athens=athens, localized=localized, linebreaks=linebreaks,
-                                 translated=translated)
+                                 translated=translated, decimal=decimal, percent=percent)
     app.jinja_env.globals.update(
         STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS, LEVEL_LABELS=LEVEL_LABELS,
         QUEUE_LABELS=QUEUE_LABELS, ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS,

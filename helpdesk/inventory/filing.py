@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 
+from helpdesk.core.text import by_label
 from helpdesk.extensions import db
 from helpdesk.inventory import queries, services
 from helpdesk.inventory.models import EquipmentCategory
@@ -14,8 +15,8 @@ def prepare_form(form, school_id: int) -> dict:
     english = str(get_locale()) == "en"
     cats = queries.categories()
     form.equipment.choices = [(i.id, i.label) for i in items]
-    form.equipment_category.choices = [(0, "—")] + [
-        (c.id, c.name_en if english else c.name_el) for c in cats]
+    form.equipment_category.choices = [(0, "—")] + by_label(
+        (c.id, c.name_en if english else c.name_el) for c in cats)
     return {"equipment_items": items}
 
 

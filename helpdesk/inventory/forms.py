@@ -4,6 +4,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from helpdesk.core.text import by_label
 from helpdesk.inventory import reference
 
 
@@ -21,9 +22,10 @@ class ItemForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
 
     def fill_choices(self, categories, english: bool = False):
-        self.category.choices = [(c.id, f"{c.name_en if english else c.name_el}") for c in categories]
-        self.funding_programme.choices = [("", "—")] + [
-            (code, row["name_el"]) for code, row in reference.funding_programmes().items()]
+        self.category.choices = by_label((c.id, c.name_en if english else c.name_el)
+                                         for c in categories)
+        self.funding_programme.choices = [("", "—")] + by_label(
+            (code, row["name_el"]) for code, row in reference.funding_programmes().items())
         self.status.choices = [(k, str(v)) for k, v in reference.STATUS_LABELS.items()]
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 
-from helpdesk.core.text import fold
+from helpdesk.core.text import fold, sheet_title
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import bulk, labels, reference, tables
@@ -577,11 +577,11 @@ def export_csv(stmt) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def export_xlsx(stmt) -> bytes:
+def export_xlsx(stmt, sheet: str = "equipment") -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("equipment")
+    ws = wb.create_sheet(sheet_title(sheet))
     for row in export_rows(stmt):
         ws.append(row)
     out = io.BytesIO()

@@ -5,6 +5,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -19,6 +20,8 @@ from helpdesk.permissions import (can_edit_school_equipment, can_link_equipment,
 from helpdesk.tickets.queries import get_visible_ticket
 
 bp = Blueprint("inventory", __name__)
+IMPORT_STATUS_LABELS = {"queued": _l("Waiting its turn"), "running": _l("Importing"),
+                        "done": _l("Finished"), "failed": _l("Failed")}
 
 
 def _school_or_404(code: str) -> School:
@@ -171,10 +174,11 @@ def export(code: str, fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     stmt = _all_items(school.id)
-    body = importer.export_csv(stmt) if fmt == "csv" else importer.export_xlsx(stmt)
+    body = (importer.export_csv(stmt) if fmt == "csv"
+            else importer.export_xlsx(stmt, sheet=_("Equipment")))
     mime = ("text/csv; charset=utf-8" if fmt == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(body, mimetype=mime, headers={
+    return Response(body, content_type=mime, headers={
         "Content-Disposition": f'attachment; filename="equipment-{school.code}.{fmt}"'})
 
 
@@ -225,14 +229,16 @@ def import_status(run_id: int):
     errors = [{"row": e["row"], "messages": [importer.error_text(x) if x["code"] in importer.ERRORS
                                              else f'{x["code"]}: {x.get("value", "")}' for x in e["errors"]]}
               for e in run.errors or []]
-    return render_template("inventory/import_status.html", run=run, errors=errors)
+    return render_template("inventory/import_status.html", run=run, errors=errors,
+                           status_label=str(IMPORT_STATUS_LABELS.get(run.status, run.status)))
 
 
 @bp.route("/equipment/import/<int:run_id>.json")
 @login_required
 def import_progress(run_id: int):
     run = _run_or_404(run_id)
-    return jsonify(status=run.status, total=run.total_rows, processed=run.processed_rows,
+    return jsonify(status=run.status, total=run.total_rows,
+                   status_label=str(IMPORT_STATUS_LABELS.get(run.status, run.status)), processed=run.processed_rows,
                    created=run.created_count, updated=run.updated_count,
                    unchanged=run.unchanged_count, errors=run.error_count,
                    done=run.status in ("done", "failed"))

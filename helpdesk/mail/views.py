@@ -11,7 +11,7 @@ from sqlalchemy import select
 from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail import parse, process, queries, services
+from helpdesk.mail import parse, process, queries, services, wording
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.org.models import School
 
@@ -27,6 +27,12 @@ def _admins_only():
 
 def _row(inbound_id: int) -> InboundMessage:
     return db.session.get(InboundMessage, inbound_id) or abort(404)
+
+
+@bp.context_processor
+def _wording() -> dict:
+    return {"mail_status_labels": wording.STATUS_LABELS, "mail_reason": wording.reason_label,
+            "mail_source": wording.source_label}
 
 
 @bp.route("/")
@@ -66,7 +72,8 @@ def _act(inbound_id: int, action) -> object:
         return redirect(url_for("mail_admin.show", inbound_id=inbound_id))
     if row.status == InboundStatus.RECEIVED:
         status = process.run(row.id, now=utcnow())
-        flash(_("Processed again: %(status)s.", status=status), "info")
+        flash(_("Processed again: %(status)s.",
+                status=wording.STATUS_LABELS.get(status, status)), "info")
     else:
         flash(_("Done."), "info")
     return redirect(url_for("mail_admin.show", inbound_id=inbound_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
+from helpdesk.core.text import sheet_title
 from helpdesk.reports.queries import ReportTable
 
 #: A cell starting with one of these is a formula to a spreadsheet.
@@ -49,7 +50,7 @@ def to_xlsx(table: ReportTable, headers: dict, title: str = "Report") -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = title[:31]
+    ws.title = sheet_title(title)
     for row in table_rows(table, headers):
         ws.append(row)
     for cell in ws[1]:

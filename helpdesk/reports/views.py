@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
+from helpdesk.core.text import by_label, sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, SupportUnit
@@ -91,8 +92,9 @@ def _chart(name: str, table: queries.ReportTable):
             (str(HEADERS["reopen_rate"]), col("reopen_rate"))], y_max=100, unit="%")
     if name == "ageing":
         return charts.bar_chart(str(TITLES[name]), labels, [
-            (str(LEVEL_LABELS[lv]), col(f"level_{lv}")) for lv in (1, 2, 3)])
-    return charts.line_chart(str(TITLES[name]), [r["period_end"] for r in table.rows], col("open"))
+            (str(LEVEL_LABELS[lv]), col(f"level_{lv}")) for lv in (1, 2, 3)], integer=True)
+    return charts.line_chart(str(TITLES[name]), [r["period_end"] for r in table.rows], col("open"),
+                             integer=True)
 
 
 def _choices() -> dict:
@@ -102,13 +104,14 @@ def _choices() -> dict:
 
     en = _locale() == "en"
     name = lambda m: m.name_en if en else m.name_el  # noqa: E731
+    units = sorted(rows(select(SupportUnit.id, name(SupportUnit), SupportUnit.level)),
+                   key=lambda r: (r[2], sort_key(r[1])))
     return {
-        "units": rows(select(SupportUnit.id, name(SupportUnit)).order_by(SupportUnit.level, name(SupportUnit))),
-        "regions": rows(select(Region.id, name(Region)).order_by(name(Region))),
-        "directorates": rows(select(Directorate.id, Directorate.short_name_el)
-                             .order_by(Directorate.short_name_el)),
-        "categories": rows(select(Category.id, name(Category)).where(Category.is_active.is_(True))
-                           .order_by(Category.code)),
+        "units": [(id_, label) for id_, label, _level in units],
+        "regions": by_label(rows(select(Region.id, name(Region)))),
+        "directorates": by_label(rows(select(Directorate.id, Directorate.short_name_el))),
+        "categories": by_label(rows(select(Category.id, name(Category))
+                                    .where(Category.is_active.is_(True)))),
         "groupings": [(g, GROUPING_LABELS[g]) for g in GROUPINGS],
         "levels": LEVEL_LABELS, "priorities": PRIORITY_LABELS,
     }
@@ -146,8 +149,8 @@ def export(name: str, fmt: str):
     if fmt == "csv":
         body, mimetype = exports.to_csv(table, headers), "text/csv; charset=utf-8"
     else:
-        body, mimetype = exports.to_xlsx(table, headers, title=name), exports.XLSX_MIMETYPE
-    return Response(body, mimetype=mimetype,
+        body, mimetype = exports.to_xlsx(table, headers, title=str(TITLES[name])), exports.XLSX_MIMETYPE
+    return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

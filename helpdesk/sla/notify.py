@@ -45,10 +45,12 @@ def _queue(kind: str, ticket: Ticket, sla: SlaResult, managers, now: datetime,
 
 def level_warning(ticket: Ticket, sla: SlaResult, managers, *, now: datetime) -> int:
     """Tell the assignee and the unit's managers that the level's time is running out."""
-    remaining = round(sla.level_clock.remaining_minutes or 0)
+    from helpdesk.sla.wording import time_left_text
+
+    remaining = time_left_text(sla.level_clock.remaining_minutes or 0)
     return _queue("sla_warning", ticket, sla, managers, now,
                   f"[{ticket.ref}] Πλησιάζει η λήξη του χρόνου επιπέδου {sla.level}",
-                  f"Απομένουν {remaining} λεπτά εργασίας για το αίτημα {ticket.ref}: "
+                  f"Απομένουν {remaining} για το αίτημα {ticket.ref}: "
                   f"{ticket.subject}", )
 
 

@@ -145,10 +145,10 @@ def _target(chain: routing.Chain, level: int) -> tuple[int, int] | None:
 
 
 def reason(level: int, target_minutes: int | None) -> str:
-    """The reason recorded with an automatic escalation from ``level``."""
-    return (f"Αυτόματη κλιμάκωση: έληξε ο χρόνος του επιπέδου {level} "
-            f"({target_minutes} λεπτά εργασίας). "
-            f"/ Automatic escalation: level {level} time ran out.")
+    """The reason recorded with an automatic escalation from ``level`` (in Greek)."""
+    from helpdesk.sla.wording import escalation_reason
+
+    return escalation_reason(level, target_minutes)
 
 
 def _reason(sla: clock.SlaResult) -> str:

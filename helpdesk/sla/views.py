@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from helpdesk.core.display import localized
 from helpdesk.core.errors import ValidationFailed
+from helpdesk.core.text import sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.calendar import working_minutes
@@ -203,10 +205,11 @@ def admin_required(view):
 
 
 def _hours(minutes: int | None) -> str:
-    """Working minutes shown as working hours ("7", "1.5", "0.33"); "—" for no target."""
+    """Working minutes shown as working hours in the reader's number format ("7", "1,5",
+    "0,33" in Greek); "—" for no target."""
     if minutes is None:
         return "—"
-    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+    return format_decimal(round(minutes / 60, 2), format="#,##0.##")
 
 
 def _refused(form, exc: ValidationFailed) -> None:
@@ -221,9 +224,10 @@ def _refused(form, exc: ValidationFailed) -> None:
 def _unit_choices() -> list[tuple[str, str]]:
     from helpdesk.org.models import SupportUnit
 
-    units = db.session.scalars(select(SupportUnit).order_by(SupportUnit.level, SupportUnit.code))
-    return [("", _("All units (default)"))] + [(str(u.id), f"{localized(u)} ({u.code})")
-                                               for u in units]
+    units = db.session.scalars(select(SupportUnit))
+    labelled = sorted(((u.level, str(u.id), f"{localized(u)} ({u.code})") for u in units),
+                      key=lambda r: (r[0], sort_key(r[2])))
+    return [("", _("All units (default)"))] + [(id_, label) for _lv, id_, label in labelled]
 
 
 def _unit_names(choices) -> dict:

@@ -6,7 +6,7 @@
   function show(d) {
     bar.max = d.total || 1;
     bar.value = d.processed;
-    ["status", "processed", "total", "created", "updated", "unchanged", "errors"].forEach(function (k) {
+    ["status_label", "processed", "total", "created", "updated", "unchanged", "errors"].forEach(function (k) {
       var el = box.querySelector('[data-k="' + k + '"]');
       if (el) el.textContent = d[k];
     });

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from types import SimpleNamespace
 
@@ -16,7 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core.refcache import TableCache
-from helpdesk.core.text import like_pattern
+from helpdesk.core.types import utcnow
+from helpdesk.core.text import by_label, like_pattern, sort_key
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
 from helpdesk.permissions import scope_tickets, sees_staff_text
@@ -34,6 +35,9 @@ SORTS = {
     "ref": Ticket.id,
     "due": Ticket.level_due_at,
 }
+#: The "about to breach" queue: level deadlines ahead and at most this far away (or
+#: already in the sweep's warning state); a deadline that has passed is not "about to".
+NEAR_DEADLINE_WINDOW = timedelta(hours=24)
 _REF = re.compile(r"^\s*(?:ΑΡ|AR|αρ|ar)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
 
 
@@ -86,7 +90,7 @@ def queues_for(actor: User) -> tuple[str, ...]:
     return STAFF_QUEUES
 
 
-def _queue_condition(actor: User, queue: str):
+def _queue_condition(actor: User, queue: str, now: datetime):
     units = list(actor.unit_ids)
     open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
     if actor.is_school or actor.is_admin:
@@ -99,8 +103,10 @@ def _queue_condition(actor: User, queue: str):
     if queue == "waiting":
         return and_(Ticket.unit_id.in_(units), Ticket.status == Status.WAITING.value)
     if queue == "breaching":
-        return and_(Ticket.unit_id.in_(units), open_,
-                    Ticket.sla_state.in_(("warning", "breached")))
+        return and_(Ticket.unit_id.in_(units), open_, Ticket.sla_state != "paused",
+                    Ticket.level_due_at > now,
+                    or_(Ticket.level_due_at <= now + NEAR_DEADLINE_WINDOW,
+                        Ticket.sla_state == "warning"))
     if queue == "escalated":
         return and_(open_, exists().where(
             TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(units),
@@ -140,10 +146,10 @@ def _filter_conditions(f: Filters) -> list:
     return conds
 
 
-def queue_statement(actor: User, queue: str, f: Filters) -> Select:
+def queue_statement(actor: User, queue: str, f: Filters, now: datetime | None = None) -> Select:
     """The scoped, filtered select of Ticket for a queue (no order, no limit)."""
     stmt = scope_tickets(actor, select(Ticket))
-    cond = _queue_condition(actor, queue)
+    cond = _queue_condition(actor, queue, now or utcnow())
     if cond is not None:
         stmt = stmt.where(cond)
     return stmt.where(*_filter_conditions(f))
@@ -158,10 +164,10 @@ def _count(stmt: Select, limit: int | None = None) -> int:
 
 
 def list_queue(actor: User, queue: str, f: Filters, per_page: int,
-               total: int | None = None) -> Page:
+               total: int | None = None, now: datetime | None = None) -> Page:
     """One page of a queue: the count (unless ``total`` is known) and the rows with their
     relations. A search counts at most a page beyond SEARCH_COUNT_LIMIT matches."""
-    stmt = queue_statement(actor, queue, f)
+    stmt = queue_statement(actor, queue, f, now)
     more = False
     if total is None and f.q:
         bound = max(SEARCH_COUNT_LIMIT, f.page * per_page)
@@ -198,8 +204,9 @@ def known_total(actor: User, queue: str, f: Filters, counts: dict[str, int]) -> 
     return None
 
 
-def queue_counts(actor: User) -> dict[str, int]:
+def queue_counts(actor: User, now: datetime | None = None) -> dict[str, int]:
     """How many tickets each of the actor's queues holds, in one query."""
+    now = now or utcnow()
     names = [q for q in queues_for(actor) if q != "all"]
     open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
     if actor.is_staff and not actor.is_admin:
@@ -208,11 +215,11 @@ def queue_counts(actor: User) -> dict[str, int]:
         # those my units escalated. Every one of them is in my scope.
         units = list(actor.unit_ids)
         at_units = ("unassigned", "waiting", "breaching", "open")
-        sums = select(*(func.coalesce(func.sum(case((_queue_condition(actor, n), 1), else_=0)), 0)
+        sums = select(*(func.coalesce(func.sum(case((_queue_condition(actor, n, now), 1), else_=0)), 0)
                         .label(n) for n in at_units)
                       ).where(Ticket.unit_id.in_(units), open_).subquery()
         single = {
-            "mine": select(func.count()).where(_queue_condition(actor, "mine")),
+            "mine": select(func.count()).where(_queue_condition(actor, "mine", now)),
             "escalated": select(func.count()).select_from(Ticket).where(open_, Ticket.id.in_(
                 select(TicketStay.ticket_id).where(TicketStay.unit_id.in_(units),
                                                    TicketStay.left_how == "escalated"))),
@@ -220,7 +227,7 @@ def queue_counts(actor: User) -> dict[str, int]:
         stmt = select(*(sums.c[n] if n in at_units else single[n].scalar_subquery()
                         for n in names))
     else:
-        columns = [func.coalesce(func.sum(case((_queue_condition(actor, n), 1), else_=0)), 0)
+        columns = [func.coalesce(func.sum(case((_queue_condition(actor, n, now), 1), else_=0)), 0)
                    .label(n) for n in names]
         stmt = scope_tickets(actor, select(*columns).select_from(Ticket).where(open_))
     row = db.session.execute(stmt).one()
@@ -260,9 +267,9 @@ def filter_choices(with_directorates: bool) -> tuple[list[tuple[int, str]], list
         label = {id_: (en if english and en else el) for id_, _p, el, en in cats}
         entry = (cats, sorted(((id_, (f"{label[parent]} › " if parent in label else "")
                                 + label[id_]) for id_, parent, _el, _en in cats),
-                              key=lambda pair: pair[1]))
+                              key=lambda pair: sort_key(pair[1])))
         _CHOICES[lang] = entry
-    return list(entry[1]), list(directorates) if with_directorates else []
+    return list(entry[1]), by_label(directorates) if with_directorates else []
 
 
 def parse_ref(value: str) -> tuple[int, int] | None:
@@ -368,7 +375,7 @@ class Names:
     resolution_type: dict[str, str]
     #: (id, label) of every resolution type, in id order.
     resolution_choices: list[tuple[int, str]]
-    #: (id, name) of the active members of the unit asked for, by name.
+    #: (id, name) of the active members of the unit asked for, in Greek order of name.
     members: list[tuple[int, str]]
 
 
@@ -413,6 +420,7 @@ def names_for_events(entries: list[Entry], members_of: int | None = None) -> Nam
             label = localized(SimpleNamespace(name_el=name, name_en=name_en))
             names.resolution_type[code] = label
             names.resolution_choices.append((id_, label))
+    names.members = by_label(names.members)
     return names
 
 

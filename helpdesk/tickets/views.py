@@ -46,9 +46,10 @@ def queue():
     if name not in names:
         name = default
     f = queries.Filters.from_args(request.args)
-    counts = queries.queue_counts(current_user)
+    now = utcnow()
+    counts = queries.queue_counts(current_user, now)
     page = queries.list_queue(current_user, name, f, current_app.config["PAGE_SIZE"],
-                              total=queries.known_total(current_user, name, f, counts))
+                              total=queries.known_total(current_user, name, f, counts), now=now)
     categories, directorates = queries.filter_choices(not current_user.is_school)
     rows = page.items
     return render_template(
