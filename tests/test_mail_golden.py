@@ -150,6 +150,7 @@ def test_golden(golden, name):
         if "ticket_status" in exp:
             assert ticket.status == exp["ticket_status"]
     _check_author(golden, exp.get("author"), author_id, author_email, row)
+    _check_actor_and_notices(golden, ticket, row, exp)
     for needle in exp.get("body_contains", []):
         assert needle in text
     for needle in exp.get("body_excludes", []):
@@ -170,6 +171,26 @@ def _check_author(golden, who, author_id, author_email, row):
         assert author_id == golden.director.id
     elif who == "tech":
         assert author_id == golden.tech.id
+
+
+def _check_actor_and_notices(golden, ticket, row, exp):
+    """A school writing by its address is the actor of its change: recorded as the address,
+    its unit (or technician) is told, and the school is not sent its own words back."""
+    from helpdesk.outbox.models import Notification
+    from helpdesk.tickets.models import TicketEvent
+
+    if exp.get("actor_email"):
+        events = f.db.session.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.at == NOW)).all()
+        assert events and all(e.actor_id is None and e.actor_email == row.from_addr
+                              for e in events)
+    if "notices" in exp:
+        notes = f.db.session.scalars(select(Notification).where(
+            Notification.ticket_id == ticket.id, Notification.created_at == NOW)).all()
+        to = {"school": golden.a.email, "tech": golden.tech.email}
+        got = sorted((n.kind, next((k for k, v in to.items() if v == n.recipient_email), "unit"))
+                     for n in notes)
+        assert got == sorted(tuple(x) for x in exp["notices"]), got
 
 
 def _check_notification(row, exp):
