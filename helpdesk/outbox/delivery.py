@@ -22,13 +22,14 @@ from email.utils import make_msgid, parseaddr
 from enum import StrEnum
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import BadHeaderError, Connection
 from sqlalchemy import and_, or_, select, update
 
 from helpdesk.extensions import db
 from helpdesk.mail import ids
 from helpdesk.notify.render import header_text
 from helpdesk.notify.services import mail_domain
+from helpdesk.outbox.message import OutgoingMessage
 from helpdesk.outbox.models import Notification
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class _Connection(Connection):
 
 # --- the message ---------------------------------------------------------------------------
 
-def build_message(note: Notification) -> Message:
+def build_message(note: Notification) -> OutgoingMessage:
     """The Flask-Mail message of ``note``, headers included."""
     cfg = current_app.config
     recipient = _address(note.recipient_email)
@@ -184,7 +185,7 @@ def build_message(note: Notification) -> Message:
         root = thread_root(cfg["SECRET_KEY"], note.ticket_id, mail_domain(cfg))
         headers["In-Reply-To"] = root
         headers["References"] = root
-    message = Message(subject=header_text(note.subject), recipients=[recipient],
+    message = OutgoingMessage(subject=header_text(note.subject), recipients=[recipient],
                       body=note.body or "", html=note.body_html or None, sender=sender,
                       reply_to=reply_to_address(cfg), extra_headers=headers, charset="utf-8")
     message.msgId = note.message_id or make_msgid(domain=mail_domain(cfg))
