@@ -54,6 +54,9 @@ MAIL_SUPPRESS_SEND = True
 MAIL_REPLY_TO = ""
 #: Domain of our signed Message-IDs; empty: the domain of MAIL_DEFAULT_SENDER.
 MAIL_DOMAIN = ""
+#: ``X-Arogi-Loop`` of every mail we send (mail carrying it back is a loop); empty: the
+#: domain of our Message-IDs.
+MAIL_SITE_ID = ""
 #: The address of the web site, for links in mail.
 MAIL_BASE_URL = "http://127.0.0.1:5000"
 #: Seconds an SMTP conversation may stall before the attempt counts as a temporary failure.

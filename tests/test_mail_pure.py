@@ -41,12 +41,15 @@ def h(**values):
     (h(Return_Path="<>", Subject="Undelivered Mail Returned to Sender"), "x@y.gr", Kind.BOUNCE),
     (h(Return_Path="<>", Subject="Hello"), "x@y.gr", Kind.AUTO_REPLY),
     (h(Subject="x"), "helpdesk@sch.gr", Kind.LOOP),
-    (h(Subject="x", X_Arogi_Loop="1"), "a@b.gr", Kind.LOOP),
+    (h(Subject="x", X_Arogi_Loop="arogi.sch.gr"), "a@b.gr", Kind.LOOP),
+    (h(Subject="x", X_Arogi_Loop="AROGI.sch.gr"), "a@b.gr", Kind.LOOP),
+    (h(Subject="x", X_Arogi_Loop="other-site.example"), "a@b.gr", Kind.AUTO_REPLY),
     (h(Message_ID="<ours@x>"), "a@b.gr", Kind.LOOP),
 ])
 def test_classify(headers, from_addr, kind):
     assert classify(headers, from_addr=from_addr, own_addresses=["helpdesk@sch.gr"],
-                    is_our_message_id=lambda v: v == "<ours@x>") == kind
+                    is_our_message_id=lambda v: v == "<ours@x>",
+                    loop_ids=["arogi.sch.gr"]) == kind
 
 
 def test_delivery_status_reports_are_bounces_whoever_sends_them():

@@ -18,7 +18,7 @@ import pytest
 from helpdesk.mail.process import UNKNOWN_SENDER_BODY, UNKNOWN_SENDER_SUBJECT
 from helpdesk.notify.recipients import LOCALES
 from helpdesk.notify.render import render
-from helpdesk.notify.rules import Kind
+from helpdesk.notify.rules import Audience, Intent, Kind
 from helpdesk.outbox.delivery import build_message
 from helpdesk.outbox.models import Notification
 from tests.factories import World, make_ticket
@@ -59,6 +59,8 @@ def _check(note: Notification, expected_subject: str) -> None:
     assert str(make_header(decode_header(folded))) == expected_subject
     assert "".join(b.decode(cs or "ascii") if isinstance(b, bytes) else b
                    for b, cs in decode_header(folded)) == expected_subject
+    assert parsed["X-Arogi-Loop"] == "sch.gr"  # the site id: the domain of our ids
+    assert (parsed["Auto-Submitted"] == "auto-generated") == note.is_automatic
     text = parsed.get_body(("plain",)).get_content()
     assert note.body.strip() in text.replace("\r\n", "\n")
 
@@ -74,7 +76,8 @@ def test_every_template_is_encoded_within_the_limits(app, ticket, kind, locale):
         assert any(len(line.encode()) > 998 for line in mail.html.splitlines())  # the test bites
     note = Notification(kind=str(kind), recipient_email="mail@gym-alfa.thess.sch.gr",
                         ticket_id=ticket.id, subject=mail.subject, body=mail.text,
-                        body_html=mail.html, locale=locale, is_automatic=True,
+                        body_html=mail.html, locale=locale,
+                        is_automatic=Intent(kind, Audience.SCHOOL).is_automatic,
                         message_id="<x@sch.gr>")
     _check(note, mail.subject)
     assert SUBJECT in mail.subject

@@ -37,6 +37,7 @@ from helpdesk.mail import queries
 from helpdesk.mail.ids import find_thread, verify_message_id
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.threading import Action, decide, clean_subject, subject_refs
+from helpdesk.notify.services import site_id
 from helpdesk.org.models import School
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import services
@@ -288,7 +289,8 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     kind = machine.classify(
         mail.headers, from_addr=mail.from_addr, content_type=mail.content_type,
         report_type=mail.report_type, own_addresses=_own_addresses(),
-        is_our_message_id=lambda value: verify_message_id(secret, value) is not None)
+        is_our_message_id=lambda value: verify_message_id(secret, value) is not None,
+        loop_ids=[site_id(cfg)])
     if kind != machine.Kind.HUMAN:
         return _finish(row, InboundStatus.IGNORED, kind.value, now)
     if row.school_id is None and mail.from_addr and lookups.over_rate(

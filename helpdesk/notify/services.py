@@ -133,6 +133,11 @@ def mail_domain(config) -> str:
     return domain or "localhost"
 
 
+def site_id(config) -> str:
+    """Our ``X-Arogi-Loop`` value: MAIL_SITE_ID, else the domain of our Message-IDs."""
+    return config.get("MAIL_SITE_ID") or mail_domain(config)
+
+
 @contextmanager
 def paused(session=None) -> Iterator[None]:
     """Write no notifications for what ``session`` (db.session) commits inside the block."""

@@ -8,7 +8,8 @@ the server's answer, which the ticket page shows to staff.
 
 Headers: our signed Message-ID (helpdesk.mail.ids), In-Reply-To/References naming the
 ticket's thread root, Reply-To the helpdesk address, a plain From (no List-Id), and
-``Auto-Submitted: auto-generated`` on automatic mail. No user text reaches a header
+``Auto-Submitted: auto-generated`` on automatic mail, ``X-Arogi-Loop: <site id>`` on
+every mail (the classifier knows it when it comes back). No user text reaches a header
 without ``header_text`` (no CR/LF, no control characters).
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import and_, or_, select, update
 from helpdesk.extensions import db
 from helpdesk.mail import ids
 from helpdesk.notify.render import header_text
-from helpdesk.notify.services import mail_domain
+from helpdesk.notify.services import mail_domain, site_id
 from helpdesk.outbox.message import OutgoingMessage
 from helpdesk.outbox.models import Notification
 
@@ -177,7 +178,7 @@ def build_message(note: Notification) -> OutgoingMessage:
     cfg = current_app.config
     recipient = _address(note.recipient_email)
     sender = header_text(str(cfg["MAIL_DEFAULT_SENDER"]), 300)
-    headers = {"Content-Language": note.locale or "el"}
+    headers = {"Content-Language": note.locale or "el", "X-Arogi-Loop": site_id(cfg)}
     if note.is_automatic:
         headers["Auto-Submitted"] = "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
