@@ -204,3 +204,59 @@ def test_parse_never_raises_on_garbage():
         mail = parse.parse(raw)
         assert isinstance(mail.text, str)
     assert parse.parse(b"Subject: \xc2\xeb\xdc\xe2\xe7\r\n\r\nx").subject == "Βλάβη"
+
+
+# --- the From header, strictly -----------------------------------------------------------
+
+@pytest.mark.parametrize("value,addr,name", [
+    ("<mail@gym-alfa.thess.sch.gr>", "mail@gym-alfa.thess.sch.gr", ""),
+    ("mail@gym-alfa.thess.sch.gr", "mail@gym-alfa.thess.sch.gr", ""),
+    ("Mail@Gym-Alfa.Thess.SCH.gr", "mail@gym-alfa.thess.sch.gr", ""),
+    ("=?utf-8?B?zpPPhc68zr3OrM+DzrnOvyDOhs67z4bOsQ==?= <mail@a.sch.gr>", "mail@a.sch.gr",
+     "Γυμνάσιο Άλφα"),
+    ('"Σχολείο, Άλφα (ΓΕΛ)" <mail@a.sch.gr>', "mail@a.sch.gr", "Σχολείο, Άλφα (ΓΕΛ)"),
+    ("mail@a.sch.gr (Γυμνάσιο Άλφα)", "mail@a.sch.gr", ""),
+    ("Γυμνάσιο (το (παλιό)) Άλφα <mail@a.sch.gr>", "mail@a.sch.gr", "Γυμνάσιο Άλφα"),
+    ('"mail@a.sch.gr" <mail@a.sch.gr>', "mail@a.sch.gr", "mail@a.sch.gr"),
+    ("Name\r\n <first.last+tag@sub.example.gr>", "first.last+tag@sub.example.gr", "Name"),
+    ("MAILER-DAEMON", "mailer-daemon", ""),
+])
+def test_a_well_formed_from_names_one_sender(value, addr, name):
+    sender = parse.read_from([value])
+    assert (sender.addr, sender.problem) == (addr, None)
+    assert sender.name == name
+
+
+@pytest.mark.parametrize("value", [
+    "mail@a.sch.gr <attacker@evil.example>",
+    '"mail@a.sch.gr" <attacker@evil.example>',
+    "mail@a.sch.gr)<attacker@evil.example>",
+    "mail@a.sch.gr, attacker@evil.example",
+    "<mail@a.sch.gr>, <attacker@evil.example>",
+    "=?utf-8?B?bWFpbEBhLnNjaC5ncg==?=",
+    "Σχολείο <=?utf-8?B?bWFpbEBhLnNjaC5ncg==?=>",
+    "=?utf-8?B?zpPPhc68zr3OrM+DzrnOvyA8bWFpbEBhLnNjaC5ncj4=?= <attacker@evil.example>",
+    "mail@a.sch.gr (Γυμνάσιο Άλφα",
+    "Γυμνάσιο (Άλφα <mail@a.sch.gr>",
+    '"Γυμνάσιο <mail@a.sch.gr>',
+    "<mail@a.sch.gr",
+    "<mail@a.sch.gr> attacker@evil.example",
+    "<<mail@a.sch.gr>>",
+    "group: mail@a.sch.gr;",
+    "mail@localhost",
+    "mail@a..sch.gr",
+    ".mail@a.sch.gr",
+    "mail a@a.sch.gr",
+    "<mail@[10.0.0.1]>",
+    "<\"mail\"@a.sch.gr>",
+    "mail@a.sch.gr>",
+    "",
+])
+def test_a_malformed_from_is_never_a_sender(value):
+    sender = parse.read_from([value])
+    assert sender.problem and sender.addr == ""
+
+
+def test_two_from_headers_are_refused():
+    assert parse.read_from(["<a@a.sch.gr>", "<b@b.sch.gr>"]).problem
+    assert parse.read_from([]) == parse.Sender()

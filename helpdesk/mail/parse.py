@@ -22,6 +22,8 @@ from html.parser import HTMLParser
 
 import nh3
 
+from helpdesk.mail.addresses import Sender, read_from
+
 #: Tags kept by the sanitiser; everything else (script, style, img, iframe, form…) goes.
 ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4",
                 "i", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th",
@@ -77,6 +79,12 @@ class Headers(Mapping):
     def __contains__(self, name) -> bool:
         return name in self._raw
 
+    def raw(self, name: str) -> list[str]:
+        """The values of ``name`` as written (folded, encoded words not decoded)."""
+        return [decode_bytes(v.encode("ascii", "surrogateescape"), "")
+                if isinstance(v, str) and any("\udc80" <= ch <= "\udcff" for ch in v) else str(v)
+                for v in self._raw.get(name, [])]
+
 
 @dataclass
 class ParsedMail:
@@ -92,6 +100,8 @@ class ParsedMail:
     defects: list[str] = field(default_factory=list)
     content_type: str = "text/plain"
     report_type: str = ""
+    #: Why the From header cannot be trusted (helpdesk.mail.addresses), or None.
+    from_problem: str | None = None
 
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower())
@@ -141,13 +151,10 @@ def _header_text(policy, name: str, raw) -> str:
     return one_line(text)
 
 
-def _address(headers: Mapping[str, list[str]]) -> tuple[str, str]:
-    values = headers.get("from") or []
-    name, addr = parseaddr(values[0]) if values else ("", "")
-    addr = addr.strip().lower()
-    if "@" not in addr or any(ch in addr for ch in " <>,;\"'"):
-        addr = addr if re.fullmatch(r"mailer-daemon|postmaster", addr or "-") else ""
-    return one_line(name), addr[:200]
+def _address(headers: Headers) -> Sender:
+    """The sender, read strictly (helpdesk.mail.addresses); CR/LF and controls removed."""
+    sender = read_from(headers.raw("from"))
+    return Sender(sender.addr[:200], one_line(sender.name), sender.problem)
 
 
 # --- charsets ----------------------------------------------------------------------------
@@ -276,9 +283,10 @@ def parse(raw: bytes) -> ParsedMail:
     """Everything the pipeline reads from one message; never raises on bad MIME."""
     msg = BytesParser(policy=POLICY).parsebytes(raw)
     headers = Headers(msg)
-    from_name, from_addr = _address(headers)
+    sender = _address(headers)
     mail = ParsedMail(message_id=message_id_of(msg), subject=(headers.get("subject") or [""])[0],
-                      from_addr=from_addr, from_name=from_name, headers=headers, text="")
+                      from_addr=sender.addr, from_name=sender.name, headers=headers, text="",
+                      from_problem=sender.problem)
     mail.content_type = msg.get_content_type()
     mail.report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
     try:

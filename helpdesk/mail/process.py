@@ -285,7 +285,9 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     secret = cfg["SECRET_KEY"]
     lookups = lookups or queries.Lookups()
     mail = parsing.parse(row.raw)
-    row.from_addr, row.subject = mail.from_addr or row.from_addr, mail.subject[:300] or row.subject
+    row.from_addr = mail.from_addr or (parsing.one_line(mail.header("from"))[:200]
+                                       if mail.from_problem else row.from_addr)
+    row.subject = mail.subject[:300] or row.subject
     kind = machine.classify(
         mail.headers, from_addr=mail.from_addr, content_type=mail.content_type,
         report_type=mail.report_type, own_addresses=_own_addresses(),
@@ -293,6 +295,9 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         loop_ids=[site_id(cfg)])
     if kind != machine.Kind.HUMAN:
         return _finish(row, InboundStatus.IGNORED, kind.value, now)
+    if mail.from_problem and row.school_id is None:  # never credited to anyone
+        return _finish(row, InboundStatus.QUARANTINED, "malformed_from", now,
+                       detail=f"From: {mail.from_problem}")
     if row.school_id is None and mail.from_addr and lookups.over_rate(
             mail.from_addr, now - timedelta(hours=1), row.id, cfg["MAIL_INBOUND_MAX_PER_HOUR"]):
         return _finish(row, InboundStatus.QUARANTINED, "rate_limited", now)
