@@ -224,3 +224,24 @@ def test_golden_30_mb_attachment_is_refused_but_the_request_is_filed(golden):
     assert row.size == len(raw) and "scan.pdf" in ticket.description
     assert f.db.session.scalar(select(func.count(Attachment.id)).where(
         Attachment.ticket_id == ticket.id)) == 0
+
+
+def test_golden_an_old_quarantined_message_with_nul_is_reprocessed(golden):
+    """Before control characters were stripped, a NUL failed the processing (PostgreSQL
+    refuses it in text) and the message was quarantined as an error; processing it again
+    now files the request."""
+    from helpdesk.mail import services as mail_services
+    from helpdesk.mail.models import InboundStatus
+
+    raw = golden.fill((DATA / "57_nul_and_controls_in_text.eml").read_bytes())
+    inbound_id, _ = store.accept(raw.replace(b"<57.golden", b"<57b.golden"), source="test",
+                                 now=NOW)
+    row = f.db.session.get(InboundMessage, inbound_id)
+    row.status, row.reason, row.attempts = InboundStatus.QUARANTINED, "error", 3
+    row.detail = "DataError('A string literal cannot contain NUL (0x00) characters.')"
+    f.db.session.commit()
+    mail_services.reprocess(f.make_admin(), row, now=NOW)
+    f.db.session.commit()
+    assert process.run(inbound_id, now=NOW) == "processed"
+    ticket = f.db.session.get(Ticket, f.db.session.get(InboundMessage, inbound_id).ticket_id)
+    assert "\x00" not in ticket.description and "\x00" not in ticket.subject

@@ -31,6 +31,14 @@ ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "
 _LATIN_FAMILY = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252",
                  "cp1252", "iso-8859-15", "unknown-8bit", "x-unknown", ""}
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u0085]")
+#: C0 controls but tab, line feed and carriage return, and DEL: never stored (PostgreSQL
+#: refuses NUL in text, and none of them is anything a person wrote).
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without C0 control characters (tab, CR and LF kept)."""
+    return _C0.sub("", text)
 
 
 class _Policy(EmailPolicy):
@@ -296,6 +304,9 @@ def parse(raw: bytes) -> ParsedMail:
         payload = msg.get_payload(decode=True) if not msg.is_multipart() else b""
         mail.text = decode_bytes(payload or b"", None).strip()
     mail.defects += [d.__class__.__name__ for d in getattr(msg, "defects", [])]
+    if _C0.search(mail.text):
+        mail.text = strip_controls(mail.text)
+        mail.defects.append("control characters removed")
     return mail
 
 
