@@ -108,6 +108,8 @@ class ParsedMail:
     defects: list[str] = field(default_factory=list)
     content_type: str = "text/plain"
     report_type: str = ""
+    #: Subjects of the forwarded messages (message/rfc822) kept as .eml attachments.
+    forwarded: list[str] = field(default_factory=list)
     #: Why the From header cannot be trusted (helpdesk.mail.addresses), or None.
     from_problem: str | None = None
 
@@ -267,9 +269,7 @@ def _filename(part) -> str | None:
 
 def _walk(msg: EmailMessage, mail: ParsedMail) -> None:
     plain, html = [], []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(msg, mail):
         ctype = part.get_content_type()
         name = _filename(part)
         disposition = part.get_content_disposition()
@@ -285,6 +285,33 @@ def _walk(msg: EmailMessage, mail: ParsedMail) -> None:
             plain.append(str(part.get_payload()))
     mail.text = ("\n\n".join(p for p in plain if p.strip()) if any(p.strip() for p in plain)
                  else "\n\n".join(html)).replace("\r\n", "\n").strip()
+
+
+def _leaves(part, mail: ParsedMail) -> Iterator:
+    """The non-multipart parts of ``part`` in order; a forwarded message (message/rfc822)
+    is kept whole as an .eml attachment, its own attachments after it, its text not
+    folded into ours (``mail.forwarded`` lists the subjects for the note)."""
+    if part.get_content_type() == "message/rfc822" and part.is_multipart():
+        _forwarded(part, mail)
+        return
+    if not part.is_multipart():
+        yield part
+        return
+    for child in part.iter_parts():
+        yield from _leaves(child, mail)
+
+
+def _forwarded(part, mail: ParsedMail) -> None:
+    inner = part.get_payload(0)
+    subject = one_line(str(inner.get("subject") or ""))[:100]
+    mail.forwarded.append(subject)
+    name = _filename(part) or f"{subject or 'forwarded'}.eml"
+    mail.attachments.append((name if name.lower().endswith(".eml") else f"{name}.eml",
+                             inner.as_bytes(policy=POLICY.clone(linesep="\r\n"))))
+    for leaf in _leaves(inner, ParsedMail(None, "", "", "", {}, "")):
+        name = _filename(leaf)
+        if name or leaf.get_content_disposition() == "attachment":
+            mail.attachments.append((name or "attachment", leaf.get_payload(decode=True) or b""))
 
 
 def parse(raw: bytes) -> ParsedMail:

@@ -317,7 +317,7 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         return None
     body, quoted = parsing.split_quote(mail.text)
     uploads, refused = _attachments(mail.attachments)
-    body = _body(body, refused)
+    body = _body(_with_forwarded(body, mail.forwarded), refused)
     ticket = db.session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
     if decision.action in (Action.NEW_TICKET, Action.FOLLOW_UP):
         created = _open(actor, sender.school_id, mail.subject, body, uploads, now, lookups)
@@ -381,6 +381,18 @@ def _attachments(parts: list[tuple[str, bytes]]):
             continue
         kept.append(upload)
     return kept, refused
+
+
+def _with_forwarded(text: str, subjects: list[str]) -> str:
+    """A line per forwarded message kept as an .eml attachment (in the site's language)."""
+    if not subjects:
+        return text
+    from flask_babel import force_locale, gettext as _
+
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
+        notes = [_("Forwarded message attached: %(subject)s", subject=s or _("(no subject)"))
+                 for s in subjects]
+    return "\n\n".join(p for p in (text.strip(), *notes) if p)
 
 
 def _body(text: str, refused) -> str:
