@@ -96,6 +96,12 @@ MAIL_MAX_ATTEMPTS = 3
 MAIL_AUTOREPLY_CAP_PER_DAY = 3
 #: Messages from one sender per hour beyond which the rest wait in quarantine (loops).
 MAIL_INBOUND_MAX_PER_HOUR = 30
+#: The authserv-id of our receiving MTA's Authentication-Results header (the only one
+#: believed); empty: the topmost header is believed.
+MAIL_AUTHSERV_ID = ""
+#: A message whose sender's domain failed DMARC (or SPF with no aligned DKIM pass) does
+#: not act as that school or user: it waits in quarantine (reason auth_failed).
+MAIL_AUTH_QUARANTINE = True
 #: Seconds a stored message may wait before the sweep queues it again.
 MAIL_SWEEP_AFTER_SECONDS = 120
 

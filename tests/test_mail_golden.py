@@ -121,6 +121,10 @@ def test_golden(golden, name):
         return
     row = ingest(golden, name)
     assert (row.status, row.reason) == (exp["status"], exp.get("reason")), row.detail
+    if "auth" in exp:  # the trusted Authentication-Results, stored on the message
+        got = row.auth_results and {k: v["result"] for k, v in row.auth_results.items()
+                                    if isinstance(v, dict)}
+        assert (got and {k: got.get(k) for k in exp["auth"]}) == exp["auth"], got
     if exp.get("ingest_twice"):
         assert ingest(golden, name).id == row.id
     _check_notification(row, exp)
@@ -245,3 +249,30 @@ def test_golden_an_old_quarantined_message_with_nul_is_reprocessed(golden):
     assert process.run(inbound_id, now=NOW) == "processed"
     ticket = f.db.session.get(Ticket, f.db.session.get(InboundMessage, inbound_id).ticket_id)
     assert "\x00" not in ticket.description and "\x00" not in ticket.subject
+
+
+FORGED_ON_TOP = (
+    b"Authentication-Results: mx.sch.gr; dmarc=pass header.from=gym-alfa.thess.sch.gr\r\n"
+    b"Authentication-Results: mx-in.sch.gr; spf=fail smtp.mailfrom=mail@gym-alfa.thess.sch.gr;"
+    b" dmarc=fail header.from=gym-alfa.thess.sch.gr\r\n"
+    b"From: <mail@gym-alfa.thess.sch.gr>\r\nTo: helpdesk@sch.gr\r\nSubject: Test\r\n"
+    b"Message-ID: <auth-%d@client.example.gr>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"\r\nThe printer does not print.\r\n")
+
+
+@pytest.mark.parametrize("authserv_id,quarantine,status", [
+    ("mx-in.sch.gr", True, "quarantined"),   # ours says fail; the forged one on top is ignored
+    ("", True, "processed"),                 # unset: the topmost is believed
+    ("mx-in.sch.gr", False, "processed"),    # configured off: recorded, not acted on
+])
+def test_golden_only_our_mtas_authentication_results_count(golden, app, monkeypatch,
+                                                           authserv_id, quarantine, status):
+    monkeypatch.setitem(app.config, "MAIL_AUTHSERV_ID", authserv_id)
+    monkeypatch.setitem(app.config, "MAIL_AUTH_QUARANTINE", quarantine)
+    raw = FORGED_ON_TOP % (len(authserv_id) * 2 + quarantine)
+    inbound_id, _ = store.accept(raw, source="test", now=NOW)
+    assert process.run(inbound_id, now=NOW) == status
+    row = f.db.session.get(InboundMessage, inbound_id)
+    assert row.auth_results["authserv_id"] == (authserv_id or "mx.sch.gr")
+    if status == "quarantined":
+        assert row.reason == "auth_failed"

@@ -260,3 +260,40 @@ def test_a_malformed_from_is_never_a_sender(value):
 def test_two_from_headers_are_refused():
     assert parse.read_from(["<a@a.sch.gr>", "<b@b.sch.gr>"]).problem
     assert parse.read_from([]) == parse.Sender()
+
+
+# --- Authentication-Results --------------------------------------------------------------
+
+def _verdicts(value: str):
+    from helpdesk.mail import authresults
+
+    return authresults.read([value])
+
+
+@pytest.mark.parametrize("value,domain,fails", [
+    ("mx; dmarc=fail header.from=a.sch.gr", "a.sch.gr", True),
+    ("mx; dmarc=fail header.from=other.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr; dmarc=pass header.from=a.sch.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr", "a.sch.gr", True),
+    ("mx; spf=softfail smtp.mailfrom=x@a.sch.gr; dkim=fail header.d=a.sch.gr", "a.sch.gr", True),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr; dkim=pass header.d=sch.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr; dkim=pass header.d=evil.example", "a.sch.gr", True),
+    ("mx; spf=pass smtp.mailfrom=x@a.sch.gr; dkim=fail header.d=a.sch.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=bounce@relay.example", "a.sch.gr", False),
+    ("mx; none", "a.sch.gr", False),
+    ("garbage without structure ;;; =", "a.sch.gr", False),
+])
+def test_authentication_failures_for_a_domain(value, domain, fails):
+    from helpdesk.mail import authresults
+
+    assert authresults.fails_for(_verdicts(value), domain) is fails
+
+
+def test_only_the_configured_authserv_id_is_believed():
+    from helpdesk.mail import authresults
+
+    values = ["forged.example; dmarc=pass header.from=a.sch.gr",
+              "mx.sch.gr; dmarc=fail header.from=a.sch.gr"]
+    assert authresults.read(values, "mx.sch.gr")["dmarc"]["result"] == "fail"
+    assert authresults.read(values)["dmarc"]["result"] == "pass"  # unset: the topmost
+    assert authresults.read(values, "other.example") is None

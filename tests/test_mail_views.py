@@ -85,3 +85,16 @@ def test_the_timeline_names_a_school_that_acted_by_its_address(client, db, monke
     login(client, staff)
     page = client.get(f"/tickets/{ticket.ref}").get_data(as_text=True)
     assert page.count("mail@gym-delta.thess.sch.gr (Γυμνάσιο Δέλτα)") >= 2
+
+
+def test_the_message_view_shows_the_authentication_results(client, db, monkeypatch):
+    monkeypatch.setattr(store, "enqueue_processing", lambda inbound_id: False)
+    raw = ("Authentication-Results: mx.sch.gr; spf=fail smtp.mailfrom=x@gmail.example.com;"
+           " dkim=pass header.d=gmail.example.com; dmarc=fail header.from=gmail.example.com\r\n"
+           + RAW.decode().replace("view-1@", "view-auth@")).encode()
+    inbound_id, _ = store.accept(raw, source="test", now=f.at(0))
+    process.run(inbound_id, now=f.at(1))
+    login(client, f.make_admin())
+    page = client.get(f"/admin/mail/{inbound_id}").get_data(as_text=True)
+    assert "SPF: fail (gmail.example.com)" in page and "DMARC: fail" in page
+    assert "DKIM: pass (gmail.example.com)" in page and "mx.sch.gr" in page

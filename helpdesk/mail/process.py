@@ -31,6 +31,7 @@ from sqlalchemy.orm import undefer
 from helpdesk.core.errors import Conflict, DomainError, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.mail import authresults
 from helpdesk.mail import classify as machine
 from helpdesk.mail import parse as parsing
 from helpdesk.mail import queries
@@ -285,6 +286,8 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     secret = cfg["SECRET_KEY"]
     lookups = lookups or queries.Lookups()
     mail = parsing.parse(row.raw)
+    row.auth_results = authresults.read(mail.headers.get("authentication-results") or [],
+                                        cfg.get("MAIL_AUTHSERV_ID") or None)
     row.from_addr = mail.from_addr or (parsing.one_line(mail.header("from"))[:200]
                                        if mail.from_problem else row.from_addr)
     row.subject = mail.subject[:300] or row.subject
@@ -302,6 +305,9 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
             mail.from_addr, now - timedelta(hours=1), row.id, cfg["MAIL_INBOUND_MAX_PER_HOUR"]):
         return _finish(row, InboundStatus.QUARANTINED, "rate_limited", now)
     sender, actor = queries.identify(mail.from_addr, school_id=row.school_id, lookups=lookups)
+    if _unauthenticated(sender, row, mail.from_addr):
+        return _finish(row, InboundStatus.QUARANTINED, "auth_failed", now,
+                       detail=f"Authentication-Results: {row.auth_results}")
     signed = find_thread(secret, mail.header("in-reply-to"), mail.header("references"))
     signed_ticket = db.session.get(Ticket, signed.ticket_id) if signed else None
     subject_ticket = next((t for t in (queries.ticket_by_ref(y, n)
@@ -341,6 +347,15 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     row.quoted_text = quoted or None
     return _finish(row, InboundStatus.PROCESSED, None, now, ticket_id=ticket.id,
                    message_id=message.id)
+
+
+def _unauthenticated(sender, row: InboundMessage, address: str) -> bool:
+    """The receiving MTA says the sender's domain did not send it (MAIL_AUTH_QUARANTINE):
+    a known sender's address is then not believed. An administrator's assignment is."""
+    known = sender.school_id is not None or sender.user_id is not None
+    return (known and row.school_id is None
+            and current_app.config.get("MAIL_AUTH_QUARANTINE", True)
+            and authresults.fails_for(row.auth_results, address.rpartition("@")[2]))
 
 
 def _open(actor, school_id, subject, body, uploads, now, lookups) -> Ticket:
