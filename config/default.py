@@ -66,6 +66,8 @@ MAIL_SEND_TIMEOUT = 30
 MAIL_SEND_RETRY_BASE_SECONDS = 60
 MAIL_SEND_RETRY_MAX_SECONDS = 6 * 3600
 MAIL_SEND_MAX_ATTEMPTS = 12
+#: Hard bounces (5.x.x) after which an address is no longer mailed (until cleared).
+MAIL_SUPPRESS_AFTER_HARD_BOUNCES = 2
 #: A notification claimed by a worker that died goes back to pending after this long.
 MAIL_SEND_LEASE_SECONDS = 600
 

@@ -60,6 +60,15 @@ class Golden:
         self.users = {"address": 0, "tech": self.tech.id, "tech2": self.tech2.id,
                       "director": self.director.id}
 
+    def note(self, ticket, who: str):
+        """Our notification about ``ticket`` to the school ("school") or its unit ("unit")."""
+        from helpdesk.outbox.models import Notification
+
+        f.db.session.commit()  # the notifications are written at the commit
+        kind = {"school": "ack", "unit": "new_ticket"}[who]
+        return f.db.session.scalar(select(Notification).where(
+            Notification.ticket_id == ticket.id, Notification.kind == kind))
+
     @staticmethod
     def _school(code, name, email) -> School:
         d = f.directorate("dide-thess-v")
@@ -84,6 +93,8 @@ class Golden:
                 return str(ticket.id).encode()
             if kind == "UID":
                 return str(self.users[args[0]]).encode()
+            if kind == "NOTE":  # the Message-ID of a notification we sent about it
+                return self.note(ticket, args[1]).message_id.encode()
             raise AssertionError(kind)
 
         return re.sub(rb"\{\{([A-Z_]+(?::[a-z_0-9]+)*)\}\}", sub, raw)
@@ -128,6 +139,8 @@ def test_golden(golden, name):
     if exp.get("ingest_twice"):
         assert ingest(golden, name).id == row.id
     _check_notification(row, exp)
+    if "bounce" in exp:
+        _check_bounce(golden, exp["bounce"])
     if row.status != "processed":
         assert row.ticket_id is None or exp["status"] == "quarantined"
         return
@@ -195,6 +208,25 @@ def _check_actor_and_notices(golden, ticket, row, exp):
         got = sorted((n.kind, next((k for k, v in to.items() if v == n.recipient_email), "unit"))
                      for n in notes)
         assert got == sorted(tuple(x) for x in exp["notices"]), got
+
+
+def _check_bounce(golden, exp):
+    """The bounced notification is marked with the reported status; the address counted."""
+    from helpdesk.outbox.models import Notification, Suppression
+
+    notes = f.db.session.scalars(select(Notification).where(
+        Notification.bounce_status.is_not(None))).all()
+    if exp.get("note") is None:
+        assert notes == []
+    else:
+        ticket, who = exp["note"].split(":")
+        note = golden.note(golden.tickets[ticket], who)
+        assert [n.id for n in notes] == [note.id]
+        assert (note.status, note.bounce_status) == (exp["note_status"], exp["status"])
+        assert exp["status"] in note.last_error and exp.get("diagnostic", "") in note.last_error
+    counted = {s.address: (s.hard_count, s.soft_count, s.is_suppressed)
+               for s in f.db.session.scalars(select(Suppression))}
+    assert counted == {a: tuple(v) for a, v in exp.get("counted", {}).items()}
 
 
 def _check_notification(row, exp):

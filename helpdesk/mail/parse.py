@@ -130,6 +130,11 @@ def parse_headers(raw: bytes) -> EmailMessage:
     return BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)
 
 
+def parse_message(raw: bytes) -> EmailMessage:
+    """The whole message, parsed as ``parse`` parses it."""
+    return BytesParser(policy=POLICY).parsebytes(raw)
+
+
 def parse_key(raw: bytes) -> str | None:
     """The Message-ID of ``raw`` (without brackets), or None; never raises."""
     try:

@@ -221,10 +221,11 @@ def register() -> None:
 
 
 def list_failed(ticket_id: int) -> list:
-    """The ticket's notifications that could not be delivered, newest first (one query)."""
+    """The ticket's notifications that could not be delivered (failed, bounced or not sent
+    to a suppressed address), newest first (one query)."""
     from helpdesk.outbox.models import Notification
 
     return list(db.session.scalars(
         select(Notification).where(Notification.ticket_id == ticket_id,
-                                   Notification.status == "failed")
+                                   Notification.status.in_(("failed", "suppressed")))
         .order_by(Notification.id.desc()).limit(20)))

@@ -32,6 +32,7 @@ from helpdesk.notify.render import header_text
 from helpdesk.notify.services import mail_domain, site_id
 from helpdesk.outbox.message import OutgoingMessage
 from helpdesk.outbox.models import Notification
+from helpdesk.outbox.suppressions import is_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Outcome(StrEnum):
     RETRY = "retry"        #: temporary failure: pending again, after next_attempt_at
     FAILED = "failed"      #: permanent failure (or out of attempts)
     SKIPPED = "skipped"    #: not ours to send now (sent, claimed elsewhere, not due, gone)
+    SUPPRESSED = "suppressed"  #: not sent: the address hard-bounced repeatedly
 
 
 class TemporaryFailure(Exception):
@@ -93,6 +95,11 @@ def attempt(note_id: int, now: datetime) -> Outcome:
     if note is None or note.status != "sending":
         return Outcome.SKIPPED
     cfg = current_app.config
+    if is_suppressed(note.recipient_email):
+        note.status, note.claimed_at = "suppressed", None
+        note.last_error = "not sent: the address bounced repeatedly (suppressed)"
+        log.info("notification %s to %s suppressed", note.id, note.recipient_email)
+        return Outcome.SUPPRESSED
     try:
         send(note)
     except PermanentFailure as exc:
@@ -216,12 +223,14 @@ def thread_root(secret: str, ticket_id: int, domain: str) -> str:
 
 
 def ensure_message_id(note_id: int) -> None:
-    """Give a row written without one (e.g. an SLA warning) its signed Message-ID."""
+    """Give a row written without one (e.g. an SLA warning) its Message-ID (signed when
+    it is about a ticket)."""
     note = db.session.get(Notification, note_id)
-    if note is not None and not note.message_id and note.ticket_id:
+    if note is not None and not note.message_id:  # fixed now, so a bounce can name it
         cfg = current_app.config
-        note.message_id = ids.make_message_id(cfg["SECRET_KEY"], note.ticket_id,
-                                              note.recipient_user_id, mail_domain(cfg))
+        note.message_id = (ids.make_message_id(cfg["SECRET_KEY"], note.ticket_id,
+                                               note.recipient_user_id, mail_domain(cfg))
+                           if note.ticket_id else make_msgid(domain=mail_domain(cfg)))
 
 
 # --- the queue -----------------------------------------------------------------------------
