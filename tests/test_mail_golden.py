@@ -208,6 +208,9 @@ def _check_actor_and_notices(golden, ticket, row, exp):
         got = sorted((n.kind, next((k for k, v in to.items() if v == n.recipient_email), "unit"))
                      for n in notes)
         assert got == sorted(tuple(x) for x in exp["notices"]), got
+        for note in notes:  # names who wrote: the school and its address, never "από :"
+            assert golden.a.name in note.body and "από :" not in note.body
+            assert note.is_automatic == (note.kind != "school_reply")
 
 
 def _check_bounce(golden, exp):
