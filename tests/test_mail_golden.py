@@ -66,8 +66,12 @@ class Golden:
 
         f.db.session.commit()  # the notifications are written at the commit
         kind = {"school": "ack", "unit": "new_ticket"}[who]
-        return f.db.session.scalar(select(Notification).where(
-            Notification.ticket_id == ticket.id, Notification.kind == kind))
+        address = {"school": self.a.email, "unit": None}[who]
+        stmt = select(Notification).where(Notification.ticket_id == ticket.id,
+                                          Notification.kind == kind)
+        if address:  # the school's official address (the filer is mailed too)
+            stmt = stmt.where(Notification.recipient_email == address)
+        return f.db.session.scalar(stmt.order_by(Notification.id).limit(1))
 
     @staticmethod
     def _school(code, name, email) -> School:

@@ -66,8 +66,10 @@ def bounce(note: Notification, n: int, status="5.2.2", action="failed", why="Mai
 
 
 def ack_of(ticket) -> Notification:
-    return _db.session.scalar(select(Notification).where(Notification.ticket_id == ticket.id,
-                                                         Notification.kind == "ack"))
+    """The acknowledgement to the school's official address (its filer gets one too)."""
+    return _db.session.scalar(select(Notification).where(
+        Notification.ticket_id == ticket.id, Notification.kind == "ack",
+        Notification.recipient_email == ticket.school.email))
 
 
 def test_a_bounce_marks_its_notification_failed_and_staff_see_it(w, client):
