@@ -39,7 +39,7 @@ def ticket(db):
 
 def _raw_subject(raw: bytes) -> str:
     head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
-    match = re.search(r"^Subject:([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.M)
+    match = re.search(r"^Subject:([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.MULTILINE)
     return match.group(1).replace("\r\n", "").strip()
 
 

@@ -131,7 +131,7 @@ def _display_text(display: str) -> str:
     text = display
     try:
         text = str(make_header(decode_header(display)))
-    except Exception:  # noqa: BLE001 - an undecodable name is shown as written
+    except Exception:  # noqa: BLE001, S110 - an undecodable name is shown as written
         pass
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = re.sub(r"\\(.)", r"\1", text[1:-1])

@@ -20,7 +20,7 @@ def read(values: list[str], authserv_id: str | None = None) -> dict | None:
     for value in candidates:
         try:
             header = authres.AuthenticationResultsHeader.parse_value(value)
-        except Exception:  # noqa: BLE001 - a header we cannot read is not believed
+        except Exception:  # noqa: BLE001, S112 - a header we cannot read is not believed
             continue
         if authserv_id and (header.authserv_id or "").lower() != authserv_id.lower():
             continue

@@ -31,13 +31,13 @@ from sqlalchemy.orm import undefer
 from helpdesk.core.errors import Conflict, DomainError, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail import authresults, bounces
+from helpdesk.mail import authresults, queries
 from helpdesk.mail import classify as machine
 from helpdesk.mail import parse as parsing
-from helpdesk.mail import queries
 from helpdesk.mail.ids import find_thread, verify_message_id
 from helpdesk.mail.models import InboundMessage, InboundStatus
-from helpdesk.mail.threading import Action, decide, clean_subject, subject_refs
+from helpdesk.mail.services import record_bounces
+from helpdesk.mail.threading import Action, clean_subject, decide, subject_refs
 from helpdesk.notify.services import site_id
 from helpdesk.org.models import School
 from helpdesk.tickets import attachments as files
@@ -297,7 +297,7 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         is_our_message_id=lambda value: verify_message_id(secret, value) is not None,
         loop_ids=[site_id(cfg)])
     if kind == machine.Kind.BOUNCE:
-        return _finish(row, InboundStatus.IGNORED, kind.value, now, detail=_bounce(row, now))
+        return _finish(row, InboundStatus.IGNORED, kind.value, now, detail=record_bounces(row, now=now))
     if kind != machine.Kind.HUMAN:
         return _finish(row, InboundStatus.IGNORED, kind.value, now)
     if mail.from_problem and row.school_id is None:  # never credited to anyone
@@ -360,29 +360,6 @@ def _unauthenticated(sender, row: InboundMessage, address: str) -> bool:
             and authresults.fails_for(row.auth_results, address.rpartition("@")[2]))
 
 
-def _bounce(row: InboundMessage, now: datetime) -> str:
-    """Mark the outbox rows a bounce reports as failed (helpdesk.mail.bounces); the note
-    for the administrator. Only rows named by a Message-ID of ours are touched."""
-    from helpdesk.outbox.suppressions import record_bounce
-
-    report = bounces.read(parsing.parse_message(row.raw), row.raw)
-    if report is None:
-        return "bounce: no failure could be read"
-    notes = queries.notifications_by_message_ids(report.message_ids,
-                                                 current_app.config["SECRET_KEY"])
-    lines = []
-    for failure in report.failures:
-        note = next((n for n in notes if n.recipient_email.lower() == failure.address), None)
-        if note is None and len(notes) == 1 and len(report.failures) == 1:
-            note = notes[0]  # the address was rewritten on the way (a forward, an alias)
-        if note is None:
-            lines.append(f"{failure.address} {failure.status}: no notification of ours")
-            continue
-        record_bounce(note, status=failure.status, diagnostic=failure.diagnostic, now=now)
-        lines.append(f"{failure.address} {failure.status}: notification {note.id}")
-    return f"bounce ({report.source}): " + "; ".join(lines or ["no failed recipient"])
-
-
 def _open(actor, school_id, subject, body, uploads, now, lookups) -> Ticket:
     category = lookups.category(current_app.config["MAIL_DEFAULT_CATEGORY"])
     subject = clean_subject(subject)
@@ -427,7 +404,8 @@ def _with_forwarded(text: str, subjects: list[str]) -> str:
     """A line per forwarded message kept as an .eml attachment (in the site's language)."""
     if not subjects:
         return text
-    from flask_babel import force_locale, gettext as _
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
 
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
         notes = [_("Forwarded message attached: %(subject)s", subject=s or _("(no subject)"))
