@@ -57,6 +57,9 @@ MAIL_SUPPRESS_SEND = True
 MAIL_REPLY_TO = ""
 #: Domain of our signed Message-IDs; empty: the domain of MAIL_DEFAULT_SENDER.
 MAIL_DOMAIN = ""
+#: ``X-Arogi-Loop`` of every mail we send (mail carrying it back is a loop); empty: the
+#: domain of our Message-IDs.
+MAIL_SITE_ID = ""
 #: The address of the web site, for links in mail.
 MAIL_BASE_URL = "http://127.0.0.1:5000"
 #: Seconds an SMTP conversation may stall before the attempt counts as a temporary failure.
@@ -66,6 +69,8 @@ MAIL_SEND_TIMEOUT = 30
 MAIL_SEND_RETRY_BASE_SECONDS = 60
 MAIL_SEND_RETRY_MAX_SECONDS = 6 * 3600
 MAIL_SEND_MAX_ATTEMPTS = 12
+#: Hard bounces (5.x.x) after which an address is no longer mailed (until cleared).
+MAIL_SUPPRESS_AFTER_HARD_BOUNCES = 2
 #: A notification claimed by a worker that died goes back to pending after this long.
 MAIL_SEND_LEASE_SECONDS = 600
 
@@ -96,6 +101,12 @@ MAIL_MAX_ATTEMPTS = 3
 MAIL_AUTOREPLY_CAP_PER_DAY = 3
 #: Messages from one sender per hour beyond which the rest wait in quarantine (loops).
 MAIL_INBOUND_MAX_PER_HOUR = 30
+#: The authserv-id of our receiving MTA's Authentication-Results header (the only one
+#: believed); empty: the topmost header is believed.
+MAIL_AUTHSERV_ID = ""
+#: A message whose sender's domain failed DMARC (or SPF with no aligned DKIM pass) does
+#: not act as that school or user: it waits in quarantine (reason auth_failed).
+MAIL_AUTH_QUARANTINE = True
 #: Seconds a stored message may wait before the sweep queues it again.
 MAIL_SWEEP_AFTER_SECONDS = 120
 

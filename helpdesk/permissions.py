@@ -229,6 +229,11 @@ def import_school_ids(actor: User | None):
 
 # --- census campaigns (απογραφή) ------------------------------------------------------------
 
+def can_manage_mail(actor: User | None) -> bool:
+    """Only administrators handle inbound mail, quarantine and suppressed addresses."""
+    return not _is_anonymous(actor) and actor.is_active and actor.is_admin
+
+
 def can_manage_census(actor: User | None) -> bool:
     """Only administrators open census campaigns."""
     return not _is_anonymous(actor) and actor.is_active and actor.is_admin

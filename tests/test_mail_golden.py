@@ -60,6 +60,19 @@ class Golden:
         self.users = {"address": 0, "tech": self.tech.id, "tech2": self.tech2.id,
                       "director": self.director.id}
 
+    def note(self, ticket, who: str):
+        """Our notification about ``ticket`` to the school ("school") or its unit ("unit")."""
+        from helpdesk.outbox.models import Notification
+
+        f.db.session.commit()  # the notifications are written at the commit
+        kind = {"school": "ack", "unit": "new_ticket"}[who]
+        address = {"school": self.a.email, "unit": None}[who]
+        stmt = select(Notification).where(Notification.ticket_id == ticket.id,
+                                          Notification.kind == kind)
+        if address:  # the school's official address (the filer is mailed too)
+            stmt = stmt.where(Notification.recipient_email == address)
+        return f.db.session.scalar(stmt.order_by(Notification.id).limit(1))
+
     @staticmethod
     def _school(code, name, email) -> School:
         d = f.directorate("dide-thess-v")
@@ -84,6 +97,8 @@ class Golden:
                 return str(ticket.id).encode()
             if kind == "UID":
                 return str(self.users[args[0]]).encode()
+            if kind == "NOTE":  # the Message-ID of a notification we sent about it
+                return self.note(ticket, args[1]).message_id.encode()
             raise AssertionError(kind)
 
         return re.sub(rb"\{\{([A-Z_]+(?::[a-z_0-9]+)*)\}\}", sub, raw)
@@ -121,9 +136,15 @@ def test_golden(golden, name):
         return
     row = ingest(golden, name)
     assert (row.status, row.reason) == (exp["status"], exp.get("reason")), row.detail
+    if "auth" in exp:  # the trusted Authentication-Results, stored on the message
+        got = row.auth_results and {k: v["result"] for k, v in row.auth_results.items()
+                                    if isinstance(v, dict)}
+        assert (got and {k: got.get(k) for k in exp["auth"]}) == exp["auth"], got
     if exp.get("ingest_twice"):
         assert ingest(golden, name).id == row.id
     _check_notification(row, exp)
+    if "bounce" in exp:
+        _check_bounce(golden, exp["bounce"])
     if row.status != "processed":
         assert row.ticket_id is None or exp["status"] == "quarantined"
         return
@@ -150,6 +171,7 @@ def test_golden(golden, name):
         if "ticket_status" in exp:
             assert ticket.status == exp["ticket_status"]
     _check_author(golden, exp.get("author"), author_id, author_email, row)
+    _check_actor_and_notices(golden, ticket, row, exp)
     for needle in exp.get("body_contains", []):
         assert needle in text
     for needle in exp.get("body_excludes", []):
@@ -170,6 +192,48 @@ def _check_author(golden, who, author_id, author_email, row):
         assert author_id == golden.director.id
     elif who == "tech":
         assert author_id == golden.tech.id
+
+
+def _check_actor_and_notices(golden, ticket, row, exp):
+    """A school writing by its address is the actor of its change: recorded as the address,
+    its unit (or technician) is told, and the school is not sent its own words back."""
+    from helpdesk.outbox.models import Notification
+    from helpdesk.tickets.models import TicketEvent
+
+    if exp.get("actor_email"):
+        events = f.db.session.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.at == NOW)).all()
+        assert events and all(e.actor_id is None and e.actor_email == row.from_addr
+                              for e in events)
+    if "notices" in exp:
+        notes = f.db.session.scalars(select(Notification).where(
+            Notification.ticket_id == ticket.id, Notification.created_at == NOW)).all()
+        to = {"school": golden.a.email, "tech": golden.tech.email}
+        got = sorted((n.kind, next((k for k, v in to.items() if v == n.recipient_email), "unit"))
+                     for n in notes)
+        assert got == sorted(tuple(x) for x in exp["notices"]), got
+        for note in notes:  # names who wrote: the school and its address, never "από :"
+            assert golden.a.name in note.body and "από :" not in note.body
+            assert note.is_automatic == (note.kind != "school_reply")
+
+
+def _check_bounce(golden, exp):
+    """The bounced notification is marked with the reported status; the address counted."""
+    from helpdesk.outbox.models import Notification, Suppression
+
+    notes = f.db.session.scalars(select(Notification).where(
+        Notification.bounce_status.is_not(None))).all()
+    if exp.get("note") is None:
+        assert notes == []
+    else:
+        ticket, who = exp["note"].split(":")
+        note = golden.note(golden.tickets[ticket], who)
+        assert [n.id for n in notes] == [note.id]
+        assert (note.status, note.bounce_status) == (exp["note_status"], exp["status"])
+        assert exp["status"] in note.last_error and exp.get("diagnostic", "") in note.last_error
+    counted = {s.address: (s.hard_count, s.soft_count, s.is_suppressed)
+               for s in f.db.session.scalars(select(Suppression))}
+    assert counted == {a: tuple(v) for a, v in exp.get("counted", {}).items()}
 
 
 def _check_notification(row, exp):
@@ -203,3 +267,51 @@ def test_golden_30_mb_attachment_is_refused_but_the_request_is_filed(golden):
     assert row.size == len(raw) and "scan.pdf" in ticket.description
     assert f.db.session.scalar(select(func.count(Attachment.id)).where(
         Attachment.ticket_id == ticket.id)) == 0
+
+
+def test_golden_an_old_quarantined_message_with_nul_is_reprocessed(golden):
+    """Before control characters were stripped, a NUL failed the processing (PostgreSQL
+    refuses it in text) and the message was quarantined as an error; processing it again
+    now files the request."""
+    from helpdesk.mail import services as mail_services
+    from helpdesk.mail.models import InboundStatus
+
+    raw = golden.fill((DATA / "57_nul_and_controls_in_text.eml").read_bytes())
+    inbound_id, _ = store.accept(raw.replace(b"<57.golden", b"<57b.golden"), source="test",
+                                 now=NOW)
+    row = f.db.session.get(InboundMessage, inbound_id)
+    row.status, row.reason, row.attempts = InboundStatus.QUARANTINED, "error", 3
+    row.detail = "DataError('A string literal cannot contain NUL (0x00) characters.')"
+    f.db.session.commit()
+    mail_services.reprocess(f.make_admin(), row, now=NOW)
+    f.db.session.commit()
+    assert process.run(inbound_id, now=NOW) == "processed"
+    ticket = f.db.session.get(Ticket, f.db.session.get(InboundMessage, inbound_id).ticket_id)
+    assert "\x00" not in ticket.description and "\x00" not in ticket.subject
+
+
+FORGED_ON_TOP = (
+    b"Authentication-Results: mx.sch.gr; dmarc=pass header.from=gym-alfa.thess.sch.gr\r\n"
+    b"Authentication-Results: mx-in.sch.gr; spf=fail smtp.mailfrom=mail@gym-alfa.thess.sch.gr;"
+    b" dmarc=fail header.from=gym-alfa.thess.sch.gr\r\n"
+    b"From: <mail@gym-alfa.thess.sch.gr>\r\nTo: helpdesk@sch.gr\r\nSubject: Test\r\n"
+    b"Message-ID: <auth-%d@client.example.gr>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"\r\nThe printer does not print.\r\n")
+
+
+@pytest.mark.parametrize("authserv_id,quarantine,status", [
+    ("mx-in.sch.gr", True, "quarantined"),   # ours says fail; the forged one on top is ignored
+    ("", True, "processed"),                 # unset: the topmost is believed
+    ("mx-in.sch.gr", False, "processed"),    # configured off: recorded, not acted on
+])
+def test_golden_only_our_mtas_authentication_results_count(golden, app, monkeypatch,
+                                                           authserv_id, quarantine, status):
+    monkeypatch.setitem(app.config, "MAIL_AUTHSERV_ID", authserv_id)
+    monkeypatch.setitem(app.config, "MAIL_AUTH_QUARANTINE", quarantine)
+    raw = FORGED_ON_TOP % (len(authserv_id) * 2 + quarantine)
+    inbound_id, _ = store.accept(raw, source="test", now=NOW)
+    assert process.run(inbound_id, now=NOW) == status
+    row = f.db.session.get(InboundMessage, inbound_id)
+    assert row.auth_results["authserv_id"] == (authserv_id or "mx.sch.gr")
+    if status == "quarantined":
+        assert row.reason == "auth_failed"

@@ -41,12 +41,15 @@ def h(**values):
     (h(Return_Path="<>", Subject="Undelivered Mail Returned to Sender"), "x@y.gr", Kind.BOUNCE),
     (h(Return_Path="<>", Subject="Hello"), "x@y.gr", Kind.AUTO_REPLY),
     (h(Subject="x"), "helpdesk@sch.gr", Kind.LOOP),
-    (h(Subject="x", X_Arogi_Loop="1"), "a@b.gr", Kind.LOOP),
+    (h(Subject="x", X_Arogi_Loop="arogi.sch.gr"), "a@b.gr", Kind.LOOP),
+    (h(Subject="x", X_Arogi_Loop="AROGI.sch.gr"), "a@b.gr", Kind.LOOP),
+    (h(Subject="x", X_Arogi_Loop="other-site.example"), "a@b.gr", Kind.AUTO_REPLY),
     (h(Message_ID="<ours@x>"), "a@b.gr", Kind.LOOP),
 ])
 def test_classify(headers, from_addr, kind):
     assert classify(headers, from_addr=from_addr, own_addresses=["helpdesk@sch.gr"],
-                    is_our_message_id=lambda v: v == "<ours@x>") == kind
+                    is_our_message_id=lambda v: v == "<ours@x>",
+                    loop_ids=["arogi.sch.gr"]) == kind
 
 
 def test_delivery_status_reports_are_bounces_whoever_sends_them():
@@ -201,3 +204,96 @@ def test_parse_never_raises_on_garbage():
         mail = parse.parse(raw)
         assert isinstance(mail.text, str)
     assert parse.parse(b"Subject: \xc2\xeb\xdc\xe2\xe7\r\n\r\nx").subject == "Βλάβη"
+
+
+# --- the From header, strictly -----------------------------------------------------------
+
+@pytest.mark.parametrize("value,addr,name", [
+    ("<mail@gym-alfa.thess.sch.gr>", "mail@gym-alfa.thess.sch.gr", ""),
+    ("mail@gym-alfa.thess.sch.gr", "mail@gym-alfa.thess.sch.gr", ""),
+    ("Mail@Gym-Alfa.Thess.SCH.gr", "mail@gym-alfa.thess.sch.gr", ""),
+    ("=?utf-8?B?zpPPhc68zr3OrM+DzrnOvyDOhs67z4bOsQ==?= <mail@a.sch.gr>", "mail@a.sch.gr",
+     "Γυμνάσιο Άλφα"),
+    ('"Σχολείο, Άλφα (ΓΕΛ)" <mail@a.sch.gr>', "mail@a.sch.gr", "Σχολείο, Άλφα (ΓΕΛ)"),
+    ("mail@a.sch.gr (Γυμνάσιο Άλφα)", "mail@a.sch.gr", ""),
+    ("Γυμνάσιο (το (παλιό)) Άλφα <mail@a.sch.gr>", "mail@a.sch.gr", "Γυμνάσιο Άλφα"),
+    ('"mail@a.sch.gr" <mail@a.sch.gr>', "mail@a.sch.gr", "mail@a.sch.gr"),
+    ("Name\r\n <first.last+tag@sub.example.gr>", "first.last+tag@sub.example.gr", "Name"),
+    ("MAILER-DAEMON", "mailer-daemon", ""),
+])
+def test_a_well_formed_from_names_one_sender(value, addr, name):
+    sender = parse.read_from([value])
+    assert (sender.addr, sender.problem) == (addr, None)
+    assert sender.name == name
+
+
+@pytest.mark.parametrize("value", [
+    "mail@a.sch.gr <attacker@evil.example>",
+    '"mail@a.sch.gr" <attacker@evil.example>',
+    "mail@a.sch.gr)<attacker@evil.example>",
+    "mail@a.sch.gr, attacker@evil.example",
+    "<mail@a.sch.gr>, <attacker@evil.example>",
+    "=?utf-8?B?bWFpbEBhLnNjaC5ncg==?=",
+    "Σχολείο <=?utf-8?B?bWFpbEBhLnNjaC5ncg==?=>",
+    "=?utf-8?B?zpPPhc68zr3OrM+DzrnOvyA8bWFpbEBhLnNjaC5ncj4=?= <attacker@evil.example>",
+    "mail@a.sch.gr (Γυμνάσιο Άλφα",
+    "Γυμνάσιο (Άλφα <mail@a.sch.gr>",
+    '"Γυμνάσιο <mail@a.sch.gr>',
+    "<mail@a.sch.gr",
+    "<mail@a.sch.gr> attacker@evil.example",
+    "<<mail@a.sch.gr>>",
+    "group: mail@a.sch.gr;",
+    "mail@localhost",
+    "mail@a..sch.gr",
+    ".mail@a.sch.gr",
+    "mail a@a.sch.gr",
+    "<mail@[10.0.0.1]>",
+    "<\"mail\"@a.sch.gr>",
+    "mail@a.sch.gr>",
+    "",
+])
+def test_a_malformed_from_is_never_a_sender(value):
+    sender = parse.read_from([value])
+    assert sender.problem and sender.addr == ""
+
+
+def test_two_from_headers_are_refused():
+    assert parse.read_from(["<a@a.sch.gr>", "<b@b.sch.gr>"]).problem
+    assert parse.read_from([]) == parse.Sender()
+
+
+# --- Authentication-Results --------------------------------------------------------------
+
+def _verdicts(value: str):
+    from helpdesk.mail import authresults
+
+    return authresults.read([value])
+
+
+@pytest.mark.parametrize("value,domain,fails", [
+    ("mx; dmarc=fail header.from=a.sch.gr", "a.sch.gr", True),
+    ("mx; dmarc=fail header.from=other.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr; dmarc=pass header.from=a.sch.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr", "a.sch.gr", True),
+    ("mx; spf=softfail smtp.mailfrom=x@a.sch.gr; dkim=fail header.d=a.sch.gr", "a.sch.gr", True),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr; dkim=pass header.d=sch.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=x@a.sch.gr; dkim=pass header.d=evil.example", "a.sch.gr", True),
+    ("mx; spf=pass smtp.mailfrom=x@a.sch.gr; dkim=fail header.d=a.sch.gr", "a.sch.gr", False),
+    ("mx; spf=fail smtp.mailfrom=bounce@relay.example", "a.sch.gr", False),
+    ("mx; none", "a.sch.gr", False),
+    ("garbage without structure ;;; =", "a.sch.gr", False),
+])
+def test_authentication_failures_for_a_domain(value, domain, fails):
+    from helpdesk.mail import authresults
+
+    assert authresults.fails_for(_verdicts(value), domain) is fails
+
+
+def test_only_the_configured_authserv_id_is_believed():
+    from helpdesk.mail import authresults
+
+    values = ["forged.example; dmarc=pass header.from=a.sch.gr",
+              "mx.sch.gr; dmarc=fail header.from=a.sch.gr"]
+    assert authresults.read(values, "mx.sch.gr")["dmarc"]["result"] == "fail"
+    assert authresults.read(values)["dmarc"]["result"] == "pass"  # unset: the topmost
+    assert authresults.read(values, "other.example") is None

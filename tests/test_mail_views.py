@@ -64,3 +64,37 @@ def test_others_may_not_see_the_quarantine(app, client, quarantined):
                     f"/admin/mail/{quarantined.id}/raw"):
             assert other.get(url).status_code == 404
         assert post(other, f"/admin/mail/{quarantined.id}/discard").status_code == 404
+
+
+def test_the_timeline_names_a_school_that_acted_by_its_address(client, db, monkeypatch):
+    """A school with no account of its own reopens by e-mail: staff see its address and
+    name on the event and the message, not "System"."""
+    monkeypatch.setattr(store, "enqueue_processing", lambda inbound_id: False)
+    school = f.make_school(name="Γυμνάσιο Δέλτα")
+    school.email = "mail@gym-delta.thess.sch.gr"
+    staff = f.make_staff(f.unit_at(school, 1))
+    ticket = f.make_ticket(f.make_school_user(school))
+    from helpdesk.tickets import services
+
+    services.resolve(staff, ticket, f.resolution(), "Επιλύθηκε εξ αποστάσεως.", now=f.at(5))
+    raw = ("From: <mail@gym-delta.thess.sch.gr>\r\nTo: helpdesk@sch.gr\r\n"
+           f"Subject: Re: {ticket.ref}\r\nMessage-ID: <reopen-delta@x.example>\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nΤο πρόβλημα εμφανίστηκε ξανά.").encode()
+    inbound_id, _ = store.accept(raw, source="test", now=f.at(10))
+    assert process.run(inbound_id, now=f.at(11)) == "processed"
+    login(client, staff)
+    page = client.get(f"/tickets/{ticket.ref}").get_data(as_text=True)
+    assert page.count("mail@gym-delta.thess.sch.gr (Γυμνάσιο Δέλτα)") >= 2
+
+
+def test_the_message_view_shows_the_authentication_results(client, db, monkeypatch):
+    monkeypatch.setattr(store, "enqueue_processing", lambda inbound_id: False)
+    raw = ("Authentication-Results: mx.sch.gr; spf=fail smtp.mailfrom=x@gmail.example.com;"
+           " dkim=pass header.d=gmail.example.com; dmarc=fail header.from=gmail.example.com\r\n"
+           + RAW.decode().replace("view-1@", "view-auth@")).encode()
+    inbound_id, _ = store.accept(raw, source="test", now=f.at(0))
+    process.run(inbound_id, now=f.at(1))
+    login(client, f.make_admin())
+    page = client.get(f"/admin/mail/{inbound_id}").get_data(as_text=True)
+    assert "SPF: fail (gmail.example.com)" in page and "DMARC: fail" in page
+    assert "DKIM: pass (gmail.example.com)" in page and "mx.sch.gr" in page

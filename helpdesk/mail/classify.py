@@ -36,12 +36,19 @@ def _first(headers: Mapping[str, list[str]], name: str) -> str:
 
 def classify(headers: Mapping[str, list[str]], *, from_addr: str, content_type: str = "",
              report_type: str = "", own_addresses: Iterable[str] = (),
-             is_our_message_id: Callable[[str], bool] = lambda value: False) -> Kind:
-    """The kind of a message, from its headers (lower-case names -> values)."""
+             is_our_message_id: Callable[[str], bool] = lambda value: False,
+             loop_ids: Iterable[str] = ()) -> Kind:
+    """The kind of a message, from its headers (lower-case names -> values).
+
+    ``loop_ids``: our site id, which every mail we send carries as ``X-Arogi-Loop``
+    (our signed Message-IDs stay the primary defence); another site's is machine mail."""
     own = {a.lower() for a in own_addresses}
+    loop = _first(headers, "x-arogi-loop").lower()
     if from_addr.lower() in own or is_our_message_id(_first(headers, "message-id")) \
-            or _first(headers, "x-arogi-loop"):
+            or (loop and loop in {i.lower() for i in loop_ids}):
         return Kind.LOOP
+    if loop:
+        return Kind.AUTO_REPLY
     if is_bounce(headers, from_addr=from_addr, content_type=content_type,
                  report_type=report_type):
         return Kind.BOUNCE

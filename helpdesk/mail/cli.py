@@ -88,3 +88,49 @@ def process_cmd(ids, pending):
     if pending:  # as the worker does: in batches of MAIL_PROCESS_BATCH
         for inbound_id in queries.stale_received(utcnow(), timedelta(0), limit=100000):
             click.echo(f"{inbound_id}: {process.run_job(inbound_id)}")
+
+
+@cli.command("suppressions")
+@click.option("--all", "show_all", is_flag=True,
+              help="Also addresses that only soft-bounced or were cleared.")
+@with_appcontext
+def suppressions(show_all):
+    """List the addresses no longer mailed (hard bounces)."""
+    from helpdesk.outbox.suppressions import list_suppressions
+
+    rows = list_suppressions(only_active=not show_all)
+    for row in rows:
+        state = "suppressed" if row.is_suppressed else (
+            f"cleared {row.cleared_at:%Y-%m-%d %H:%M}" if row.cleared_at else "counted")
+        click.echo(f"{row.address}\t{state}\thard={row.hard_count}\tsoft={row.soft_count}\t"
+                   f"{row.last_status or ''}\t{row.last_at:%Y-%m-%d %H:%M}\t{row.reason or ''}")
+    if not rows:
+        click.echo("no suppressed address")
+
+
+@cli.command("unsuppress")
+@click.argument("address")
+@click.option("--by", "by_email", default=None,
+              help="E-mail of the administrator clearing it (recorded with the time).")
+@with_appcontext
+def unsuppress(address, by_email):
+    """Mail ADDRESS again (after it was fixed); recorded as cleared by --by, now."""
+    from sqlalchemy import select
+
+    from helpdesk.accounts.models import User
+    from helpdesk.core.errors import DomainError
+    from helpdesk.extensions import db
+    from helpdesk.outbox.suppressions import clear
+
+    actor = None
+    if by_email:
+        actor = db.session.scalar(select(User).where(User.email == by_email.lower()))
+        if actor is None:
+            raise click.ClickException(f"no user {by_email}")
+    try:
+        row = clear(actor, address, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{address}: {exc.__class__.__name__}") from exc
+    db.session.commit()
+    click.echo(f"{row.address}: cleared")

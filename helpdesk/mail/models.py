@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.core.types import UTCDateTime, utcnow
@@ -49,6 +49,9 @@ class InboundMessage(db.Model):
     #: Processing attempts begun (counted before each attempt, so a crash counts too).
     attempts: Mapped[int] = mapped_column(default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The receiving MTA's Authentication-Results: {"spf": "pass", "dkim": …, "dmarc": …,
+    #: "authserv_id": …}; None when it added none we trust.
+    auth_results: Mapped[dict | None] = mapped_column(JSON)
 
     __table_args__ = (
         Index("ix_inbound_messages_status_received", "status", "received_at"),

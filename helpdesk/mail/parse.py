@@ -22,6 +22,8 @@ from html.parser import HTMLParser
 
 import nh3
 
+from helpdesk.mail.addresses import Sender, read_from
+
 #: Tags kept by the sanitiser; everything else (script, style, img, iframe, form…) goes.
 ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4",
                 "i", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th",
@@ -29,6 +31,14 @@ ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "
 _LATIN_FAMILY = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252",
                  "cp1252", "iso-8859-15", "unknown-8bit", "x-unknown", ""}
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u0085]")
+#: C0 controls but tab, line feed and carriage return, and DEL: never stored (PostgreSQL
+#: refuses NUL in text, and none of them is anything a person wrote).
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without C0 control characters (tab, CR and LF kept)."""
+    return _C0.sub("", text)
 
 
 class _Policy(EmailPolicy):
@@ -77,6 +87,12 @@ class Headers(Mapping):
     def __contains__(self, name) -> bool:
         return name in self._raw
 
+    def raw(self, name: str) -> list[str]:
+        """The values of ``name`` as written (folded, encoded words not decoded)."""
+        return [decode_bytes(v.encode("ascii", "surrogateescape"), "")
+                if isinstance(v, str) and any("\udc80" <= ch <= "\udcff" for ch in v) else str(v)
+                for v in self._raw.get(name, [])]
+
 
 @dataclass
 class ParsedMail:
@@ -92,6 +108,10 @@ class ParsedMail:
     defects: list[str] = field(default_factory=list)
     content_type: str = "text/plain"
     report_type: str = ""
+    #: Subjects of the forwarded messages (message/rfc822) kept as .eml attachments.
+    forwarded: list[str] = field(default_factory=list)
+    #: Why the From header cannot be trusted (helpdesk.mail.addresses), or None.
+    from_problem: str | None = None
 
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower())
@@ -108,6 +128,11 @@ def one_line(value: str | None) -> str:
 def parse_headers(raw: bytes) -> EmailMessage:
     """The header block of ``raw`` (what a door needs before it stores)."""
     return BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    """The whole message, parsed as ``parse`` parses it."""
+    return BytesParser(policy=POLICY).parsebytes(raw)
 
 
 def parse_key(raw: bytes) -> str | None:
@@ -141,13 +166,10 @@ def _header_text(policy, name: str, raw) -> str:
     return one_line(text)
 
 
-def _address(headers: Mapping[str, list[str]]) -> tuple[str, str]:
-    values = headers.get("from") or []
-    name, addr = parseaddr(values[0]) if values else ("", "")
-    addr = addr.strip().lower()
-    if "@" not in addr or any(ch in addr for ch in " <>,;\"'"):
-        addr = addr if re.fullmatch(r"mailer-daemon|postmaster", addr or "-") else ""
-    return one_line(name), addr[:200]
+def _address(headers: Headers) -> Sender:
+    """The sender, read strictly (helpdesk.mail.addresses); CR/LF and controls removed."""
+    sender = read_from(headers.raw("from"))
+    return Sender(sender.addr[:200], one_line(sender.name), sender.problem)
 
 
 # --- charsets ----------------------------------------------------------------------------
@@ -252,9 +274,7 @@ def _filename(part) -> str | None:
 
 def _walk(msg: EmailMessage, mail: ParsedMail) -> None:
     plain, html = [], []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(msg, mail):
         ctype = part.get_content_type()
         name = _filename(part)
         disposition = part.get_content_disposition()
@@ -272,13 +292,41 @@ def _walk(msg: EmailMessage, mail: ParsedMail) -> None:
                  else "\n\n".join(html)).replace("\r\n", "\n").strip()
 
 
+def _leaves(part, mail: ParsedMail) -> Iterator:
+    """The non-multipart parts of ``part`` in order; a forwarded message (message/rfc822)
+    is kept whole as an .eml attachment, its own attachments after it, its text not
+    folded into ours (``mail.forwarded`` lists the subjects for the note)."""
+    if part.get_content_type() == "message/rfc822" and part.is_multipart():
+        _forwarded(part, mail)
+        return
+    if not part.is_multipart():
+        yield part
+        return
+    for child in part.iter_parts():
+        yield from _leaves(child, mail)
+
+
+def _forwarded(part, mail: ParsedMail) -> None:
+    inner = part.get_payload(0)
+    subject = one_line(str(inner.get("subject") or ""))[:100]
+    mail.forwarded.append(subject)
+    name = _filename(part) or f"{subject or 'forwarded'}.eml"
+    mail.attachments.append((name if name.lower().endswith(".eml") else f"{name}.eml",
+                             inner.as_bytes(policy=POLICY.clone(linesep="\r\n"))))
+    for leaf in _leaves(inner, ParsedMail(None, "", "", "", {}, "")):
+        name = _filename(leaf)
+        if name or leaf.get_content_disposition() == "attachment":
+            mail.attachments.append((name or "attachment", leaf.get_payload(decode=True) or b""))
+
+
 def parse(raw: bytes) -> ParsedMail:
     """Everything the pipeline reads from one message; never raises on bad MIME."""
     msg = BytesParser(policy=POLICY).parsebytes(raw)
     headers = Headers(msg)
-    from_name, from_addr = _address(headers)
+    sender = _address(headers)
     mail = ParsedMail(message_id=message_id_of(msg), subject=(headers.get("subject") or [""])[0],
-                      from_addr=from_addr, from_name=from_name, headers=headers, text="")
+                      from_addr=sender.addr, from_name=sender.name, headers=headers, text="",
+                      from_problem=sender.problem)
     mail.content_type = msg.get_content_type()
     mail.report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
     try:
@@ -288,6 +336,9 @@ def parse(raw: bytes) -> ParsedMail:
         payload = msg.get_payload(decode=True) if not msg.is_multipart() else b""
         mail.text = decode_bytes(payload or b"", None).strip()
     mail.defects += [d.__class__.__name__ for d in getattr(msg, "defects", [])]
+    if _C0.search(mail.text):
+        mail.text = strip_controls(mail.text)
+        mail.defects.append("control characters removed")
     return mail
 
 

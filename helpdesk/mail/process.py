@@ -31,12 +31,14 @@ from sqlalchemy.orm import undefer
 from helpdesk.core.errors import Conflict, DomainError, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.mail import authresults, queries
 from helpdesk.mail import classify as machine
 from helpdesk.mail import parse as parsing
-from helpdesk.mail import queries
 from helpdesk.mail.ids import find_thread, verify_message_id
 from helpdesk.mail.models import InboundMessage, InboundStatus
-from helpdesk.mail.threading import Action, decide, clean_subject, subject_refs
+from helpdesk.mail.services import record_bounces
+from helpdesk.mail.threading import Action, clean_subject, decide, subject_refs
+from helpdesk.notify.services import site_id
 from helpdesk.org.models import School
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import services
@@ -284,17 +286,30 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     secret = cfg["SECRET_KEY"]
     lookups = lookups or queries.Lookups()
     mail = parsing.parse(row.raw)
-    row.from_addr, row.subject = mail.from_addr or row.from_addr, mail.subject[:300] or row.subject
+    row.auth_results = authresults.read(mail.headers.get("authentication-results") or [],
+                                        cfg.get("MAIL_AUTHSERV_ID") or None)
+    row.from_addr = mail.from_addr or (parsing.one_line(mail.header("from"))[:200]
+                                       if mail.from_problem else row.from_addr)
+    row.subject = mail.subject[:300] or row.subject
     kind = machine.classify(
         mail.headers, from_addr=mail.from_addr, content_type=mail.content_type,
         report_type=mail.report_type, own_addresses=_own_addresses(),
-        is_our_message_id=lambda value: verify_message_id(secret, value) is not None)
+        is_our_message_id=lambda value: verify_message_id(secret, value) is not None,
+        loop_ids=[site_id(cfg)])
+    if kind == machine.Kind.BOUNCE:
+        return _finish(row, InboundStatus.IGNORED, kind.value, now, detail=record_bounces(row, now=now))
     if kind != machine.Kind.HUMAN:
         return _finish(row, InboundStatus.IGNORED, kind.value, now)
+    if mail.from_problem and row.school_id is None:  # never credited to anyone
+        return _finish(row, InboundStatus.QUARANTINED, "malformed_from", now,
+                       detail=f"From: {mail.from_problem}")
     if row.school_id is None and mail.from_addr and lookups.over_rate(
             mail.from_addr, now - timedelta(hours=1), row.id, cfg["MAIL_INBOUND_MAX_PER_HOUR"]):
         return _finish(row, InboundStatus.QUARANTINED, "rate_limited", now)
     sender, actor = queries.identify(mail.from_addr, school_id=row.school_id, lookups=lookups)
+    if _unauthenticated(sender, row, mail.from_addr):
+        return _finish(row, InboundStatus.QUARANTINED, "auth_failed", now,
+                       detail=f"Authentication-Results: {row.auth_results}")
     signed = find_thread(secret, mail.header("in-reply-to"), mail.header("references"))
     signed_ticket = db.session.get(Ticket, signed.ticket_id) if signed else None
     subject_ticket = next((t for t in (queries.ticket_by_ref(y, n)
@@ -310,7 +325,7 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         return None
     body, quoted = parsing.split_quote(mail.text)
     uploads, refused = _attachments(mail.attachments)
-    body = _body(body, refused)
+    body = _body(_with_forwarded(body, mail.forwarded), refused)
     ticket = db.session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
     if decision.action in (Action.NEW_TICKET, Action.FOLLOW_UP):
         created = _open(actor, sender.school_id, mail.subject, body, uploads, now, lookups)
@@ -334,6 +349,15 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     row.quoted_text = quoted or None
     return _finish(row, InboundStatus.PROCESSED, None, now, ticket_id=ticket.id,
                    message_id=message.id)
+
+
+def _unauthenticated(sender, row: InboundMessage, address: str) -> bool:
+    """The receiving MTA says the sender's domain did not send it (MAIL_AUTH_QUARANTINE):
+    a known sender's address is then not believed. An administrator's assignment is."""
+    known = sender.school_id is not None or sender.user_id is not None
+    return (known and row.school_id is None
+            and current_app.config.get("MAIL_AUTH_QUARANTINE", True)
+            and authresults.fails_for(row.auth_results, address.rpartition("@")[2]))
 
 
 def _open(actor, school_id, subject, body, uploads, now, lookups) -> Ticket:
@@ -374,6 +398,19 @@ def _attachments(parts: list[tuple[str, bytes]]):
             continue
         kept.append(upload)
     return kept, refused
+
+
+def _with_forwarded(text: str, subjects: list[str]) -> str:
+    """A line per forwarded message kept as an .eml attachment (in the site's language)."""
+    if not subjects:
+        return text
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
+        notes = [_("Forwarded message attached: %(subject)s", subject=s or _("(no subject)"))
+                 for s in subjects]
+    return "\n\n".join(p for p in (text.strip(), *notes) if p)
 
 
 def _body(text: str, refused) -> str:

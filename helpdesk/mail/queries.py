@@ -167,6 +167,21 @@ def notifications_to(address: str, since: datetime) -> int:
         Notification.recipient_email == address, Notification.created_at >= since)) or 0
 
 
+def notifications_by_message_ids(message_ids: list[str], secret: str) -> list:
+    """Our outbox rows named by ``message_ids``: a ticket's only by a signed id that
+    verifies (helpdesk.mail.ids), others (no ticket) by their exact id."""
+    from helpdesk.mail.ids import verify_message_id
+    from helpdesk.outbox.models import Notification
+
+    ids = [m for m in dict.fromkeys(message_ids) if len(m) <= 250][:20]
+    if not ids:
+        return []
+    rows = db.session.scalars(select(Notification).where(Notification.message_id.in_(ids))
+                              .order_by(Notification.id))
+    return [n for n in rows
+            if n.ticket_id is None or verify_message_id(secret, n.message_id) is not None]
+
+
 def list_messages(status: str | None = InboundStatus.QUARANTINED, *, limit: int = 100,
                   offset: int = 0) -> list[InboundMessage]:
     stmt = select(InboundMessage).order_by(InboundMessage.received_at.desc(),

@@ -14,6 +14,9 @@ from helpdesk.extensions import db
 from helpdesk.mail import parse, process, queries, services, wording
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.org.models import School
+from helpdesk.outbox import suppressions as suppression
+from helpdesk.outbox.models import Suppression
+from helpdesk.permissions import can_manage_mail
 
 bp = Blueprint("mail_admin", __name__, url_prefix="/admin/mail")
 
@@ -21,7 +24,7 @@ bp = Blueprint("mail_admin", __name__, url_prefix="/admin/mail")
 @bp.before_request
 @login_required
 def _admins_only():
-    if not current_user.is_admin:
+    if not can_manage_mail(current_user):
         abort(404)
 
 
@@ -98,3 +101,18 @@ def reprocess(inbound_id):
 @bp.route("/<int:inbound_id>/discard", methods=["POST"])
 def discard(inbound_id):
     return _act(inbound_id, lambda row: services.discard(current_user, row, now=utcnow()))
+
+
+@bp.route("/suppressions")
+def suppressions():
+    return render_template("mail/admin/suppressions.html",
+                           rows=suppression.list_suppressions())
+
+
+@bp.route("/suppressions/<int:suppression_id>/clear", methods=["POST"])
+def clear_suppression(suppression_id):
+    row = db.session.get(Suppression, suppression_id) or abort(404)
+    suppression.clear(current_user, row.address, now=utcnow())
+    db.session.commit()
+    flash(_("%(address)s will be mailed again.", address=row.address), "info")
+    return redirect(url_for("mail_admin.suppressions"))

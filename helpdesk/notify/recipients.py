@@ -22,10 +22,11 @@ class Recipient:
     locale: str = DEFAULT_LOCALE
 
 
-def resolve(intents: list[Intent], ticket, actor: User | None) -> list[tuple[Intent, Recipient]]:
+def resolve(intents: list[Intent], ticket, actor) -> list[tuple[Intent, Recipient]]:
     """Each intent with its recipients; one mail per address per change (first intent wins).
 
-    The actor is left out (by id and by address), except from the acknowledgement."""
+    The actor (a user, or a school acting by its address) is left out, by id and by
+    address, except from the acknowledgement."""
     seen: set[str] = set()
     out = []
     for intent in intents:
@@ -41,7 +42,9 @@ def resolve(intents: list[Intent], ticket, actor: User | None) -> list[tuple[Int
 def _is_actor(r: Recipient, actor: User | None) -> bool:
     if actor is None:
         return False
-    return r.user_id == actor.id or r.email.strip().lower() == (actor.email or "").lower()
+    if actor.id is not None and r.user_id == actor.id:
+        return True
+    return r.email.strip().lower() == (actor.email or "").lower()
 
 
 def _recipients(intent: Intent, ticket) -> list[Recipient]:

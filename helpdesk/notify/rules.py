@@ -210,8 +210,10 @@ def _drop_actor(change: Change, intents: list[Intent]) -> list[Intent]:
 
 
 def group_events(events) -> list[tuple[tuple[int, int | None, datetime], list]]:
-    """Group objects with ticket_id/actor_id/at/id into changes, in the order they happened."""
+    """Group objects with ticket_id/actor_id/at/id into changes, in the order they happened
+    (a school acting by its address, ``actor_email``, is an actor of its own)."""
     groups: dict[tuple, list] = {}
     for e in sorted(events, key=lambda e: (e.ticket_id, e.id or 0)):
-        groups.setdefault((e.ticket_id, e.actor_id, e.at), []).append(e)
-    return list(groups.items())
+        key = (e.ticket_id, e.actor_id, getattr(e, "actor_email", None), e.at)
+        groups.setdefault(key, []).append(e)
+    return [((t, a, at), group) for (t, a, _, at), group in groups.items()]

@@ -17,6 +17,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
@@ -51,7 +52,7 @@ def notify_events(events: list[TicketEvent]) -> list[int]:
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is None:
             continue
-        actor = db.session.get(User, actor_id) if actor_id else None
+        actor = db.session.get(User, actor_id) if actor_id else _address_actor(ticket, group)
         change = _change(ticket, actor, at, group)
         for intent, recipient in recipients.resolve(rules.decide(change), ticket, actor):
             row = _row(intent, recipient, ticket, actor, group)
@@ -63,7 +64,27 @@ def notify_events(events: list[TicketEvent]) -> list[int]:
     return ids
 
 
-def _change(ticket: Ticket, actor: User | None, at, group: list[TicketEvent]) -> rules.Change:
+@dataclass(frozen=True)
+class AddressActor:
+    """A school that acted by its official address (TicketEvent.actor_email): the actor
+    of the change, so the unit is told and the school gets no echo of its own words."""
+
+    email: str
+    school_name: str
+    id: None = None
+    is_school: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.school_name} <{self.email}>" if self.school_name else self.email
+
+
+def _address_actor(ticket: Ticket, group: list[TicketEvent]) -> AddressActor | None:
+    email = next((e.actor_email for e in group if e.actor_email), None)
+    return AddressActor(email, ticket.school.name if ticket.school else "") if email else None
+
+
+def _change(ticket: Ticket, actor, at, group: list[TicketEvent]) -> rules.Change:
     message_ids = [int(e.new_value) for e in group
                    if e.kind == "reply" and e.field == "message" and (e.new_value or "").isdigit()]
     # The messages were written in this transaction and are still in the identity map
@@ -82,7 +103,7 @@ def _change(ticket: Ticket, actor: User | None, at, group: list[TicketEvent]) ->
 
 
 def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
-         actor: User | None, group: list[TicketEvent]) -> dict | None:
+         actor, group: list[TicketEvent]) -> dict | None:
     """The notification row for one recipient (see outbox.services.queue_notifications)."""
     message = db.session.get(Message, intent.message_id) if intent.message_id else None
     if message is not None and message.is_internal:  # belt and braces: notes stay inside
@@ -132,6 +153,11 @@ def mail_domain(config) -> str:
     sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
     domain = sender.rpartition("@")[2].strip(" >")
     return domain or "localhost"
+
+
+def site_id(config) -> str:
+    """Our ``X-Arogi-Loop`` value: MAIL_SITE_ID, else the domain of our Message-IDs."""
+    return config.get("MAIL_SITE_ID") or mail_domain(config)
 
 
 @contextmanager
@@ -217,10 +243,11 @@ def register() -> None:
 
 
 def list_failed(ticket_id: int) -> list:
-    """The ticket's notifications that could not be delivered, newest first (one query)."""
+    """The ticket's notifications that could not be delivered (failed, bounced or not sent
+    to a suppressed address), newest first (one query)."""
     from helpdesk.outbox.models import Notification
 
     return list(db.session.scalars(
         select(Notification).where(Notification.ticket_id == ticket_id,
-                                   Notification.status == "failed")
+                                   Notification.status.in_(("failed", "suppressed")))
         .order_by(Notification.id.desc()).limit(20)))

@@ -8,7 +8,8 @@ the server's answer, which the ticket page shows to staff.
 
 Headers: our signed Message-ID (helpdesk.mail.ids), In-Reply-To/References naming the
 ticket's thread root, Reply-To the helpdesk address, a plain From (no List-Id), and
-``Auto-Submitted: auto-generated`` on automatic mail. No user text reaches a header
+``Auto-Submitted: auto-generated`` on automatic mail, ``X-Arogi-Loop: <site id>`` on
+every mail (the classifier knows it when it comes back). No user text reaches a header
 without ``header_text`` (no CR/LF, no control characters).
 """
 from __future__ import annotations
@@ -22,14 +23,16 @@ from email.utils import make_msgid, parseaddr
 from enum import StrEnum
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import BadHeaderError, Connection
 from sqlalchemy import and_, or_, select, update
 
 from helpdesk.extensions import db
 from helpdesk.mail import ids
 from helpdesk.notify.render import header_text
-from helpdesk.notify.services import mail_domain
+from helpdesk.notify.services import mail_domain, site_id
+from helpdesk.outbox.message import OutgoingMessage
 from helpdesk.outbox.models import Notification
+from helpdesk.outbox.suppressions import is_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class Outcome(StrEnum):
     RETRY = "retry"        #: temporary failure: pending again, after next_attempt_at
     FAILED = "failed"      #: permanent failure (or out of attempts)
     SKIPPED = "skipped"    #: not ours to send now (sent, claimed elsewhere, not due, gone)
+    SUPPRESSED = "suppressed"  #: not sent: the address hard-bounced repeatedly
 
 
 class TemporaryFailure(Exception):
@@ -91,6 +95,11 @@ def attempt(note_id: int, now: datetime) -> Outcome:
     if note is None or note.status != "sending":
         return Outcome.SKIPPED
     cfg = current_app.config
+    if is_suppressed(note.recipient_email):
+        note.status, note.claimed_at = "suppressed", None
+        note.last_error = "not sent: the address bounced repeatedly (suppressed)"
+        log.info("notification %s to %s suppressed", note.id, note.recipient_email)
+        return Outcome.SUPPRESSED
     try:
         send(note)
     except PermanentFailure as exc:
@@ -171,12 +180,12 @@ class _Connection(Connection):
 
 # --- the message ---------------------------------------------------------------------------
 
-def build_message(note: Notification) -> Message:
+def build_message(note: Notification) -> OutgoingMessage:
     """The Flask-Mail message of ``note``, headers included."""
     cfg = current_app.config
     recipient = _address(note.recipient_email)
     sender = header_text(str(cfg["MAIL_DEFAULT_SENDER"]), 300)
-    headers = {"Content-Language": note.locale or "el"}
+    headers = {"Content-Language": note.locale or "el", "X-Arogi-Loop": site_id(cfg)}
     if note.is_automatic:
         headers["Auto-Submitted"] = "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
@@ -184,7 +193,7 @@ def build_message(note: Notification) -> Message:
         root = thread_root(cfg["SECRET_KEY"], note.ticket_id, mail_domain(cfg))
         headers["In-Reply-To"] = root
         headers["References"] = root
-    message = Message(subject=header_text(note.subject), recipients=[recipient],
+    message = OutgoingMessage(subject=header_text(note.subject), recipients=[recipient],
                       body=note.body or "", html=note.body_html or None, sender=sender,
                       reply_to=reply_to_address(cfg), extra_headers=headers, charset="utf-8")
     message.msgId = note.message_id or make_msgid(domain=mail_domain(cfg))
@@ -214,12 +223,14 @@ def thread_root(secret: str, ticket_id: int, domain: str) -> str:
 
 
 def ensure_message_id(note_id: int) -> None:
-    """Give a row written without one (e.g. an SLA warning) its signed Message-ID."""
+    """Give a row written without one (e.g. an SLA warning) its Message-ID (signed when
+    it is about a ticket)."""
     note = db.session.get(Notification, note_id)
-    if note is not None and not note.message_id and note.ticket_id:
+    if note is not None and not note.message_id:  # fixed now, so a bounce can name it
         cfg = current_app.config
-        note.message_id = ids.make_message_id(cfg["SECRET_KEY"], note.ticket_id,
-                                              note.recipient_user_id, mail_domain(cfg))
+        note.message_id = (ids.make_message_id(cfg["SECRET_KEY"], note.ticket_id,
+                                               note.recipient_user_id, mail_domain(cfg))
+                           if note.ticket_id else make_msgid(domain=mail_domain(cfg)))
 
 
 # --- the queue -----------------------------------------------------------------------------

@@ -151,6 +151,8 @@ class TicketEvent(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     #: None for the system (scheduled jobs).
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: A school acting by its official address without an account (e-mail): that address.
+    actor_email: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: created, claim, assign, reply, note, escalate, return, resolve, reopen, close,
     #: priority, await_school, school_reply (the kinds helpdesk.tickets.visibility knows)

@@ -42,6 +42,7 @@ def _record(ticket, actor, now, kind, field=None, old=None, new=None, reason=Non
         shared = visibility.is_shared_by_default(kind, is_internal=internal)
     event = TicketEvent(
         ticket_id=ticket.id, actor_id=actor.id if actor else None, at=now, kind=kind,
+        actor_email=_address_actor(actor),
         field=field, old_value=None if old is None else str(old),
         new_value=None if new is None else str(new), reason=reason, is_internal=internal,
         is_shared_with_school=bool(shared) and not internal, reason_code=code,
@@ -50,6 +51,13 @@ def _record(ticket, actor, now, kind, field=None, old=None, new=None, reason=Non
     db.session.add(event)
     ticket.updated_at = now
     return event
+
+
+def _address_actor(actor) -> str | None:
+    """The address of a school acting without an account (mail.queries.SchoolAddress)."""
+    if actor is None or actor.id is not None or not getattr(actor, "is_school", False):
+        return None
+    return (getattr(actor, "email", None) or None) and actor.email[:200]
 
 
 def _set_status(ticket: Ticket, action: Action, actor, now, reason=None, **why) -> None:
