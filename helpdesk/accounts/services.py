@@ -72,6 +72,12 @@ def set_password(user: User, password: str) -> None:
     if len(password) < 10:
         raise ValidationFailed("password", "The password must have at least 10 characters.")
     user.password_hash = _hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user (log-ins elsewhere, copied cookies) stops working."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def set_locale(user: User, locale: str) -> None:

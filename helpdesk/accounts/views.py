@@ -22,11 +22,16 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """The user of a session cookie "<id>:<session version>", while that version holds."""
+    uid, _sep, version = user_id.partition(":")
+    if not (uid.isdigit() and version.isdigit()) or len(uid) > 18 or len(version) > 18:
         return None
     # One statement: the user with their unit memberships (staff) or school joined.
-    return db.session.get(User, int(user_id),
+    user = db.session.get(User, int(uid),
                           options=[joinedload(User.memberships), joinedload(User.school)])
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 def _login_limit() -> str:
@@ -67,6 +72,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("accounts.login"))
@@ -95,7 +103,9 @@ def account():
             db.session.rollback()
             flash(str(exc), "error")
         else:
+            user = current_user._get_current_object()
             db.session.commit()
+            login_user(user)  # this session goes on with the new version; the others end
             flash(_("Your password was changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form)
