@@ -50,3 +50,47 @@ def test_a_session_of_the_old_form_is_not_accepted(app, client, w):
         s["_user_id"] = str(w.user_a.id)
         s["_fresh"] = True
     assert client.get("/tickets").status_code == 302
+
+
+# --- log-in timing ----------------------------------------------------------------------------
+
+@pytest.fixture
+def verified_hashes(monkeypatch):
+    """The hashes Argon2 checks a password against (counted, not timed: no flaky clocks)."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    seen: list = []
+    real = PasswordHasher.verify
+
+    def verify(self, stored, password):
+        seen.append(extract_parameters(stored))
+        return real(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)
+    return seen
+
+
+@pytest.mark.parametrize("who", ["known", "unknown", "inactive", "no password"])
+def test_every_log_in_costs_one_hash_check_at_the_configured_cost(app, w, verified_hashes, who):
+    from helpdesk.accounts.services import authenticate
+    from tests.factories import at
+
+    email = {"known": w.user_a.email, "unknown": "nobody@sch.gr"}.get(who, w.user_b.email)
+    if who == "inactive":
+        w.user_b.is_active_account = False
+    if who == "no password":
+        w.user_b.password_hash = ""
+    assert authenticate(email, "wrong password", now=at(0)) is None
+    time_cost, memory_cost, parallelism = app.config["PASSWORD_HASH_PARAMS"]
+    assert len(verified_hashes) == 1
+    p = verified_hashes[0]
+    assert (p.time_cost, p.memory_cost, p.parallelism) == (time_cost, memory_cost, parallelism)
+
+
+def test_an_inactive_account_with_the_right_password_is_refused(w, verified_hashes):
+    from helpdesk.accounts.services import authenticate
+    from tests.factories import at
+
+    w.user_b.is_active_account = False
+    assert authenticate(w.user_b.email, PASSWORD, now=at(0)) is None
+    assert authenticate(w.user_a.email, PASSWORD, now=at(0)) == w.user_a
