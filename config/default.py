@@ -32,8 +32,22 @@ ATTACHMENT_EXTENSIONS = [
 #: Whole request body limit (attachments plus form).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
-#: Log-in attempts per address and per e-mail.
+#: Failed log-ins per (client address, account) pair: one address cannot lock an account
+#: out for everyone else.
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+#: Failed log-ins per account from all addresses together (slower: a guessing attack spread
+#: over many addresses).
+LOGIN_ACCOUNT_RATE_LIMIT = "30 per minute;200 per hour"
+#: Failed log-ins per client address over all accounts (a school's NAT shares one address).
+LOGIN_ADDRESS_RATE_LIMIT = "60 per minute;1000 per hour"
+#: Trusted reverse proxies in front of the app (werkzeug ProxyFix): how many proxies set
+#: each X-Forwarded-* header. 0 = not trusted (the default: the client address is the
+#: peer's). Behind one nginx: PROXY_FIX_X_FOR=1 and PROXY_FIX_X_PROTO=1.
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+PROXY_FIX_X_PORT = 0
+PROXY_FIX_X_PREFIX = 0
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True

@@ -32,7 +32,10 @@ def init_app(app: Flask) -> None:
     _register_notifications(app)
     _register_cli(app)
     _register_security_headers(app)
+    from helpdesk.core import door
     from helpdesk.core.errors import register_error_handlers
+
+    door.init_app(app)
 
     register_error_handlers(app)
 

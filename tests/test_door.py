@@ -94,3 +94,54 @@ def test_an_inactive_account_with_the_right_password_is_refused(w, verified_hash
     w.user_b.is_active_account = False
     assert authenticate(w.user_b.email, PASSWORD, now=at(0)) is None
     assert authenticate(w.user_a.email, PASSWORD, now=at(0)) == w.user_a
+
+
+# --- log-in rate limits -----------------------------------------------------------------------
+
+def _attempt(client, user, password, address):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": user.email, "password": password,
+                                       "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_one_address_cannot_lock_an_account_out_from_everywhere(app, client, w):
+    _db.session.commit()
+    codes = [_attempt(client, w.user_a, "wrong", "203.0.113.66") for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+    owner = app.test_client()
+    assert _attempt(owner, w.user_a, PASSWORD, "198.51.100.7") == 302
+
+
+def test_many_addresses_meet_the_slower_account_limit(app, client, w, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "15 per minute")
+    _db.session.commit()
+    codes = [_attempt(client, w.user_a, "wrong", f"203.0.113.{n // 5}") for n in range(15)]
+    assert codes == [401] * 15  # 5 from each of three addresses: under the pair limit
+    assert _attempt(client, w.user_a, "wrong", "203.0.113.99") == 429
+    assert _attempt(client, w.user_b, "wrong", "203.0.113.99") == 401  # other accounts: fine
+
+
+def test_successful_log_ins_do_not_use_up_the_limit(app, client, w):
+    _db.session.commit()
+    for _ in range(12):
+        assert _attempt(app.test_client(), w.user_a, PASSWORD, "203.0.113.5") == 302
+
+
+def _bare_app(tmp_path, **settings):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path / "instance", f"sqlite:///{tmp_path / 'bare.db'}", **settings)
+    app.add_url_rule("/_whoami", "whoami",
+                     lambda: __import__("flask").request.remote_addr + " " +
+                     __import__("flask").request.scheme)
+    return app
+
+
+def test_forwarded_headers_are_believed_only_from_configured_proxies(tmp_path):
+    headers = {"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "https"}
+    plain = _bare_app(tmp_path / "a").test_client()
+    assert plain.get("/_whoami", headers=headers).get_data(as_text=True) == "127.0.0.1 http"
+    proxied = _bare_app(tmp_path / "b", PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1).test_client()
+    assert (proxied.get("/_whoami", headers=headers).get_data(as_text=True)
+            == "198.51.100.20 https")

@@ -34,12 +34,33 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _login_key() -> str:
+def _account() -> str:
     return (request.form.get("email") or "").strip().lower()[:200] or "-"
+
+
+def _address() -> str:
+    """The client's address (the peer's, or the one a trusted proxy gave: see door.py)."""
+    return request.remote_addr or "-"
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count: a school's staff logging in do not use up its quota."""
+    return response.status_code != 302
+
+
+#: (setting, bucket): per (address, account) pair, per account, per address.
+_LOGIN_LIMITS = (
+    ("LOGIN_RATE_LIMIT", lambda: f"pair:{_address()}|{_account()}"),
+    ("LOGIN_ACCOUNT_RATE_LIMIT", lambda: f"account:{_account()}"),
+    ("LOGIN_ADDRESS_RATE_LIMIT", lambda: f"address:{_address()}"),
+)
+
+
+def _login_limits(view):
+    for setting, key in _LOGIN_LIMITS:
+        view = limiter.limit(lambda setting=setting: current_app.config[setting], key_func=key,
+                             methods=["POST"], deduct_when=_failed)(view)
+    return view
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,8 +70,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+@_login_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("tickets.home"))
