@@ -49,6 +49,14 @@ PROXY_FIX_X_HOST = 0
 PROXY_FIX_X_PORT = 0
 PROXY_FIX_X_PREFIX = 0
 SESSION_COOKIE_HTTPONLY = True
+#: Session and remember-me cookies only over HTTPS: true/false; null = when
+#: PREFERRED_URL_SCHEME is "https" (set that in production behind TLS).
+SECURE_COOKIES = None
+PREFERRED_URL_SCHEME = "http"
+#: Strict-Transport-Security max-age on HTTPS responses (0 = none); HSTS_ALWAYS sends it
+#: on every response (TLS ended by a proxy that does not say X-Forwarded-Proto).
+HSTS_SECONDS = 31536000
+HSTS_ALWAYS = False
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 #: Argon2 cost (time_cost, memory_cost KiB, parallelism).

@@ -145,3 +145,38 @@ def test_forwarded_headers_are_believed_only_from_configured_proxies(tmp_path):
     proxied = _bare_app(tmp_path / "b", PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1).test_client()
     assert (proxied.get("/_whoami", headers=headers).get_data(as_text=True)
             == "198.51.100.20 https")
+
+
+# --- headers and cookies ----------------------------------------------------------------------
+
+def test_pages_of_a_logged_in_user_are_not_stored_but_static_files_are(client, w):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login(client, w.user_a)
+    for url in ("/tickets", "/account", "/tickets/new"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
+
+
+def test_hsts_on_https_only(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_cookies_are_secure_when_the_site_is_served_over_https(tmp_path):
+    plain = _bare_app(tmp_path / "a")
+    assert not plain.config["SESSION_COOKIE_SECURE"]
+    app = _bare_app(tmp_path / "b", PREFERRED_URL_SCHEME="https")
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    forced = _bare_app(tmp_path / "c", SECURE_COOKIES=True)
+    assert forced.config["SESSION_COOKIE_SECURE"]
+
+    def touch():
+        from flask import session
+
+        session["seen"] = True
+        return "ok"
+
+    app.add_url_rule("/_touch", "touch", touch)
+    cookie = app.test_client().get("/_touch", base_url="https://localhost").headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
