@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
     from helpdesk.accounts.views import load_user  # noqa: F401 (registers the loader)
+    from helpdesk.core import bounds
+
+    bounds.init_app(app)  # before the blueprints: their <int:…> rules use its converter
 
     _register_models()
     _register_blueprints(app)

@@ -180,3 +180,102 @@ def test_cookies_are_secure_when_the_site_is_served_over_https(tmp_path):
     app.add_url_rule("/_touch", "touch", touch)
     cookie = app.test_client().get("/_touch", base_url="https://localhost").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+# --- bounds: input that deserves a 400/404, never a 500 -----------------------------------------
+
+HUGE = "99999999999999999999"
+#: GET addresses with a huge number in the path or the query string.
+HUGE_URLS = [
+    f"/tickets?priority={HUGE}", f"/tickets?category={HUGE}", f"/tickets?directorate={HUGE}",
+    f"/tickets?page={HUGE}", f"/tickets?queue=open&assignee={HUGE}", f"/attachments/{HUGE}",
+    f"/equipment/{HUGE}", f"/equipment/{HUGE}/edit", f"/equipment?page={HUGE}",
+    f"/equipment?category={HUGE}", f"/census/{HUGE}", f"/census?region={HUGE}",
+    f"/census?directorate={HUGE}", f"/admin/mail/{HUGE}", f"/admin/sla/policies/{HUGE}",
+    f"/admin/sla/overrides/{HUGE}", f"/equipment/import/{HUGE}",
+    f"/reports/compliance?unit={HUGE}", f"/reports/compliance?region={HUGE}",
+    f"/reports/health?category={HUGE}&priority={HUGE}&level={HUGE}",
+    f"/reports/backlog?directorate={HUGE}", f"/reports/compliance.csv?unit={HUGE}",
+    f"/api/v1/equipment/{HUGE}",
+]
+BAD_DATES = ["/reports/compliance?from=9999-12-31&to=9999-12-31",
+             "/reports/health?from=0001-01-01&to=9999-12-31",
+             "/reports/backlog?from=9999-12-31", "/reports/compliance.csv?to=9999-12-31",
+             "/reports/trend.csv?from=0001-01-01", "/api/v1/reports/sla?from=9999-12-31"]
+
+
+@pytest.mark.parametrize("role", ["user_a", "l1", "manager", "admin"])
+def test_huge_numbers_in_paths_and_filters_are_a_400_or_404(client, w, role):
+    login(client, getattr(w, role))
+    bad = {url: code for url in HUGE_URLS
+           if (code := client.get(url).status_code) >= 500}
+    assert not bad
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+def test_dates_out_of_range_on_reports_are_a_clear_refusal(client, w, role):
+    login(client, getattr(w, role))
+    for url in BAD_DATES[:-1]:
+        answer = client.get(url)
+        assert answer.status_code == 400, (url, answer.status_code)
+        assert "9999" not in url or "2999-12-31" in answer.get_data(as_text=True)
+    assert client.get("/reports/compliance?from=2026-02-30").status_code == 200  # ignored
+
+
+def _refused_for_nul(answer) -> bool:
+    return answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)
+
+
+def test_nul_characters_anywhere_are_a_clear_400(client, w):
+    from sqlalchemy import func, select
+
+    from helpdesk.inventory.models import EquipmentItem
+    from helpdesk.tickets.models import Ticket
+    from tests.factories import category
+
+    login(client, w.user_a)
+    assert _refused_for_nul(client.get("/tickets?q=%CE%B5%00x"))
+    assert _refused_for_nul(client.get("/tickets/AR-2026-%00"))
+    tickets = _db.session.scalar(select(func.count(Ticket.id)))
+    filed = client.post("/tickets/new", data={
+        "category": str(category("HW-PRN").id), "subject": "Ο εκτυπωτής\x00", "priority": "2",
+        "description": "Το χαρτί μπλοκάρει.", "csrf_token": csrf_token(client, "/tickets/new")})
+    assert _refused_for_nul(filed)
+    assert _db.session.scalar(select(func.count(Ticket.id))) == tickets
+    page = f"/equipment/school/{w.school_a.code}/new"
+    added = client.post(page, data={"serial_number": "SN\x00", "csrf_token": csrf_token(client, page)})
+    assert _refused_for_nul(added)
+    assert _db.session.scalar(select(func.count(EquipmentItem.id))) == 0
+
+
+def _bearer(user):
+    from helpdesk.api.tokens import create_token
+    from helpdesk.core.types import utcnow
+
+    _token, secret = create_token(user, "test", now=utcnow())
+    _db.session.flush()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_the_api_refuses_nul_characters_and_deep_json_with_a_problem(client, w):
+    school = _bearer(w.user_a)
+    body = {"school_code": w.school_a.code, "category": "HW-PRN", "subject": "Ο εκτυπωτής\u0000",
+            "description": "Δεν τυπώνει.", "priority": 2}
+    answer = client.post("/api/v1/tickets", headers=school, json=body)
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    assert "NUL" in answer.json["detail"]
+    for deep in ("[" * 5000 + "]" * 5000, '{"subject": ' + "[" * 40 + "]" * 40 + "}"):
+        answer = client.post("/api/v1/tickets", headers={**school, "Content-Type": "application/json"},
+                             data=deep)
+        assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    fine = client.post("/api/v1/tickets", headers=school, json={**body, "subject": "Ο εκτυπωτής"})
+    assert fine.status_code == 201, fine.json
+
+
+def test_api_dates_and_numbers_out_of_range_are_refused(client, w):
+    manager = _bearer(w.manager)
+    for url in (f"/api/v1/equipment/{HUGE}", f"/api/v1/tickets?priority={HUGE}",
+                "/api/v1/reports/sla?from=9999-12-31", "/api/v1/reports/sla?to=9999-12-31"):
+        assert client.get(url, headers=manager).status_code in (400, 404, 422), url
+    late = client.get("/api/v1/tickets?updated_since=9999-12-31T23:59:59Z", headers=manager)
+    assert late.status_code == 200 and late.json["items"] == []

@@ -20,6 +20,12 @@ class DomainError(Exception):
         return str(self.message) % self.params if self.params else str(self.message)
 
 
+class BadInput(DomainError):
+    """A request no view should see: out of bounds, NUL characters, JSON nested too deep."""
+
+    status = 400
+
+
 class ValidationFailed(DomainError):
     """Bad input: names the field and why."""
 
