@@ -185,6 +185,8 @@ def test_cookies_are_secure_when_the_site_is_served_over_https(tmp_path):
 # --- bounds: input that deserves a 400/404, never a 500 -----------------------------------------
 
 HUGE = "99999999999999999999"
+#: One past PostgreSQL's INTEGER (ids are INTEGER there): fine for SQLite, not for it.
+JUST_TOO_BIG = str(2**31)
 #: GET addresses with a huge number in the path or the query string.
 HUGE_URLS = [
     f"/tickets?priority={HUGE}", f"/tickets?category={HUGE}", f"/tickets?directorate={HUGE}",
@@ -196,7 +198,9 @@ HUGE_URLS = [
     f"/reports/compliance?unit={HUGE}", f"/reports/compliance?region={HUGE}",
     f"/reports/health?category={HUGE}&priority={HUGE}&level={HUGE}",
     f"/reports/backlog?directorate={HUGE}", f"/reports/compliance.csv?unit={HUGE}",
-    f"/api/v1/equipment/{HUGE}",
+    f"/api/v1/equipment/{HUGE}", f"/attachments/{JUST_TOO_BIG}", f"/equipment/{JUST_TOO_BIG}",
+    f"/tickets?priority={JUST_TOO_BIG}", f"/tickets?category={JUST_TOO_BIG}",
+    f"/reports/health?category={JUST_TOO_BIG}", f"/census?region={JUST_TOO_BIG}",
 ]
 BAD_DATES = ["/reports/compliance?from=9999-12-31&to=9999-12-31",
              "/reports/health?from=0001-01-01&to=9999-12-31",

@@ -1,7 +1,7 @@
 """Bounds on what a request may carry, so that odd input is a 400/404 with a message and
-never a 500 from the database or the calendar: whole numbers that fit a signed 64-bit
-column, dates a calendar can count from, no NUL characters (PostgreSQL text cannot hold
-them), JSON of a sane depth."""
+never a 500 from the database or the calendar: whole numbers that fit an integer column
+(INTEGER, signed 32 bits, on PostgreSQL; SQLite takes 64), dates a calendar can count
+from, no NUL characters (PostgreSQL text cannot hold them), JSON of a sane depth."""
 from __future__ import annotations
 
 import json
@@ -15,15 +15,17 @@ from wtforms.validators import ValidationError
 
 from helpdesk.core.errors import BadInput
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: The range of an INTEGER column on PostgreSQL (ids, priorities, counts): beyond it the
+#: database answers "integer out of range" (and SQLite "too large" beyond 64 bits).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: Dates outside these are refused (9999-12-31 + one day does not exist).
 MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
 #: Arrays and objects nested deeper than this in a JSON body are refused.
 MAX_JSON_DEPTH = 32
-_INT = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII digits only: "²".isdigit() is True
+_INT = re.compile(r"[+-]?[0-9]{1,20}")  # ASCII digits only: "²".isdigit() is True
 
 
-def parse_int(value, *, low: int = INT64_MIN, high: int = INT64_MAX) -> int | None:
+def parse_int(value, *, low: int = INT_MIN, high: int = INT_MAX) -> int | None:
     """``value`` as an int if it is written in ASCII digits and lies in [low, high]."""
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -35,10 +37,10 @@ def parse_int(value, *, low: int = INT64_MIN, high: int = INT64_MAX) -> int | No
 
 
 def bounded_int(value) -> int:
-    """int() for ``args.get(type=…)`` and a form's ``coerce``: ValueError outside 64 bits."""
+    """int() for ``args.get(type=…)`` and a form's ``coerce``: ValueError outside INTEGER."""
     number = parse_int(value)
     if number is None:
-        raise ValueError("not a whole number that fits 64 bits")
+        raise ValueError("not a whole number that fits an INTEGER column")
     return number
 
 
@@ -71,7 +73,7 @@ class BoundedIntConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min,
-                         max=INT64_MAX if max is None else max, signed=signed)
+                         max=INT_MAX if max is None else max, signed=signed)
 
 
 def init_app(app: Flask) -> None:
