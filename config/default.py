@@ -22,7 +22,9 @@ AUTO_CLOSE_DAYS = 10
 #: Rows per queue page.
 PAGE_SIZE = 50
 
-#: Attachments: stored under instance/attachments with generated names.
+#: Attachments: stored under ATTACHMENT_DIR (empty: instance/attachments) with generated
+#: names, written with the transaction (removed again if it does not commit).
+ATTACHMENT_DIR = ""
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 5
 ATTACHMENT_EXTENSIONS = [

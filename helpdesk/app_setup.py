@@ -139,6 +139,9 @@ def _register_notifications(app: Flask) -> None:
     from helpdesk.notify import services as notify
 
     notify.register()
+    from helpdesk.core import filestore
+
+    filestore.register()
     app.jinja_env.globals["failed_notifications"] = notify.list_failed
 
 

@@ -2,6 +2,8 @@
 and a true answer when attachments cannot be written."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from helpdesk.extensions import db as _db
@@ -283,3 +285,131 @@ def test_api_dates_and_numbers_out_of_range_are_refused(client, w):
         assert client.get(url, headers=manager).status_code in (400, 404, 422), url
     late = client.get("/api/v1/tickets?updated_since=9999-12-31T23:59:59Z", headers=manager)
     assert late.status_code == 200 and late.json["items"] == []
+
+
+# --- a full disk or an unwritable attachments directory ---------------------------------------
+
+@pytest.fixture
+def attachment_dir(app, tmp_path, monkeypatch):
+    directory = tmp_path / "attachments"
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(directory))
+    return directory
+
+
+def _file_with(client, *files):
+    from tests.factories import category
+
+    return client.post("/tickets/new", content_type="multipart/form-data", data={
+        "category": str(category("HW-PRN").id), "subject": "Ο εκτυπωτής δεν τυπώνει",
+        "description": "Το χαρτί μπλοκάρει.", "priority": "2",
+        "csrf_token": csrf_token(client, "/tickets/new"),
+        "attachments": [(io.BytesIO(data), name) for name, data in files]})
+
+
+def _counts():
+    from sqlalchemy import func, select
+
+    from helpdesk.tickets.models import Attachment, Message, Ticket
+
+    return tuple(_db.session.scalar(select(func.count(m.id))) for m in (Ticket, Message, Attachment))
+
+
+def _says_nothing_was_recorded(answer) -> bool:
+    html = answer.get_data(as_text=True)
+    return "Το συνημμένο δεν αποθηκεύτηκε" in html and "τίποτα δεν καταχωρίστηκε" in html
+
+
+def _files(directory):
+    return sorted(p.name for p in directory.rglob("*")) if directory.exists() else []
+
+
+def test_an_unwritable_attachments_directory_records_nothing_and_says_so(app, client, w, tmp_path):
+    # Tests run as root, which ignores permission bits: a directory under a regular file
+    # cannot be created by anyone (ENOTDIR), so that stands for "not writable".
+    (tmp_path / "a-file").write_text("not a directory")
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "a-file" / "attachments")
+    try:
+        login(client, w.user_a)
+        before = _counts()
+        answer = _file_with(client, ("αναφορά.pdf", b"%PDF-1.4 test"))
+        assert answer.status_code == 503 and _says_nothing_was_recorded(answer)
+        assert _counts() == before
+    finally:
+        app.config["ATTACHMENT_DIR"] = ""
+
+
+def test_a_full_disk_mid_upload_records_nothing_and_leaves_no_file(client, w, attachment_dir,
+                                                                   monkeypatch):
+    import errno
+    import os
+
+    from helpdesk.core import filestore
+
+    real_write, calls = os.write, []
+
+    def write(fd, data):  # a disk that fills during the second file: ENOSPC cannot be made here
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(filestore.os, "write", write)
+    login(client, w.user_a)
+    before = _counts()
+    answer = _file_with(client, ("πρώτο.pdf", b"%PDF-1.4 one"), ("δεύτερο.pdf", b"%PDF-1.4 two"))
+    assert answer.status_code == 507 and _says_nothing_was_recorded(answer)
+    assert _counts() == before
+    assert _files(attachment_dir) == []  # the first file, written, went with the rollback
+
+
+def test_a_reply_whose_attachment_cannot_be_stored_is_not_recorded(app, client, w, tmp_path):
+    from tests.factories import make_ticket
+    from tests.web import act
+
+    t = make_ticket(w.user_a)
+    _db.session.commit()
+    (tmp_path / "a-file").write_text("not a directory")
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "a-file" / "attachments")
+    try:
+        login(client, w.user_a)
+        before = _counts()
+        token = csrf_token(client, f"/tickets/{t.ref}")
+        answer = client.post(f"/tickets/{t.ref}/reply", content_type="multipart/form-data", data={
+            "reply-csrf_token": token, "reply-body": "Επισυνάπτω τη φωτογραφία",
+            "reply-attachments": [(io.BytesIO(b"%PDF-1.4 x"), "φωτο.pdf")]})
+        assert answer.status_code == 503 and _says_nothing_was_recorded(answer)
+        assert _counts() == before
+    finally:
+        app.config["ATTACHMENT_DIR"] = ""
+
+
+def test_files_written_before_a_later_failure_are_removed(client, w, attachment_dir, monkeypatch):
+    from helpdesk.core.errors import ValidationFailed
+    from helpdesk.inventory import filing
+
+    def refuse(*args, **kwargs):
+        raise ValidationFailed("equipment", "No such equipment.")
+
+    monkeypatch.setattr(filing, "link_from_form", refuse)  # a failure after the files
+    login(client, w.user_a)
+    answer = _file_with(client, ("αναφορά.pdf", b"%PDF-1.4 test"))
+    assert answer.status_code == 422
+    assert _files(attachment_dir) == []
+
+
+def test_committed_files_stay(client, w, attachment_dir):
+    login(client, w.user_a)
+    assert _file_with(client, ("αναφορά.pdf", b"%PDF-1.4 test")).status_code == 302
+    assert len(_files(attachment_dir)) == 1 and not _files(attachment_dir)[0].startswith(".")
+
+
+def test_a_server_error_does_not_claim_that_nothing_was_lost(app):
+    from helpdesk.core.errors import register_error_handlers  # noqa: F401
+
+    with app.test_request_context("/tickets"):
+        from flask_babel import force_locale
+
+        handler = app.error_handler_spec[None][500][next(iter(app.error_handler_spec[None][500]))]
+        with force_locale("en"):
+            text = handler(None).get_data(as_text=True)
+    assert "Nothing you sent was lost" not in text and "not recorded" in text

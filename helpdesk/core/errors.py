@@ -99,4 +99,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(500)
     def _server(exc):
         return page(500, _l("Something went wrong"),
-                    _l("Nothing you sent was lost. Try again in a moment."))
+                    _l("Something failed on our side and what you sent was not recorded. "
+                       "Try again in a moment."))
