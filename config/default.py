@@ -25,7 +25,9 @@ AUTO_CLOSE_DAYS = 10
 #: Rows per queue page.
 PAGE_SIZE = 50
 
-#: Attachments: stored under instance/attachments with generated names.
+#: Attachments: stored under ATTACHMENT_DIR (empty: instance/attachments) with generated
+#: names, written with the transaction (removed again if it does not commit).
+ATTACHMENT_DIR = ""
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 5
 ATTACHMENT_EXTENSIONS = [
@@ -35,9 +37,31 @@ ATTACHMENT_EXTENSIONS = [
 #: Whole request body limit (attachments plus form).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
-#: Log-in attempts per address and per e-mail.
+#: Failed log-ins per (client address, account) pair: one address cannot lock an account
+#: out for everyone else.
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+#: Failed log-ins per account from all addresses together (slower: a guessing attack spread
+#: over many addresses).
+LOGIN_ACCOUNT_RATE_LIMIT = "30 per minute;200 per hour"
+#: Failed log-ins per client address over all accounts (a school's NAT shares one address).
+LOGIN_ADDRESS_RATE_LIMIT = "60 per minute;1000 per hour"
+#: Trusted reverse proxies in front of the app (werkzeug ProxyFix): how many proxies set
+#: each X-Forwarded-* header. 0 = not trusted (the default: the client address is the
+#: peer's). Behind one nginx: PROXY_FIX_X_FOR=1 and PROXY_FIX_X_PROTO=1.
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+PROXY_FIX_X_PORT = 0
+PROXY_FIX_X_PREFIX = 0
 SESSION_COOKIE_HTTPONLY = True
+#: Session and remember-me cookies only over HTTPS: true/false; null = when
+#: PREFERRED_URL_SCHEME is "https" (set that in production behind TLS).
+SECURE_COOKIES = None
+PREFERRED_URL_SCHEME = "http"
+#: Strict-Transport-Security max-age on HTTPS responses (0 = none); HSTS_ALWAYS sends it
+#: on every response (TLS ended by a proxy that does not say X-Forwarded-Proto).
+HSTS_SECONDS = 31536000
+HSTS_ALWAYS = False
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 #: Argon2 cost (time_cost, memory_cost KiB, parallelism).

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
     from helpdesk.accounts.views import load_user  # noqa: F401 (registers the loader)
+    from helpdesk.core import bounds
+
+    bounds.init_app(app)  # before the blueprints: their <int:…> rules use its converter
 
     _register_models()
     _register_blueprints(app)
@@ -34,7 +37,10 @@ def init_app(app: Flask) -> None:
     _register_notifications(app)
     _register_cli(app)
     _register_security_headers(app)
+    from helpdesk.core import door
     from helpdesk.core.errors import register_error_handlers
+
+    door.init_app(app)
 
     register_error_handlers(app)
 
@@ -141,6 +147,9 @@ def _register_notifications(app: Flask) -> None:
     from helpdesk.notify import services as notify
 
     notify.register()
+    from helpdesk.core import filestore
+
+    filestore.register()
     app.jinja_env.globals["failed_notifications"] = notify.list_failed
 
 

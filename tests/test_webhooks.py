@@ -233,3 +233,57 @@ def test_delivery_states_and_failures_are_worded():
     assert failure_kind(None, "<urlopen error [Errno 111] Connection refused>") == "refused"
     assert failure_kind(None, "<urlopen error [Errno -2] Name or service not known>") == "dns"
     assert failure_kind(None, "something else") == "network"
+
+
+# --- only globally routable addresses; one lookup, and the connection goes there ------------
+
+#: The addresses issue 11 found treated as public, and their neighbours.
+NOT_GLOBAL = ["100.64.0.1", "100.100.100.200", "100.127.255.254", "168.63.129.16",
+              "169.254.169.254", "fd00:ec2::254", "2002:7f00::1", "2002:7f00:1::",
+              "2002:a00:1::", "64:ff9b::7f00:1", "::ffff:100.100.100.200", "192.0.2.10",
+              "198.18.0.1", "0.0.0.0", "255.255.255.255", "2001:db8::1", "fe80::1%eth0"]
+
+
+@pytest.mark.parametrize("address", NOT_GLOBAL)
+def test_addresses_that_are_not_globally_routable_are_refused(w, address, monkeypatch):
+    assert not policy.is_public_address(address)
+    # No DNS for made-up names here: resolution is stubbed to answer the address under test.
+    monkeypatch.setattr(webhooks, "resolve", lambda host: [address])
+    with pytest.raises(ValidationFailed):
+        webhooks.subscribe(w.admin, "https://hooks.example.org/x", ["ticket.created"], now=at(0))
+
+
+@pytest.mark.parametrize("address", ["194.63.237.4", "2001:648:2ffc::1", "2002:c23f:ed04::1",
+                                     "::ffff:194.63.237.4"])
+def test_global_addresses_are_accepted(address):
+    assert policy.is_public_address(address)
+
+
+def test_a_host_that_does_not_resolve_is_refused(w):
+    with pytest.raises(ValidationFailed) as refused:  # real resolver: .invalid never resolves
+        webhooks.subscribe(w.admin, "https://no-such-host.invalid/x", ["ticket.created"],
+                           now=at(0), allow_private=True)
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        assert "does not resolve" in str(refused.value)
+
+
+def test_delivery_connects_to_the_address_it_checked(w, receiver, monkeypatch):
+    port = receiver.rsplit(":", 1)[1].split("/")[0]
+    lookups = []
+
+    def resolve(host):  # the name is made up: only this stub knows it (a one-shot DNS)
+        lookups.append(host)
+        return ["127.0.0.1"] if len(lookups) <= 2 else ["192.0.2.1"]
+
+    monkeypatch.setattr(webhooks, "resolve", resolve)
+    webhooks.subscribe(w.admin, f"http://hooks.example.test:{port}/hook", ["ticket.created"],
+                       now=at(0), allow_private=True)
+    _db.session.commit()
+    make_ticket(w.user_a)
+    _db.session.commit()
+    assert [d.status for d in deliver_all()] == ["sent"]
+    assert lookups == ["hooks.example.test", "hooks.example.test"]  # subscribe, deliver: once
+    headers, _body = Receiver.received[0]
+    assert headers["Host"] == f"hooks.example.test:{port}"

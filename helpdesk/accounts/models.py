@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Part of the session cookie's user id; log-out and a password change add one, which
+    #: ends every session (and copied cookie) of the user.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     school: Mapped[School | None] = relationship()
     memberships: Mapped[list[UnitMembership]] = relationship(
@@ -43,6 +46,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie carries
+        return f"{self.id}:{self.session_version}"
 
     @property
     def unit_ids(self) -> frozenset[int]:

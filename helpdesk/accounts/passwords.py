@@ -14,6 +14,13 @@ def hash_password(password: str, params: tuple[int, int, int] = (3, 65536, 4)) -
     return _hasher(*params).hash(password)
 
 
+@lru_cache(maxsize=4)
+def dummy_hash(params: tuple[int, int, int]) -> str:
+    """A hash of nothing anyone knows, at the given cost: what a log-in for an unknown or
+    inactive account is checked against, so that it costs as much as a real one."""
+    return hash_password("no account has this password", tuple(params))
+
+
 def verify_password(stored_hash: str, password: str) -> bool:
     if not stored_hash:
         return False

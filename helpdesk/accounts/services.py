@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.accounts.models import Role, UnitMembership, User
-from helpdesk.accounts.passwords import hash_password, verify_password
+from helpdesk.accounts.passwords import dummy_hash, hash_password, verify_password
 from helpdesk.core.errors import ValidationFailed
 from helpdesk.extensions import db
 from helpdesk.org.models import School, SupportUnit
@@ -57,12 +57,14 @@ def create_user(
 
 
 def authenticate(email: str, password: str, *, now: datetime) -> User | None:
-    """The active user with this e-mail and password, or None."""
+    """The active user with this e-mail and password, or None. An unknown or inactive
+    account (or one without a password) costs one hash check as well: no timing tells
+    which accounts exist."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        verify_password("", password)
-        return None
-    if not user.is_active_account or not verify_password(user.password_hash, password):
+    usable = user is not None and user.is_active_account and bool(user.password_hash)
+    stored = user.password_hash if usable else dummy_hash(
+        tuple(current_app.config["PASSWORD_HASH_PARAMS"]))
+    if not verify_password(stored, password) or not usable:
         return None
     user.last_login_at = now
     return user
@@ -72,6 +74,12 @@ def set_password(user: User, password: str) -> None:
     if len(password) < 10:
         raise ValidationFailed("password", "The password must have at least 10 characters.")
     user.password_hash = _hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user (log-ins elsewhere, copied cookies) stops working."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def set_locale(user: User, locale: str) -> None:

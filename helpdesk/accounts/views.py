@@ -22,19 +22,45 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """The user of a session cookie "<id>:<session version>", while that version holds."""
+    uid, _sep, version = user_id.partition(":")
+    if not (uid.isdigit() and version.isdigit()) or len(uid) > 18 or len(version) > 18:
         return None
     # One statement: the user with their unit memberships (staff) or school joined.
-    return db.session.get(User, int(user_id),
+    user = db.session.get(User, int(uid),
                           options=[joinedload(User.memberships), joinedload(User.school)])
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _login_key() -> str:
+def _account() -> str:
     return (request.form.get("email") or "").strip().lower()[:200] or "-"
+
+
+def _address() -> str:
+    """The client's address (the peer's, or the one a trusted proxy gave: see door.py)."""
+    return request.remote_addr or "-"
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count: a school's staff logging in do not use up its quota."""
+    return response.status_code != 302
+
+
+#: (setting, bucket): per (address, account) pair, per account, per address.
+_LOGIN_LIMITS = (
+    ("LOGIN_RATE_LIMIT", lambda: f"pair:{_address()}|{_account()}"),
+    ("LOGIN_ACCOUNT_RATE_LIMIT", lambda: f"account:{_account()}"),
+    ("LOGIN_ADDRESS_RATE_LIMIT", lambda: f"address:{_address()}"),
+)
+
+
+def _login_limits(view):
+    for setting, key in _LOGIN_LIMITS:
+        view = limiter.limit(lambda setting=setting: current_app.config[setting], key_func=key,
+                             methods=["POST"], deduct_when=_failed)(view)
+    return view
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,8 +70,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+@_login_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("tickets.home"))
@@ -67,6 +92,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("accounts.login"))
@@ -95,7 +123,9 @@ def account():
             db.session.rollback()
             flash(str(exc), "error")
         else:
+            user = current_user._get_current_object()
             db.session.commit()
+            login_user(user)  # this session goes on with the new version; the others end
             flash(_("Your password was changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from helpdesk.api import tokens
 from helpdesk.api.registry import Endpoint, Param, declare
 from helpdesk.api.schemas import FieldError, Problem
+from helpdesk.core import bounds
 from helpdesk.core.errors import DomainError, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import csrf, db, limiter
@@ -138,7 +139,7 @@ def _check_query(params) -> None:
         if param.schema.get("format") == "date" and not _is_date(value):
             raise ValidationFailed(param.name, "Use a date such as 2026-09-01.")
         if param.schema.get("type") == "integer":
-            if not value.lstrip("-").isdigit():
+            if bounds.parse_int(value) is None:
                 raise ValidationFailed(param.name, "Must be a whole number.")
             value = int(value)
         error = best_match(Draft202012Validator(param.schema, format_checker=FORMATS).iter_errors(value))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from helpdesk.accounts.models import User
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.registry import Param
+from helpdesk.core import bounds
 from helpdesk.api.schemas import (AssignIn, Empty, EventList, EventOut, MessageCreate, MessageList,
                                   MessageOut, MoveIn, ReasonIn, ResolveIn, SchoolRef, TicketCreate,
                                   TicketList, TicketOut)
@@ -67,7 +68,7 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if bounds.parse_int(value, low=low, high=high) is None:
         raise ValidationFailed(name, "Must be a whole number from %(low)s to %(high)s.", low=low, high=high)
     return int(value)
 

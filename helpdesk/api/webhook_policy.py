@@ -43,13 +43,32 @@ def check_url(url: str) -> str:
     return parts.hostname
 
 
+#: Cloud instance-metadata and platform addresses, refused even where they count as global
+#: (AWS/GCP/OpenStack, Alibaba, Azure wireserver, AWS IPv6 IMDS).
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254", "100.100.100.200", "168.63.129.16", "fd00:ec2::254"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public_address(address: str) -> bool:
-    """False for loopback, link-local, private, multicast, reserved and unspecified."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_multicast
-                or ip.is_reserved or ip.is_unspecified)
+    """True only for a globally routable unicast address (``ipaddress`` ``is_global``): not
+    loopback, private, shared (100.64.0.0/10), link-local, documentation, reserved,
+    multicast or a metadata address; an IPv6 address that carries an IPv4 one (mapped,
+    6to4 2002::/16, NAT64 64:ff9b::/96, Teredo) must carry a public one."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if ip.teredo:
+            embedded = ip.teredo[1]
+        if embedded is not None and not is_public_address(str(embedded)):
+            return False
+        if ip.ipv4_mapped:
+            return True
+    return ip.is_global and not ip.is_multicast and ip not in METADATA_ADDRESSES
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

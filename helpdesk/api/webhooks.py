@@ -2,13 +2,14 @@
 (an outbox), handed to RQ after commit, signed, retried with back-off, no SSRF."""
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import secrets
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -88,8 +89,10 @@ def check_destination(url: str, allow_private: bool) -> str:
         raise ValidationFailed("url", "The URL is too long.")
     try:
         addresses = resolve(policy.check_url(url))
-    except policy.UnsafeUrl:
+    except (policy.UnsafeUrl, ValueError):
         raise ValidationFailed("url", "Only http(s) URLs with a host name, without credentials.") from None
+    if not addresses:
+        raise ValidationFailed("url", "The host name of the URL does not resolve.")
     if not allow_private and not all(policy.is_public_address(a) for a in addresses):
         raise ValidationFailed("url", "The URL points to a private or local address.")
     return url
@@ -240,14 +243,6 @@ def register() -> None:
 
 # --- delivering -------------------------------------------------------------------------------
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 def claim(delivery_id: int, *, now: datetime) -> WebhookDelivery | None:
     """Take a due delivery for this worker; None if another has it or it is not due."""
     taken = db.session.execute(
@@ -267,20 +262,42 @@ def deliver(delivery: WebhookDelivery, *, now: datetime, timeout: float = 10.0) 
     try:
         host = policy.check_url(sub.url)
         addresses = resolve(host)
-        if not addresses or (not sub.allow_private
-                             and not all(policy.is_public_address(a) for a in addresses)):
+        if not addresses:
+            raise policy.UnsafeUrl("the host name does not resolve")
+        if not sub.allow_private and not all(policy.is_public_address(a) for a in addresses):
             raise policy.UnsafeUrl("the host resolves to a private or local address")
-        request = urllib.request.Request(sub.url, data=body, method="POST", headers={
+        status = post_pinned(sub.url, addresses[0], body, timeout=timeout, headers={
             "Content-Type": "application/json", "User-Agent": "Arogi-Webhooks/1",
             "X-Arogi-Event": delivery.event, "X-Arogi-Delivery": str(delivery.id),
             "X-Arogi-Signature": policy.signature(sub.secret, int(now.timestamp()), body)})
-        with _OPENER.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status, error = exc.code, f"HTTP {exc.code}"
-    except (OSError, policy.UnsafeUrl, ValueError) as exc:
-        error = str(exc)[:500]
+    except (OSError, http.client.HTTPException, policy.UnsafeUrl, ValueError) as exc:
+        error = str(exc)[:500] or type(exc).__name__
     _record(delivery, status, error, now)
+
+
+def post_pinned(url: str, address: str, body: bytes, *, headers: dict, timeout: float) -> int:
+    """POST to ``url`` over a connection to ``address``, the address that was checked (no
+    second lookup that DNS rebinding could answer differently); the Host header and the
+    TLS name (SNI, certificate) stay the URL's host. Redirects are not followed."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                           context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+    def connect_to_checked_address(target, timeout=None, source_address=None, **kwargs):
+        return socket.create_connection((address, target[1]), timeout, source_address)
+
+    conn._create_connection = connect_to_checked_address
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        return conn.getresponse().status
+    finally:
+        conn.close()
 
 
 def _record(delivery: WebhookDelivery, status: int | None, error: str | None, now: datetime) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from helpdesk.core.bounds import bounded_int, date_in_bounds
 from helpdesk.census import rules
 from helpdesk.core.text import by_label
 from helpdesk.extensions import db
@@ -29,14 +30,14 @@ def _reminder_days(form, field):
 
 class CensusForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    opens_on = DateField(_l("Opens on"), validators=[DataRequired()])
-    deadline = DateField(_l("Deadline (last day)"), validators=[DataRequired()])
+    opens_on = DateField(_l("Opens on"), validators=[DataRequired(), date_in_bounds])
+    deadline = DateField(_l("Deadline (last day)"), validators=[DataRequired(), date_in_bounds])
     reminder_days = StringField(_l("Reminders, days before the deadline (e.g. 7, 1)"),
                                 default="7, 1", validators=[_reminder_days])
     edu_level = SelectField(_l("Education level"), choices=EDU_LEVEL_CHOICES)
     school_types = SelectMultipleField(_l("School types (none selected: all)"))
-    regions = SelectMultipleField(_l("Regions (none selected: all)"), coerce=int)
-    directorates = SelectMultipleField(_l("Directorates (none selected: all)"), coerce=int)
+    regions = SelectMultipleField(_l("Regions (none selected: all)"), coerce=bounded_int)
+    directorates = SelectMultipleField(_l("Directorates (none selected: all)"), coerce=bounded_int)
 
     def fill_choices(self, english: bool = False) -> None:
         self.school_types.choices = school_type_choices()

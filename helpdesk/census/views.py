@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from helpdesk.core.bounds import bounded_int
 from helpdesk.census import exports, forms, pdf, queries, rules, services
 from helpdesk.census.models import Census
 from helpdesk.core.errors import DomainError
@@ -97,8 +98,8 @@ def show(census_id: int):
                                submission=queries.get_submission(census.id, current_user.school_id),
                                is_late=rules.is_late(census.deadline, now),
                                submit_form=forms.SubmitForm(), signed_form=forms.SignedForm())
-    region_id = request.args.get("region", type=int)
-    directorate_id = request.args.get("directorate", type=int)
+    region_id = request.args.get("region", type=bounded_int)
+    directorate_id = request.args.get("directorate", type=bounded_int)
     total, regions = queries.completion(current_user, census)
     missing = queries.missing_schools(current_user, census, region_id=region_id,
                                       directorate_id=directorate_id, limit=500)
@@ -226,8 +227,8 @@ def missing_export(census_id: int, fmt: str):
     census = _census_or_404(census_id)
     _require_reports()
     rows = queries.missing_schools(current_user, census, limit=None,
-                                   region_id=request.args.get("region", type=int),
-                                   directorate_id=request.args.get("directorate", type=int))
+                                   region_id=request.args.get("region", type=bounded_int),
+                                   directorate_id=request.args.get("directorate", type=bounded_int))
     table = queries.Table(["code", "school", "email", "directorate", "region"], [
         {"code": s.code, "school": s.name, "email": s.email, "directorate": d, "region": r}
         for s, d, r in rows])

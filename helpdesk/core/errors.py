@@ -20,6 +20,12 @@ class DomainError(Exception):
         return str(self.message) % self.params if self.params else str(self.message)
 
 
+class BadInput(DomainError):
+    """A request no view should see: out of bounds, NUL characters, JSON nested too deep."""
+
+    status = 400
+
+
 class ValidationFailed(DomainError):
     """Bad input: names the field and why."""
 
@@ -93,4 +99,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(500)
     def _server(exc):
         return page(500, _l("Something went wrong"),
-                    _l("Nothing you sent was lost. Try again in a moment."))
+                    _l("Something failed on our side and what you sent was not recorded. "
+                       "Try again in a moment."))

@@ -4,19 +4,20 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from helpdesk.core.bounds import bounded_int, date_in_bounds
 from helpdesk.core.text import by_label
 from helpdesk.inventory import reference
 
 
 class ItemForm(FlaskForm):
-    category = SelectField(_l("Category"), coerce=int, validators=[DataRequired()])
+    category = SelectField(_l("Category"), coerce=bounded_int, validators=[DataRequired()])
     manufacturer = StringField(_l("Manufacturer"), validators=[Length(max=120)])
     model = StringField(_l("Model"), validators=[Length(max=200)])
     serial_number = StringField(_l("Serial number"), validators=[Length(max=120)])
     registry_number = StringField(_l("Registry number (school inventory no.)"),
                                   validators=[Length(max=60)])
     location = StringField(_l("Location (lab, classroom, office)"), validators=[Length(max=120)])
-    acquisition_date = DateField(_l("Acquisition date"), validators=[Optional()])
+    acquisition_date = DateField(_l("Acquisition date"), validators=[Optional(), date_in_bounds])
     funding_programme = SelectField(_l("Funding programme"), validate_choice=True)
     status = SelectField(_l("Status"))
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])

@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import undefer
 
 from helpdesk.core.errors import Conflict, DomainError, ValidationFailed
+from helpdesk.core.filestore import StorageFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail import authresults, queries
@@ -198,6 +199,9 @@ def _run_counted(inbound_id: int, attempts: int, now: datetime) -> str | None:
         return status
     except DomainError as exc:
         db.session.rollback()
+        if isinstance(exc, StorageFailed):  # a full disk passes: try again, as for errors
+            final = attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
+            return _quarantine_after_failure(inbound_id, "error", str(exc), now, final=final)
         return _quarantine_after_failure(inbound_id, _reason(exc), str(exc), now)
     except Exception as exc:
         db.session.rollback()

@@ -5,6 +5,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from helpdesk.core import bounds
+
 ATHENS = ZoneInfo("Europe/Athens")
 
 PERIOD_GROUPINGS = ("month", "quarter", "school_year")
@@ -20,17 +22,12 @@ def athens_midnight(day: date) -> datetime:
 
 
 def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """A malformed date is ignored (the default stands); one out of range is refused."""
+    return bounds.parse_date(value)
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+    return bounds.parse_int(value)
 
 
 def default_period(today: date) -> tuple[date, date]:

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
+from helpdesk.core.bounds import bounded_int, date_in_bounds
 from helpdesk.sla.admin import TARGET_FIELDS, Targets
 
 WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
@@ -18,7 +19,7 @@ def _int_or_none(value):
     """A select's value as an int; "" (none chosen) as None."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    return bounded_int(value)
 
 
 def hours_decimal(minutes: int) -> Decimal:
@@ -66,19 +67,19 @@ class PolicyForm(FlaskForm):
 
 
 class OverrideForm(PolicyForm):
-    priority = SelectField(_l("Priority"), coerce=int)
+    priority = SelectField(_l("Priority"), coerce=bounded_int)
     # The service checks the category (a clear "Unknown category." message).
     category_id = SelectField(_l("Category"), coerce=_int_or_none, validate_choice=False)
 
 
 class HoursForm(FlaskForm):
     unit_id = SelectField(_l("Applies to"), coerce=_int_or_none, validate_choice=False)
-    weekday = SelectField(_l("Weekday"), coerce=int, choices=WEEKDAYS)
+    weekday = SelectField(_l("Weekday"), coerce=bounded_int, choices=WEEKDAYS)
     start_time = TimeField(_l("Start"), validators=[InputRequired()])
     end_time = TimeField(_l("End"), validators=[InputRequired()])
 
 
 class ClosureForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[InputRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired(), date_in_bounds])
     unit_id = SelectField(_l("Applies to"), coerce=_int_or_none, validate_choice=False)
     description = StringField(_l("Description"))

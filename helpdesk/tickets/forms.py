@@ -4,20 +4,22 @@ from wtforms import (BooleanField, MultipleFileField, SelectField, SelectMultipl
                      TextAreaField)
 from wtforms.validators import DataRequired, Length
 
+from helpdesk.core.bounds import bounded_int
+
 PRIORITY_CHOICES = [(1, _l("Low")), (2, _l("Normal")), (3, _l("High")), (4, _l("Urgent"))]
 
 
 class NewTicketForm(FlaskForm):
-    category = SelectField(_l("Category"), coerce=int, validators=[DataRequired()])
+    category = SelectField(_l("Category"), coerce=bounded_int, validators=[DataRequired()])
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(min=3, max=200)])
     description = TextAreaField(_l("Description"),
                                 validators=[DataRequired(), Length(min=5, max=20000)])
-    priority = SelectField(_l("Priority"), coerce=int, choices=PRIORITY_CHOICES, default=2)
+    priority = SelectField(_l("Priority"), coerce=bounded_int, choices=PRIORITY_CHOICES, default=2)
     attachments = MultipleFileField(_l("Attachments"))
     #: Items of the school's own registry the request is about (checkboxes, validated by the service).
-    equipment = SelectMultipleField(_l("Equipment concerned"), coerce=int, validate_choice=False)
+    equipment = SelectMultipleField(_l("Equipment concerned"), coerce=bounded_int, validate_choice=False)
     not_in_registry = BooleanField(_l("The device is not in the registry"))
-    equipment_category = SelectField(_l("Kind of device"), coerce=int, validate_choice=False,
+    equipment_category = SelectField(_l("Kind of device"), coerce=bounded_int, validate_choice=False,
                                      default=0)
     equipment_description = TextAreaField(_l("Describe the device (make, model, serial, where it is)"),
                                           validators=[Length(max=2000)])
@@ -38,11 +40,11 @@ class ClaimForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee = SelectField(_l("Assign to"), coerce=int, validators=[DataRequired()])
+    assignee = SelectField(_l("Assign to"), coerce=bounded_int, validators=[DataRequired()])
 
 
 class PriorityForm(FlaskForm):
-    priority = SelectField(_l("Priority"), coerce=int, choices=PRIORITY_CHOICES)
+    priority = SelectField(_l("Priority"), coerce=bounded_int, choices=PRIORITY_CHOICES)
 
 
 class EscalateForm(FlaskForm):
@@ -60,7 +62,7 @@ class ReturnForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    resolution_type = SelectField(_l("Resolution"), coerce=int, validators=[DataRequired()])
+    resolution_type = SelectField(_l("Resolution"), coerce=bounded_int, validators=[DataRequired()])
     text = TextAreaField(_l("Answer to the school"),
                          validators=[DataRequired(), Length(min=5, max=20000)])
 

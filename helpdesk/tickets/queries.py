@@ -14,6 +14,7 @@ from sqlalchemy import (Select, String, and_, case, exists, func, literal, or_, 
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from helpdesk.core import bounds
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core.refcache import TableCache
 from helpdesk.core.types import utcnow
@@ -120,11 +121,11 @@ def _filter_conditions(f: Filters) -> list:
     conds = []
     if f.status in {s.value for s in Status}:
         conds.append(Ticket.status == f.status)
-    if f.priority.isdigit():
+    if bounds.is_id(f.priority):
         conds.append(Ticket.priority == int(f.priority))
     if f.level in ("1", "2", "3"):
         conds.append(Ticket.level == int(f.level))
-    if f.category.isdigit():
+    if bounds.is_id(f.category):
         cid = int(f.category)
         conds.append(Ticket.category_id.in_(
             select(Category.id).where(or_(Category.id == cid, Category.parent_id == cid))))
@@ -135,7 +136,7 @@ def _filter_conditions(f: Filters) -> list:
             select(School.id).join(Directorate).where(Directorate.code == f.directorate)))
     if f.assignee == "none":
         conds.append(Ticket.assignee_id.is_(None))
-    elif f.assignee.isdigit():
+    elif bounds.is_id(f.assignee):
         conds.append(Ticket.assignee_id == int(f.assignee))
     if f.q:
         ref = _REF.match(f.q)

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core import filestore
 from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
 from helpdesk.core.text import fold
 from helpdesk.extensions import db
@@ -142,16 +143,23 @@ def _priority(value) -> int:
         raise ValidationFailed("priority", "Unknown priority.") from None
 
 
+def attachments_directory() -> Path:
+    """Where attachments are kept: ATTACHMENT_DIR, or instance/attachments."""
+    configured = current_app.config.get("ATTACHMENT_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+
+
 def _store_attachments(ticket, message, actor, uploads, now, *, internal=False) -> None:
     cfg = current_app.config
     checked = files.check_uploads(uploads, max_bytes=cfg["ATTACHMENT_MAX_BYTES"],
                                   max_count=cfg["ATTACHMENT_MAX_COUNT"],
                                   extensions=cfg["ATTACHMENT_EXTENSIONS"])
-    directory = Path(current_app.instance_path) / "attachments"
+    directory = attachments_directory()
     for up in checked:
         db.session.add(Attachment(
             ticket_id=ticket.id, message=message, filename=up.filename,
-            stored_name=files.store(directory, up.data), content_type=up.content_type,
+            stored_name=filestore.write(db.session(), directory, up.data),
+            content_type=up.content_type,
             size=len(up.data), sha256=up.sha256, is_internal=internal,
             uploaded_by_id=actor.id if actor else None, created_at=now,
         ))

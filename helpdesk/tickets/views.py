@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
@@ -203,6 +202,8 @@ def act(ref: str, action: str):
         abort(403)
     except DomainError as exc:
         db.session.rollback()
+        if exc.status >= 500:  # nothing was recorded: say so on a page with that status
+            raise
         flash(str(exc), "error")
         return back
     done = _("Done.")  # before the commit, which expires the user the locale comes from
@@ -217,7 +218,7 @@ def download(attachment_id: int):
     attachment = queries.visible_attachment(current_user, attachment_id)
     if attachment is None:
         abort(404)
-    path = files.path_of(Path(current_app.instance_path) / "attachments", attachment.stored_name)
+    path = files.path_of(services.attachments_directory(), attachment.stored_name)
     response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
                          download_name=attachment.filename, max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
