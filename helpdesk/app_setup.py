@@ -96,17 +96,17 @@ def _sqlite_begin(conn):
 
 def _register_models() -> None:
     import helpdesk.accounts.models  # noqa: F401
-    import helpdesk.org.models  # noqa: F401
-    import helpdesk.tickets.models  # noqa: F401
-    import helpdesk.sla.models  # noqa: F401
-    import helpdesk.outbox.models  # noqa: F401
     import helpdesk.api.models  # noqa: F401
     import helpdesk.api.webhook_models  # noqa: F401
+    import helpdesk.org.models  # noqa: F401
+    import helpdesk.outbox.models  # noqa: F401
+    import helpdesk.sla.models  # noqa: F401
+    import helpdesk.tickets.models  # noqa: F401
     from helpdesk.api.webhooks import register as register_webhooks
 
     register_webhooks()
-    import helpdesk.inventory.models  # noqa: F401
     import helpdesk.census.models  # noqa: F401
+    import helpdesk.inventory.models  # noqa: F401
     import helpdesk.mail.models  # noqa: F401
 
 
@@ -121,7 +121,8 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.reports.views import bp as reports_bp
 
     app.register_blueprint(reports_bp)
-    from helpdesk.api.views import api_bp, pages as api_pages
+    from helpdesk.api.views import api_bp
+    from helpdesk.api.views import pages as api_pages
 
     app.register_blueprint(api_bp)
     app.register_blueprint(api_pages)

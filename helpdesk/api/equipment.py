@@ -8,8 +8,17 @@ from sqlalchemy import select
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.org import get_school_row
 from helpdesk.api.registry import Param
-from helpdesk.api.schemas import (CensusStatusOut, CompletionOut, EquipmentCreate, EquipmentList,
-                                  EquipmentOut, EquipmentPatch, ReportColumn, ReportOut, TicketList)
+from helpdesk.api.schemas import (
+    CensusStatusOut,
+    CompletionOut,
+    EquipmentCreate,
+    EquipmentList,
+    EquipmentOut,
+    EquipmentPatch,
+    ReportColumn,
+    ReportOut,
+    TicketList,
+)
 from helpdesk.api.tickets import ticket_out
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.types import utcnow

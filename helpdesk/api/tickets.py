@@ -10,10 +10,23 @@ from sqlalchemy.orm import joinedload
 from helpdesk.accounts.models import User
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.registry import Param
+from helpdesk.api.schemas import (
+    AssignIn,
+    Empty,
+    EventList,
+    EventOut,
+    MessageCreate,
+    MessageList,
+    MessageOut,
+    MoveIn,
+    ReasonIn,
+    ResolveIn,
+    SchoolRef,
+    TicketCreate,
+    TicketList,
+    TicketOut,
+)
 from helpdesk.core import bounds
-from helpdesk.api.schemas import (AssignIn, Empty, EventList, EventOut, MessageCreate, MessageList,
-                                  MessageOut, MoveIn, ReasonIn, ResolveIn, SchoolRef, TicketCreate,
-                                  TicketList, TicketOut)
 from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db

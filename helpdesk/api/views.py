@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 
 from helpdesk.api import equipment, org, tickets  # noqa: F401 (routes register on import)
 from helpdesk.api import tokens as token_services
-from helpdesk.api.core import bp as api_bp  # noqa: F401
 from helpdesk.api import webhooks as webhook_services
+from helpdesk.api.core import bp as api_bp  # noqa: F401
 from helpdesk.api.forms import TokenForm, WebhookForm
 from helpdesk.api.webhook_models import EVENTS, WebhookSubscription
 from helpdesk.api.webhook_wording import EVENT_LABELS, STATUS_LABELS, failure_text

@@ -16,7 +16,6 @@ from helpdesk.org.models import Directorate, Region, School
 from helpdesk.permissions import census_school_ids
 from helpdesk.tickets.models import Ticket
 
-
 # --- the target ------------------------------------------------------------------------------
 
 def target_condition(census: Census):

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import delete, exists, select
 
 from helpdesk.accounts.models import User

@@ -2,24 +2,32 @@
 staff, and the school's page (review, submit, statement PDF, signed upload)."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, send_file, url_for)
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.bounds import bounded_int
 from helpdesk.census import exports, forms, pdf, queries, rules, services
 from helpdesk.census.models import Census
+from helpdesk.core.bounds import bounded_int
 from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db, limiter
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.permissions import (can_manage_census, can_view_census_reports,
-                                  can_view_census_school)
+from helpdesk.permissions import can_manage_census, can_view_census_reports, can_view_census_school
 from helpdesk.tickets import attachments as files
 
 bp = Blueprint("census", __name__, url_prefix="/census")

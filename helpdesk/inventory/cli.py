@@ -25,8 +25,8 @@ def cli():
 @with_appcontext
 def import_command(file: Path, school_code: str | None, quiet: bool):
     """Import FILE (CSV or XLSX; inventory.sch.gr report or our export): an upsert."""
-    from helpdesk.inventory.importer import (ImportContext, ImportFileError, error_text,
-                                             import_file, school_code as parse_code)
+    from helpdesk.inventory.importer import ImportContext, ImportFileError, error_text, import_file
+    from helpdesk.inventory.importer import school_code as parse_code
     from helpdesk.org.models import School
 
     only = None

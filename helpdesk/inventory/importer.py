@@ -31,8 +31,8 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -42,11 +42,9 @@ from helpdesk.core.text import fold, sheet_title
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import bulk, labels, reference, tables
-from helpdesk.inventory.tables import (ImportFileError, neutralise, read_table,  # noqa: F401
-                                      restore)
-from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
-                                       ItemStatus)
+from helpdesk.inventory.models import EquipmentCategory, EquipmentHistory, EquipmentItem, ItemStatus
 from helpdesk.inventory.services import serial_key
+from helpdesk.inventory.tables import ImportFileError, neutralise, read_table, restore  # noqa: F401
 from helpdesk.org.models import School
 
 SCH_COLUMNS = ("cpe_id", "cpe", "mm_id", "unit_name", "registry_no", "item_name",

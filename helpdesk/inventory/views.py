@@ -1,8 +1,17 @@
 """Web door to the equipment registry: lists, item pages, import/export, ticket links."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,8 +24,11 @@ from helpdesk.extensions import db
 from helpdesk.inventory import forms, importer, queries, reference, runs, services
 from helpdesk.inventory.models import EquipmentItem, ItemStatus
 from helpdesk.org.models import School
-from helpdesk.permissions import (can_edit_school_equipment, can_link_equipment,
-                                  can_view_school_equipment)
+from helpdesk.permissions import (
+    can_edit_school_equipment,
+    can_link_equipment,
+    can_view_school_equipment,
+)
 from helpdesk.tickets.queries import get_visible_ticket
 
 bp = Blueprint("inventory", __name__)

@@ -9,8 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import (Float, Integer, and_, case, cast, exists, false, func, literal, or_,
-                        select, text, union_all)
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from helpdesk.accounts.models import Role, User
 from helpdesk.core.errors import PermissionDenied

@@ -34,8 +34,16 @@ from helpdesk.org import routing
 from helpdesk.org.queries import chains_for_directorates
 from helpdesk.sla import clock
 from helpdesk.sla import notify as sla_notify
-from helpdesk.sla.services import (_SWEEP_CONTEXT, RUNNING, WARN_LOOKAHEAD, SlaContext, _apply,
-                                   _event_rows, _recompute, compute)
+from helpdesk.sla.services import (
+    _SWEEP_CONTEXT,
+    RUNNING,
+    WARN_LOOKAHEAD,
+    SlaContext,
+    _apply,
+    _event_rows,
+    _recompute,
+    compute,
+)
 from helpdesk.tickets.models import Ticket, TicketEvent
 
 log = logging.getLogger(__name__)

@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from types import SimpleNamespace
 
-from sqlalchemy import (Select, String, and_, case, exists, func, literal, or_, select,
-                        union_all)
+from sqlalchemy import Select, String, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from helpdesk.core import bounds
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core import bounds
 from helpdesk.core.refcache import TableCache
-from helpdesk.core.types import utcnow
 from helpdesk.core.text import by_label, like_pattern, sort_key
+from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
 from helpdesk.permissions import scope_tickets, sees_staff_text
@@ -357,7 +356,7 @@ def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]
     entries = [Entry(m.created_at, "note" if m.is_internal else "message", m.author, message=m,
                      is_internal=m.is_internal) for m in messages]
     readable = readable_events(events, show_internal)
-    for (at, actor_id, kind), group in groupby(readable, key=lambda r: (r[0].at, r[0].actor_id,
+    for (at, _actor_id, kind), group in groupby(readable, key=lambda r: (r[0].at, r[0].actor_id,
                                                                         r[0].kind)):
         group = list(group)
         entries.append(Entry(at, kind, group[0][0].actor, events=[e for e, _ in group],

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""The import graph of helpdesk/ and workers/: no cycles between packages, imports go down.
+
+Reads the code with the standard library's ``ast`` (nothing is imported or run).
+A node is a package: ``helpdesk.<feature>`` (``helpdesk/tickets/…`` → ``helpdesk.tickets``),
+a top-level module of ``helpdesk`` (``helpdesk.permissions``), ``helpdesk`` itself (the
+app factory) or ``workers``. Only imports that run when a module is loaded count as
+edges of the cycle check: those at module level, outside ``if TYPE_CHECKING:``. An import
+inside a function is allowed only with a comment on its line or the line above saying why
+it is there, and it may not go up the stack either.
+
+    python scripts/import_graph.py            # the check (exit 1 on a finding)
+    python scripts/import_graph.py --graph    # also print each package's imports
+
+The check fails on: a cycle between packages, an import from a lower layer into a higher
+one (LAYERS below; docs/ARCHITECTURE.md explains them), and a function-level import
+without a comment.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import sys
+import tokenize
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOP_PACKAGES = ("helpdesk", "workers")
+
+#: The stack, lowest first. A package may import its own layer's packages (without a
+#: cycle) and any lower layer, never a higher one. Unlisted packages fail the check.
+LAYERS: list[tuple[str, set[str]]] = [
+    ("core", {"helpdesk.core", "helpdesk.extensions", "helpdesk.i18n"}),
+    ("org/accounts", {"helpdesk.org", "helpdesk.accounts"}),
+    ("tickets", {"helpdesk.tickets", "helpdesk.permissions"}),
+    ("features", {"helpdesk.sla", "helpdesk.inventory", "helpdesk.census", "helpdesk.mail",
+                  "helpdesk.notify", "helpdesk.outbox", "helpdesk.reports"}),
+    ("entry points", {"helpdesk.api", "helpdesk.web", "helpdesk.demo", "helpdesk.cli",
+                      "helpdesk.app_setup", "helpdesk", "workers"}),
+]
+
+#: Findings that predate the check, tolerated while issue 13 removes them; each list
+#: only shrinks. A tolerated finding that is gone fails too, so the list stays honest.
+TOLERATED_CYCLES: set[frozenset[str]] = {
+    frozenset({"helpdesk.mail", "helpdesk.notify", "helpdesk.outbox"}),
+    frozenset({"helpdesk.permissions", "helpdesk.tickets"}),
+}
+TOLERATED_UPWARD: set[tuple[str, str]] = {
+    ("helpdesk.core", "helpdesk.api"),
+    ("helpdesk.permissions", "helpdesk.inventory"),
+    ("helpdesk.tickets", "helpdesk.inventory"),
+    ("helpdesk.tickets", "helpdesk.sla"),
+}
+TOLERATED_UNCOMMENTED = 183
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def package_of(module: str) -> str:
+    """The graph node a module belongs to."""
+    parts = module.split(".")
+    if parts[0] == "workers":
+        return "workers"
+    return ".".join(parts[:2])
+
+
+def _comment_lines(source: str) -> set[int]:
+    lines = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            lines.add(tok.start[0])
+    return lines
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool,
+             known: set[str]) -> list[str]:
+    """The project modules an import statement loads."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        if node.level:
+            base = module.split(".") if is_package else module.split(".")[:-1]
+            base = base[:len(base) - node.level + 1]
+            prefix = ".".join(base + ([node.module] if node.module else []))
+        else:
+            prefix = node.module or ""
+        names = [f"{prefix}.{alias.name}" if f"{prefix}.{alias.name}" in known else prefix
+                 for alias in node.names]
+    found = []
+    for name in names:
+        while name and name not in known:  # `import a.b.c` of a name inside a module
+            name = name.rpartition(".")[0]
+        if name and name.split(".")[0] in TOP_PACKAGES:
+            found.append(name)
+    return found
+
+
+class Module:
+    def __init__(self, path: Path, root: Path):
+        self.path = path
+        self.where = path.relative_to(root)
+        self.name = module_name(path, root)
+        self.is_package = path.name == "__init__.py"
+        self.source = path.read_text(encoding="utf-8")
+        self.tree = ast.parse(self.source, str(path))
+        self.comments = _comment_lines(self.source)
+
+    def imports(self, known: set[str]):
+        """(module-level imports, function-level imports): lists of (line, target)."""
+        top, inner = [], []
+
+        def visit(node, in_function):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.If) and _is_type_checking(child):
+                    for sub in child.orelse:
+                        visit_one(sub, in_function)
+                    continue
+                visit_one(child, in_function)
+
+        def visit_one(child, in_function):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                for target in _targets(child, self.name, self.is_package, known):
+                    (inner if in_function else top).append((child.lineno, target))
+                if in_function and not _targets(child, self.name, self.is_package, known):
+                    inner.append((child.lineno, None))  # a third-party import
+                return
+            visit(child, in_function or isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+        visit(self.tree, False)
+        return top, inner
+
+
+def load(root: Path = ROOT) -> list[Module]:
+    paths = sorted(p for top in TOP_PACKAGES for p in (root / top).rglob("*.py"))
+    return [Module(p, root) for p in paths]
+
+
+def package_graph(modules: list[Module]):
+    known = {m.name for m in modules}
+    edges: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    every: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    uncommented = []
+    for m in modules:
+        top, inner = m.imports(known)
+        src = package_of(m.name)
+        for line, target in top:
+            dst = package_of(target)
+            if dst != src:
+                edges[src][dst].append(f"{m.where}:{line}")
+                every[src][dst].append(f"{m.where}:{line}")
+        for line, target in inner:
+            if target is not None and package_of(target) != src:
+                every[src][package_of(target)].append(f"{m.where}:{line}")
+            if line not in m.comments and (line - 1) not in m.comments:
+                uncommented.append(f"{m.where}:{line}")
+        edges.setdefault(src, defaultdict(list))
+    return edges, every, sorted(set(uncommented), key=_path_line)
+
+
+def _path_line(where: str):
+    path, line = where.rsplit(":", 1)
+    return path, int(line)
+
+
+def cycles(edges) -> list[list[str]]:
+    """Strongly connected components with more than one package (Tarjan)."""
+    index, low, on_stack, stack, out = {}, {}, set(), [], []
+
+    def strong(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges.get(v, {}):
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    sys.setrecursionlimit(10_000)
+    for v in sorted(edges):
+        if v not in index:
+            strong(v)
+    return sorted(out)
+
+
+def layer_of(package: str) -> int | None:
+    for i, (_name, members) in enumerate(LAYERS):
+        if package in members:
+            return i
+    return None
+
+
+def upward(edges) -> list[tuple[str, str, str]]:
+    found = []
+    for src in sorted(edges):
+        for dst in sorted(edges[src]):
+            ls, ld = layer_of(src), layer_of(dst)
+            if ls is not None and ld is not None and ld > ls:
+                found.append((src, dst, f"{src} ({LAYERS[ls][0]}) imports {dst} "
+                                        f"({LAYERS[ld][0]}) at {edges[src][dst][0]}"))
+    return found
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--graph", action="store_true", help="print each package's imports")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project folder")
+    args = parser.parse_args(argv)
+    edges, every, uncommented = package_graph(load(args.root))
+    failed = False
+    if args.graph:
+        for i, (name, members) in enumerate(LAYERS):
+            print(f"[{i}] {name}")
+            for src in sorted(members & set(edges)):
+                print(f"    {src} -> {', '.join(sorted(edges[src])) or '(nothing)'}")
+    unplaced = sorted(p for p in edges if layer_of(p) is None)
+    if unplaced:
+        failed = True
+        print("import graph: packages in no layer (add them to LAYERS): " + ", ".join(unplaced))
+    found_cycles = cycles(edges)
+    for component in found_cycles:
+        tolerated = frozenset(component) in TOLERATED_CYCLES
+        failed = failed or not tolerated
+        print("import graph: cycle between " + " ↔ ".join(component)
+              + (" (tolerated for now)" if tolerated else ""))
+        for src in component:
+            for dst in component:
+                if dst in edges[src]:
+                    print(f"    {src} -> {dst}: {', '.join(edges[src][dst][:3])}")
+    found_upward = upward(every)
+    for src, dst, line in found_upward:
+        tolerated = (src, dst) in TOLERATED_UPWARD
+        failed = failed or not tolerated
+        print("import graph: upward import: " + line + (" (tolerated for now)" if tolerated
+                                                         else ""))
+    gone = ({" ↔ ".join(sorted(c)) for c in TOLERATED_CYCLES - {frozenset(c) for c in found_cycles}}
+            | {f"{s} -> {d}" for s, d in TOLERATED_UPWARD - {(s, d) for s, d, _ in found_upward}})
+    for finding in sorted(gone):
+        failed = True
+        print(f"import graph: {finding} is gone: remove it from the TOLERATED lists")
+    if uncommented:
+        tolerated = len(uncommented) <= TOLERATED_UNCOMMENTED
+        failed = failed or not tolerated
+        print(f"import graph: {len(uncommented)} function-level imports without a comment "
+              "saying why (move them to the top, or say why on the line or the line above)"
+              + (f" (at most {TOLERATED_UNCOMMENTED} tolerated for now)" if tolerated else ":"))
+        for where in uncommented if not tolerated or args.graph else ():
+            print("    " + where)
+    if failed:
+        print("import graph: FAILED")
+    elif found_cycles or found_upward or uncommented:
+        print("import graph: passes with the tolerated findings above")
+    else:
+        print(f"import graph: {len(edges)} packages in {len(LAYERS)} layers, no cycle, "
+              "no upward import, every function-level import explained")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""scripts/import_graph.py: the package stack of the project, read with ast."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "import_graph.py"
+
+
+@pytest.fixture
+def graph(monkeypatch):
+    spec = importlib.util.spec_from_file_location("import_graph", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "TOLERATED_CYCLES", set())
+    monkeypatch.setattr(module, "TOLERATED_UPWARD", set())
+    monkeypatch.setattr(module, "TOLERATED_UNCOMMENTED", 0)
+    return module
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for top in ("helpdesk", "workers"):
+        (root / top).mkdir(exist_ok=True)
+    return root
+
+
+def test_the_project_passes():
+    result = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_cycle_between_packages_fails(graph, tmp_path, capsys):
+    root = write(tmp_path, {
+        "helpdesk/__init__.py": "",
+        "helpdesk/tickets/__init__.py": "",
+        "helpdesk/tickets/services.py": "from helpdesk.sla import clock\n",
+        "helpdesk/sla/__init__.py": "",
+        "helpdesk/sla/clock.py": "from helpdesk.tickets.services import x\n",
+    })
+    assert graph.main(["--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "cycle between helpdesk.sla ↔ helpdesk.tickets" in out
+    assert "upward import: helpdesk.tickets (tickets) imports helpdesk.sla" in out
+
+
+def test_relative_imports_and_type_checking(graph, tmp_path, capsys):
+    root = write(tmp_path, {
+        "helpdesk/__init__.py": "",
+        "helpdesk/core/__init__.py": "",
+        "helpdesk/core/errors.py": (
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from helpdesk.tickets import models\n"),
+        "helpdesk/tickets/__init__.py": "",
+        "helpdesk/tickets/models.py": "from ..core import errors\nfrom . import queries\n",
+        "helpdesk/tickets/queries.py": "",
+    })
+    assert graph.main(["--root", str(root), "--graph"]) == 0
+    out = capsys.readouterr().out
+    assert "helpdesk.tickets -> helpdesk.core" in out
+    assert "helpdesk.core -> (nothing)" in out
+
+
+def test_a_function_level_import_needs_a_comment(graph, tmp_path, capsys):
+    root = write(tmp_path, {
+        "helpdesk/__init__.py": "",
+        "helpdesk/core/__init__.py": "",
+        "helpdesk/core/a.py": (
+            "def explained():\n"
+            "    # openpyxl is heavy and only the export needs it\n"
+            "    import openpyxl\n"
+            "\n"
+            "def also_explained():\n"
+            "    import fpdf  # only the PDF needs it\n"
+            "\n"
+            "def silent():\n"
+            "    import json\n"),
+    })
+    assert graph.main(["--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "1 function-level imports without a comment" in out
+    assert "helpdesk/core/a.py:9" in out
+
+
+def test_a_function_level_import_may_not_go_up(graph, tmp_path, capsys):
+    root = write(tmp_path, {
+        "helpdesk/__init__.py": "",
+        "helpdesk/core/__init__.py": "",
+        "helpdesk/core/errors.py": (
+            "def handler():\n"
+            "    # the API's problem document\n"
+            "    from helpdesk.api.core import problem\n"),
+        "helpdesk/api/__init__.py": "",
+        "helpdesk/api/core.py": "from helpdesk.core import errors\n",
+    })
+    assert graph.main(["--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "cycle" not in out
+    assert "upward import: helpdesk.core (core) imports helpdesk.api" in out
