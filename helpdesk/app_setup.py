@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from helpdesk.core import localtime
 from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 
@@ -18,7 +19,10 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Athens")
+    # Flask-Babel reads BABEL_DEFAULT_TIMEZONE itself; the pure modules ask localtime.
+    localtime.configure(app.config["BABEL_DEFAULT_TIMEZONE"], app.config["LANGUAGES"],
+                        app.config["BABEL_DEFAULT_LOCALE"])
+    babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", redisconn.limiter_storage_uri(app))
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -46,18 +50,19 @@ def init_app(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """?lang=, then the session, then the user's setting; Greek by default."""
+    """?lang=, then the session, then the user's setting; BABEL_DEFAULT_LOCALE by default."""
+    languages, default = localtime.languages(), localtime.default_locale()
     if not has_request_context():
-        return "el"
-    if "lang" in request.args and request.args["lang"] in ("el", "en"):
+        return default
+    if "lang" in request.args and request.args["lang"] in languages:
         return request.args["lang"]
     if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(["el", "en"]) or "el"
-    if session.get("lang") in ("el", "en"):
+        return request.accept_languages.best_match(languages) or default
+    if session.get("lang") in languages:
         return session["lang"]
     if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user.locale or "el"
-    return "el"
+        return current_user.locale or default
+    return default
 
 
 #: Milliseconds a SQLite writer waits for the write lock before "database is locked".

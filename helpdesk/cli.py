@@ -11,7 +11,6 @@ from flask.cli import FlaskGroup
 COMMAND_MODULES = (
     "helpdesk.org.cli",
     "helpdesk.accounts.cli",
-    "helpdesk.tickets.cli",
     "helpdesk.inventory.cli",
     "helpdesk.demo.cli",
     "helpdesk.api.cli",
@@ -23,12 +22,7 @@ COMMAND_MODULES = (
 
 def register_commands(app: Flask) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+        module = importlib.import_module(name)  # a missing module is an error, not skipped
         for command in getattr(module, "commands", None) or [module.cli]:
             app.cli.add_command(command)
 

@@ -21,6 +21,7 @@ from helpdesk.api.schemas import (
 )
 from helpdesk.api.tickets import ticket_out
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
+from helpdesk.core.localtime import default_locale, languages
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import queries as inv_queries
@@ -129,7 +130,7 @@ def _report(kind: str) -> ReportOut:
         raise PermissionDenied()
     now = utcnow()
     f = ReportFilters.from_args(request.args, now.date())
-    locale = "en" if request.accept_languages.best_match(["el", "en"]) == "en" else "el"
+    locale = request.accept_languages.best_match(languages()) or default_locale()
     table = {"sla": lambda: rq.sla_compliance(actor(), f, locale),
              "health": lambda: rq.tier_health(actor(), f, now, locale),
              "backlog": lambda: rq.backlog_ageing(actor(), f, now),

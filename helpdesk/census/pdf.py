@@ -13,7 +13,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from helpdesk.census import rules
+from helpdesk.core import localtime
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -42,7 +42,7 @@ def _date(value: str | None) -> str:
 
 def statement_time(value: str) -> str:
     """A snapshot's ISO time as day and time in Athens."""
-    return datetime.fromisoformat(value).astimezone(rules.ATHENS).strftime("%d/%m/%Y %H:%M")
+    return datetime.fromisoformat(value).astimezone(localtime.zone()).strftime("%d/%m/%Y %H:%M")
 
 
 #: Table columns: (snapshot key, width in mm).

@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
@@ -585,7 +584,3 @@ def export_xlsx(stmt, sheet: str = "equipment") -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def import_path(path: Path, ctx: ImportContext, **kwargs) -> Result:
-    return import_file(path.read_bytes(), path.name, ctx, **kwargs)

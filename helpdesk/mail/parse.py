@@ -135,15 +135,6 @@ def parse_message(raw: bytes) -> EmailMessage:
     return BytesParser(policy=POLICY).parsebytes(raw)
 
 
-def parse_key(raw: bytes) -> str | None:
-    """The Message-ID of ``raw`` (without brackets), or None; never raises."""
-    try:
-        msg = parse_headers(raw)
-    except Exception:  # noqa: BLE001 - a broken header means "no usable id"
-        return None
-    return message_id_of(msg)
-
-
 def message_id_of(msg: EmailMessage) -> str | None:
     """The Message-ID of a parsed message (without brackets), or None; never raises."""
     try:

@@ -27,11 +27,6 @@ def _key(message_id: str | None, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def message_key(raw: bytes) -> str:
-    """The Message-ID, or the hash of the bytes when there is none."""
-    return _key_and_summary(raw)[0]
-
-
 def _key_and_summary(raw: bytes) -> tuple[str, str | None, str | None]:
     """(key, sender, subject) from one parse of the header block; never raises."""
     from email.utils import parseaddr

@@ -27,11 +27,12 @@ from sqlalchemy import (
 
 from helpdesk.accounts.models import Role, User
 from helpdesk.core.errors import PermissionDenied
+from helpdesk.core.localtime import zone
 from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, School, SupportUnit
 from helpdesk.permissions import _is_anonymous, ticket_scope
-from helpdesk.reports.filters import ATHENS, PERIOD_GROUPINGS, ReportFilters, period_buckets
+from helpdesk.reports.filters import PERIOD_GROUPINGS, ReportFilters, period_buckets
 from helpdesk.tickets.models import Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
 
@@ -408,6 +409,6 @@ def backlog_trend(actor, f: ReportFilters, now: datetime) -> ReportTable:
     value = 0
     for i, b in enumerate(buckets):
         value = int(running.get(i, value))
-        label = (b.end_at - timedelta(seconds=1)).astimezone(ATHENS).date().isoformat()
+        label = (b.end_at - timedelta(seconds=1)).astimezone(zone()).date().isoformat()
         table.rows.append({"key": i, "period_end": label, "open": value})
     return table

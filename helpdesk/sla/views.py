@@ -6,7 +6,6 @@ import logging
 import threading
 from datetime import date, datetime, timedelta
 from functools import lru_cache, wraps
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from helpdesk.core.display import localized
 from helpdesk.core.errors import ValidationFailed
+from helpdesk.core.localtime import zone
 from helpdesk.core.text import sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
@@ -391,7 +391,7 @@ def admin_closures():
             _commit_and_recompute()
             flash(_("The closure was added."), "success")
             return redirect(url_for("sla.admin_closures"))
-    today = utcnow().astimezone(ZoneInfo("Europe/Athens")).date()
+    today = utcnow().astimezone(zone()).date()
     return render_template("sla/closures.html", form=form, rows=admin.closures(today),
                            today=today, units=_unit_names(form.unit_id.choices))
 

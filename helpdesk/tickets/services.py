@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core import filestore
 from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
+from helpdesk.core.localtime import zone
 from helpdesk.core.text import fold
 from helpdesk.extensions import db
 from helpdesk.org import routing
@@ -27,7 +27,6 @@ from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import Action, IllegalTransition, Priority, Status, next_status
 
-ATHENS = ZoneInfo("Europe/Athens")
 SUBJECT_MAX = 200
 BODY_MAX = 20000
 
@@ -167,7 +166,7 @@ def _store_attachments(ticket, message, actor, uploads, now, *, internal=False) 
 
 def format_ref(ticket_id: int, created_at: datetime) -> str:
     prefix = current_app.config["TICKET_REF_PREFIX"]
-    return f"{prefix}-{created_at.astimezone(ATHENS).year}-{ticket_id:06d}"
+    return f"{prefix}-{created_at.astimezone(zone()).year}-{ticket_id:06d}"
 
 
 def _search_text(ticket: Ticket, school: School) -> str:

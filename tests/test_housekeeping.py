@@ -1,0 +1,111 @@
+"""Issue 13's smaller things: dead code gone, settings obeyed, dependencies declared."""
+from __future__ import annotations
+
+import ast
+import importlib
+import io
+import sys
+import tomllib
+from datetime import UTC, date, datetime
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+
+from helpdesk import cli, create_app
+from helpdesk.core import localtime, spreadsheet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("module, name", [
+    ("helpdesk.tickets.states", "is_allowed"),
+    ("helpdesk.mail.parse", "parse_key"),
+    ("helpdesk.mail.store", "message_key"),
+    ("helpdesk.org.queries", "unit_by_code"),
+    ("helpdesk.reports.views", "export_url"),
+    ("helpdesk.inventory.importer", "import_path"),
+])
+def test_dead_code_is_gone(module, name):
+    assert not hasattr(importlib.import_module(module), name)
+
+
+def test_a_missing_command_module_is_an_error_not_skipped(monkeypatch):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("helpdesk.nothing_here.cli",))
+    with pytest.raises(ModuleNotFoundError):
+        cli.register_commands(Flask("x"))
+
+
+def test_every_command_module_exists():
+    for name in cli.COMMAND_MODULES:
+        importlib.import_module(name)
+
+
+def test_time_zone_and_languages_follow_the_settings(monkeypatch, tmp_path):
+    # configure() updates this dict; a copy keeps the other tests' app settings intact.
+    monkeypatch.setattr(localtime, "_settings", dict(localtime._settings))
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "BABEL_DEFAULT_TIMEZONE": "UTC",
+                      "LANGUAGES": ["el"], "REDIS_URL": "redis://127.0.0.1:1/0",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/tz.db"})
+    from helpdesk.census import rules
+    from helpdesk.reports.filters import athens_midnight
+
+    late_evening = datetime(2026, 6, 1, 22, 30, tzinfo=UTC)  # 01:30 next day in Athens
+    assert rules.athens_day(late_evening) == date(2026, 6, 1)
+    assert athens_midnight(date(2026, 6, 1)) == datetime(2026, 6, 1, tzinfo=UTC)
+    from helpdesk.app_setup import select_locale
+
+    with app.test_request_context("/?lang=en"):
+        assert select_locale() == "el"  # English is not among LANGUAGES here
+
+
+def test_one_xlsx_writer_keeps_text_as_text():
+    body = spreadsheet.to_xlsx([["Στήλη", "n"], ["'=1+1", 3]], "Φύλλο: 1/2")
+    ws = load_workbook(io.BytesIO(body)).active
+    assert ws.title == "Φύλλο  1 2"
+    assert ws["A1"].font.bold and ws["A2"].data_type == "s" and ws["B2"].value == 3
+    assert spreadsheet.to_csv([["α", None]]) == "\ufeffα,\r\n".encode()
+
+
+def _imported_top_names(folders) -> set[str]:
+    names = set()
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names |= {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"helpdesk", "workers", "tests", "bench",
+                                                         "__future__"}
+
+
+def _declared(requirements) -> set[str]:
+    out = set()
+    for req in requirements:
+        name = req.split(";")[0].split("[")[0]
+        for sep in "<>=!~ ":
+            name = name.split(sep)[0]
+        out.add(name.strip().lower().replace("_", "-").replace(".", "-"))
+    return out
+
+
+def test_every_import_is_declared_and_every_dependency_used():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = _declared(project["dependencies"])
+    testing = runtime | _declared(project["optional-dependencies"]["test"])
+    dists = packages_distributions()
+
+    def dist_names(module):
+        return {d.lower().replace("_", "-").replace(".", "-") for d in dists.get(module, [])}
+
+    app_imports = _imported_top_names(["helpdesk", "workers", "migrations"])
+    test_imports = _imported_top_names(["tests"])
+    assert [m for m in app_imports if not dist_names(m) & runtime] == []
+    assert [m for m in test_imports if not dist_names(m) & testing] == []
+    used = set().union(*(dist_names(m) for m in app_imports | test_imports))
+    run_as_commands = {"gunicorn", "ruff", "pytest"}  # started, not imported (or plugins)
+    used_by_others = {"defusedxml"}  # openpyxl parses uploads with it when it is installed
+    assert sorted(testing - used - run_as_commands - used_by_others) == []
