@@ -109,3 +109,46 @@ def test_every_import_is_declared_and_every_dependency_used():
     run_as_commands = {"gunicorn", "ruff", "pytest"}  # started, not imported (or plugins)
     used_by_others = {"defusedxml"}  # openpyxl parses uploads with it when it is installed
     assert sorted(testing - used - run_as_commands - used_by_others) == []
+
+
+def test_commit_or_flash_commits_or_undoes_and_says_why(db):
+    from flask import current_app, get_flashed_messages
+    from werkzeug.exceptions import Forbidden
+
+    from helpdesk.core.commit import commit_or_flash
+    from helpdesk.core.errors import Conflict, PermissionDenied
+    from helpdesk.core.filestore import StorageFailed
+    from tests.factories import make_school
+
+    def add(name):
+        def write():
+            school = make_school(name=name)
+            db.session.flush()
+            return school.id
+        return write
+
+    def refuse(exc):
+        def write():
+            add("Αναιρείται")()
+            raise exc
+        return write
+
+    from helpdesk.org.models import School
+
+    def names():
+        return set(db.session.scalars(db.select(School.name)))
+
+    with current_app.test_request_context("/"):
+        outcome = commit_or_flash(add("Κρατιέται"), done=lambda school_id: f"ok {school_id}")
+        assert outcome and "Κρατιέται" in names()
+        assert get_flashed_messages(with_categories=True) == [("success", f"ok {outcome.value}")]
+    with current_app.test_request_context("/"):
+        outcome = commit_or_flash(refuse(Conflict("όχι")), done="never")
+        assert not outcome and outcome.error.status == 409 and "Αναιρείται" not in names()
+        assert get_flashed_messages(with_categories=True) == [("error", "όχι")]
+    with current_app.test_request_context("/"):
+        with pytest.raises(Forbidden):
+            commit_or_flash(refuse(PermissionDenied()), abort_on=(PermissionDenied,))
+        with pytest.raises(StorageFailed):
+            commit_or_flash(refuse(StorageFailed(OSError(28, "full"))), raise_5xx=True)
+        assert "Αναιρείται" not in names() and get_flashed_messages() == []

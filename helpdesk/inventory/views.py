@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
+from helpdesk.core.commit import commit_or_flash
+from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import forms, importer, queries, reference, runs, services
@@ -112,15 +113,12 @@ def new_item(code: str):
     form = forms.ItemForm()
     form.fill_choices(queries.categories(), _english())
     if form.validate_on_submit():
-        try:
-            item = services.add_item(current_user, school, now=utcnow(), **_values(form))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return _render_form(form, school, status=exc.status)
-        db.session.commit()
-        flash(_("The item was added to the registry."), "success")
-        return redirect(url_for("inventory.item", item_id=item.id))
+        outcome = commit_or_flash(
+            lambda: services.add_item(current_user, school, now=utcnow(), **_values(form)),
+            done=_("The item was added to the registry."))
+        if not outcome:
+            return _render_form(form, school, status=outcome.error.status)
+        return redirect(url_for("inventory.item", item_id=outcome.value.id))
     return _render_form(form, school, status=422 if form.is_submitted() else 200)
 
 
@@ -147,14 +145,11 @@ def edit_item(item_id: int):
         form.category.data = item.category_id
         form.serial_number.data = item.serial_number or ""
     if form.validate_on_submit():
-        try:
-            services.edit_item(current_user, item, now=utcnow(), **_values(form))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return _render_form(form, item.school, item, status=exc.status)
-        db.session.commit()
-        flash(_("Saved."), "success")
+        outcome = commit_or_flash(
+            lambda: services.edit_item(current_user, item, now=utcnow(), **_values(form)),
+            done=_("Saved."))
+        if not outcome:
+            return _render_form(form, item.school, item, status=outcome.error.status)
         return redirect(url_for("inventory.item", item_id=item.id))
     return _render_form(form, item.school, item, status=422 if form.is_submitted() else 200)
 
@@ -166,16 +161,10 @@ def withdraw(item_id: int):
     form = forms.WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.withdraw_item(current_user, item, now=utcnow(), reason=form.reason.data or "")
-    except PermissionDenied:
-        abort(403)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("inventory.item", item_id=item.id))
-    db.session.commit()
-    flash(_("The item was withdrawn."), "success")
+    commit_or_flash(
+        lambda: services.withdraw_item(current_user, item, now=utcnow(),
+                                       reason=form.reason.data or ""),
+        done=_("The item was withdrawn."), abort_on=(PermissionDenied,))
     return redirect(url_for("inventory.item", item_id=item.id))
 
 
@@ -274,19 +263,12 @@ def link(ref: str):
         abort(400)
     ids = [int(i) for i in request.form.getlist("item_ids") if i.isdigit()]
     items = db.session.scalars(select(EquipmentItem).where(EquipmentItem.id.in_(ids))).all()
-    try:
-        if len(items) != len(set(ids)):
-            raise NotFound()
-        services.link_items(current_user, ticket, items, now=utcnow(),
-                            mark_faulty=bool(form.mark_faulty.data))
-    except NotFound:
-        db.session.rollback()
+    if len(items) != len(set(ids)):
         abort(404)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The equipment was linked to the request."), "success")
+    commit_or_flash(lambda: services.link_items(current_user, ticket, items, now=utcnow(),
+                                                mark_faulty=bool(form.mark_faulty.data)),
+                    done=_("The equipment was linked to the request."),
+                    abort_on=(NotFound, PermissionDenied))
     return redirect(url_for("tickets.show", ref=ticket.ref))
 
 
@@ -297,18 +279,10 @@ def unlink(ref: str, item_id: int):
     if not forms.SimpleForm().validate_on_submit():
         abort(400)
     item = db.session.get(EquipmentItem, item_id)
-    try:
-        if item is None:
-            raise NotFound()
-        services.unlink_item(current_user, ticket, item, now=utcnow())
-    except NotFound:
-        db.session.rollback()
+    if item is None:
         abort(404)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The item was unlinked."), "success")
+    commit_or_flash(lambda: services.unlink_item(current_user, ticket, item, now=utcnow()),
+                    done=_("The item was unlinked."), abort_on=(NotFound, PermissionDenied))
     return redirect(url_for("tickets.show", ref=ticket.ref))
 
 

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
+from helpdesk.core.commit import commit_or_flash
+from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, ResolutionType
@@ -80,7 +81,7 @@ def new():
     # The equipment fields do not check their choices (link_from_form checks the items),
     # so the school's items are read only when the form is shown.
     if form.validate_on_submit():
-        try:
+        def write():
             now = utcnow()
             ticket = services.open_ticket(
                 current_user, school=current_user.school,
@@ -88,16 +89,14 @@ def new():
                 description=form.description.data, priority=form.priority.data, now=now,
                 attachments=_uploads())
             equipment.link_from_form(current_user, ticket, form, now)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+            return ticket.ref  # read before the commit expires the ticket
+
+        outcome = commit_or_flash(
+            write, done=lambda ref: _("Your request was filed as %(ref)s.", ref=ref))
+        if not outcome:
             picker = equipment.prepare_form(form, current_user.school_id)
-            return render_template("tickets/new.html", form=form, **picker), exc.status
-        ref = ticket.ref  # read before the commit expires the ticket
-        message = _("Your request was filed as %(ref)s.", ref=ref)
-        db.session.commit()
-        flash(message, "success")
-        return redirect(url_for("tickets.show", ref=ref))
+            return render_template("tickets/new.html", form=form, **picker), outcome.error.status
+        return redirect(url_for("tickets.show", ref=outcome.value))
     status = 422 if form.is_submitted() else 200
     return render_template("tickets/new.html", form=form,
                            **equipment.prepare_form(form, current_user.school_id)), status
@@ -201,23 +200,10 @@ def act(ref: str, action: str):
         for field, errors in form.errors.items():
             flash(f"{getattr(form, field).label.text if hasattr(form, field) else field}: {errors[0]}", "error")
         return back
-    try:
-        call(current_user, ticket, form, utcnow())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status >= 500:  # nothing was recorded: say so on a page with that status
-            raise
-        flash(str(exc), "error")
-        return back
-    done = _("Done.")  # before the commit, which expires the user the locale comes from
-    db.session.commit()
-    flash(done, "success")
+    # "Done." is translated before the commit, which expires the user the locale comes from.
+    # A 5xx refusal means nothing was recorded: the error page says so with that status.
+    commit_or_flash(lambda: call(current_user, ticket, form, utcnow()), done=_("Done."),
+                    abort_on=(NotFound, PermissionDenied), raise_5xx=True)
     return back
 
 
