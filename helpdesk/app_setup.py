@@ -149,14 +149,13 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_notifications(app: Flask) -> None:
-    """The outbox hooks on the session, and failed notifications for the ticket page."""
+    """The outbox hooks on the session."""
     from helpdesk.notify import services as notify
 
     notify.register()
     from helpdesk.core import filestore
 
     filestore.register()
-    app.jinja_env.globals["failed_notifications"] = notify.list_failed
 
 
 def _register_cli(app: Flask) -> None:

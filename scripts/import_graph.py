@@ -37,23 +37,23 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("tickets", {"helpdesk.tickets", "helpdesk.permissions"}),
     ("features", {"helpdesk.sla", "helpdesk.inventory", "helpdesk.census", "helpdesk.mail",
                   "helpdesk.notify", "helpdesk.outbox", "helpdesk.reports"}),
-    ("entry points", {"helpdesk.api", "helpdesk.web", "helpdesk.demo", "helpdesk.cli",
-                      "helpdesk.app_setup", "helpdesk", "workers"}),
+    # and every feature's web door, helpdesk.<feature>[web] (WEB_MODULES below)
+    ("entry points", {"helpdesk.api", "helpdesk.demo", "helpdesk.cli", "helpdesk.app_setup",
+                      "helpdesk", "workers"}),
 ]
 
 #: Findings that predate the check, tolerated while issue 13 removes them; each list
 #: only shrinks. A tolerated finding that is gone fails too, so the list stays honest.
 TOLERATED_CYCLES: set[frozenset[str]] = {
-    frozenset({"helpdesk.mail", "helpdesk.notify", "helpdesk.outbox"}),
+    frozenset({"helpdesk.mail", "helpdesk.notify"}),
     frozenset({"helpdesk.permissions", "helpdesk.tickets"}),
 }
 TOLERATED_UPWARD: set[tuple[str, str]] = {
     ("helpdesk.core", "helpdesk.api"),
     ("helpdesk.permissions", "helpdesk.inventory"),
-    ("helpdesk.tickets", "helpdesk.inventory"),
     ("helpdesk.tickets", "helpdesk.sla"),
 }
-TOLERATED_UNCOMMENTED = 183
+TOLERATED_UNCOMMENTED = 180
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -63,11 +63,20 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
+#: Module names (the last part) that are the web door of their feature: its Flask views
+#: and forms. They sit at the top with the API and the workers, so a feature's page may
+#: show what a higher feature adds (the ticket page shows linked equipment).
+WEB_MODULES = {"views", "forms"}
+
+
 def package_of(module: str) -> str:
-    """The graph node a module belongs to."""
+    """The graph node a module belongs to: ``helpdesk.<feature>`` or its web door
+    ``helpdesk.<feature>[web]``, a top-level module, ``helpdesk`` or ``workers``."""
     parts = module.split(".")
     if parts[0] == "workers":
         return "workers"
+    if len(parts) > 2 and parts[-1] in WEB_MODULES and parts[1] != "api":
+        return ".".join(parts[:2]) + "[web]"
     return ".".join(parts[:2])
 
 
@@ -209,6 +218,8 @@ def cycles(edges) -> list[list[str]]:
 
 
 def layer_of(package: str) -> int | None:
+    if package.endswith("[web]"):
+        return len(LAYERS) - 1
     for i, (_name, members) in enumerate(LAYERS):
         if package in members:
             return i
@@ -234,9 +245,10 @@ def main(argv=None) -> int:
     edges, every, uncommented = package_graph(load(args.root))
     failed = False
     if args.graph:
-        for i, (name, members) in enumerate(LAYERS):
+        for i, (name, _members) in enumerate(LAYERS):
             print(f"[{i}] {name}")
-            for src in sorted(members & set(edges)):
+            nodes = {n for n in edges if layer_of(n) == i}
+            for src in sorted(nodes):
                 print(f"    {src} -> {', '.join(sorted(edges[src])) or '(nothing)'}")
     unplaced = sorted(p for p in edges if layer_of(p) is None)
     if unplaced:

@@ -152,3 +152,13 @@ def test_commit_or_flash_commits_or_undoes_and_says_why(db):
         with pytest.raises(StorageFailed):
             commit_or_flash(refuse(StorageFailed(OSError(28, "full"))), raise_5xx=True)
         assert "Αναιρείται" not in names() and get_flashed_messages() == []
+
+
+def test_templates_get_their_data_from_the_view_not_from_queries(app):
+    """A template reads what its view passed; no global runs a query while it renders."""
+    helpers = {name: value for name, value in app.jinja_env.globals.items() if callable(value)}
+    querying = {"failed_notifications", "sla_time_left"}
+    assert querying.isdisjoint(helpers)
+    for path in (ROOT / "templates").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not any(f"{name}(" in text for name in querying), path

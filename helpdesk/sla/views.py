@@ -36,12 +36,6 @@ def _context():
     return g.sla_context
 
 
-@bp.app_template_global()
-def sla_time_left(ticket) -> dict | None:
-    """Working time left to the ticket's level due time: minutes, label and CSS class."""
-    return time_left([ticket]).get(ticket.id)
-
-
 def time_left(tickets, now=None) -> dict[int, dict | None]:
     """``sla_time_left`` of many tickets at once (a queue page), keyed by ticket id.
 

@@ -22,6 +22,7 @@ from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.notify import services as notify
 from helpdesk.org.models import Category, ResolutionType
 from helpdesk.permissions import Perm, can, can_file_for
 from helpdesk.tickets import attachments as files
@@ -123,8 +124,10 @@ def show(ref: str):
         forms_["assign_form"].assignee.choices = names.members
     if "resolve_form" in forms_:
         forms_["resolve_form"].resolution_type.choices = names.resolution_choices
+    staff_text = Perm.VIEW_INTERNAL in forms_["allowed"]
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=names, staff_text=Perm.VIEW_INTERNAL in forms_["allowed"],
+                           names=names, staff_text=staff_text,
+                           failed_notifications=notify.list_failed(ticket.id) if staff_text else [],
                            **forms_, **ticket_page_context(ticket))
 
 
