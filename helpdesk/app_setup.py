@@ -144,8 +144,10 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_notifications(app: Flask) -> None:
     """The outbox hooks on the session, and failed notifications for the ticket page."""
+    from helpdesk.core import aftercommit
     from helpdesk.notify import services as notify
 
+    aftercommit.register()
     notify.register()
     from helpdesk.core import filestore
 

@@ -22,13 +22,11 @@ def deliver_webhook(delivery_id: int) -> str:
 def sweep_webhooks() -> int:
     """Re-queue due deliveries (after Redis was down, or after a back-off)."""
     from helpdesk.api import webhooks
-    from helpdesk.core.redisconn import get_queue
+    from helpdesk.core import aftercommit
     from helpdesk.extensions import db
 
     with app_context():
         ids = webhooks.due_ids(now=utcnow(), stale_after=timedelta(minutes=10))
         db.session.commit()
-        queue = get_queue("default")
-        for delivery_id in ids:
-            queue.enqueue(deliver_webhook, delivery_id)
+        aftercommit.enqueue_many(webhooks.delivery_job(i) for i in ids)
         return len(ids)

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.api import webhook_policy as policy
 from helpdesk.api.webhook_models import EVENTS, WebhookDelivery, WebhookSubscription
+from helpdesk.core import aftercommit
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
 
 log = logging.getLogger(__name__)
 _PENDING = "webhooks.pending"
-_QUEUED = "webhooks.queued"
 #: The event of a delivery an administrator sends to try a subscription out.
 TEST_EVENT = "webhook.test"
 
@@ -69,7 +69,7 @@ def send_test(actor, sub_id: int, *, now: datetime) -> WebhookDelivery:
                                payload={"event": TEST_EVENT, "occurred_at": now.isoformat()})
     db.session.add(delivery)
     db.session.flush()
-    db.session.info.setdefault(_QUEUED, []).append(delivery.id)
+    aftercommit.after_commit(delivery_job(delivery.id))
     return delivery
 
 
@@ -177,7 +177,7 @@ def _write(session: Session) -> None:
     subs = _SUBSCRIPTIONS.get(session)
     if not subs:
         return
-    seen = set()
+    seen, added = set(), []
     for name, obj in found:
         payload = _payload(session, name, obj)
         key = (name, json.dumps(payload, sort_keys=True, default=str))
@@ -186,11 +186,12 @@ def _write(session: Session) -> None:
         seen.add(key)
         for sub_id, events in subs:
             if name in events:
-                session.add(WebhookDelivery(subscription_id=sub_id, event=name, payload=payload))
+                added.append(WebhookDelivery(subscription_id=sub_id, event=name,
+                                             payload=payload))
+    session.add_all(added)
     session.flush()
-    session.info.setdefault(_QUEUED, []).extend(
-        d.id for d in session.identity_map.values() if isinstance(d, WebhookDelivery)
-        and d.status == "pending" and d.attempts == 0)
+    for delivery in added:
+        aftercommit.after_commit(delivery_job(delivery.id), session)
 
 
 def _payload(session: Session, name: str, obj) -> dict:
@@ -212,23 +213,17 @@ def _payload(session: Session, name: str, obj) -> dict:
     return body
 
 
-def _hand_to_queue(session: Session) -> None:
-    ids = session.info.pop(_QUEUED, [])
-    if not ids:
-        return
-    try:
-        from helpdesk.core.redisconn import get_queue
+JOB = "workers.webhook_jobs.deliver_webhook"
 
-        queue = get_queue("default")
-        for delivery_id in ids:
-            queue.enqueue("workers.webhook_jobs.deliver_webhook", delivery_id)
-    except Exception:  # Redis down: the periodic sweep sends them
-        log.warning("could not queue %d webhook deliveries; the sweep will", len(ids))
+
+def delivery_job(delivery_id: int) -> aftercommit.Job:
+    """The job that makes one delivery's HTTP call."""
+    return aftercommit.Job("default", JOB, (delivery_id,), owner=__name__,
+                           what="webhook delivery", fallback="the sweep will")
 
 
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
-    session.info.pop(_QUEUED, None)
 
 
 def register() -> None:
@@ -237,7 +232,6 @@ def register() -> None:
         return
     event.listen(Session, "after_flush", _collect)
     event.listen(Session, "before_commit", _write)
-    event.listen(Session, "after_commit", _hand_to_queue)
     event.listen(Session, "after_rollback", _forget)
 
 

@@ -6,8 +6,8 @@ Session hooks, registered once by ``register()``:
 - just before the commit, the remembered events are grouped into changes (one ticket,
   one actor, one moment), ``rules.decide`` says what to tell whom, and a Notification
   row per recipient joins the same transaction;
-- after the commit, the ids of the committed notifications are handed to the "mail"
-  queue. If Redis is down that is logged and swallowed: the periodic sweep sends them.
+- the outbox writer hands each row to the "mail" queue after the commit
+  (helpdesk.core.aftercommit); with Redis down the periodic sweep sends them.
 
 ``paused()`` turns the writing off for one session (bulk loads of history, the demo).
 """
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 _EVENTS = "notify.events"
 _MESSAGES = "notify.messages"
-_QUEUED = "outbox.queued_ids"
 _PAUSED = "notify.paused"
 
 
@@ -58,10 +57,7 @@ def notify_events(events: list[TicketEvent]) -> list[int]:
             row = _row(intent, recipient, ticket, actor, group)
             if row is not None:
                 rows.append(row)
-    ids = queue_notifications(rows)
-    if ids:
-        db.session.info.setdefault(_QUEUED, []).extend(ids)
-    return ids
+    return queue_notifications(rows)
 
 
 @dataclass(frozen=True)
@@ -190,14 +186,6 @@ def _before_flush(session, flush_context, instances) -> None:
         session.info.setdefault(_MESSAGES, []).extend(messages)
 
 
-def _after_flush(session, flush_context) -> None:
-    from helpdesk.outbox.models import Notification
-
-    ids = [obj.id for obj in session.new if isinstance(obj, Notification)]
-    if ids:
-        session.info.setdefault(_QUEUED, []).extend(ids)
-
-
 def _before_commit(session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT: wait for the real commit
         return
@@ -213,25 +201,13 @@ def _before_commit(session) -> None:
         session.flush()
 
 
-def _after_commit(session) -> None:
-    if session.in_nested_transaction():
-        return
-    ids = session.info.pop(_QUEUED, [])
-    if ids:
-        from helpdesk.outbox.delivery import enqueue
-
-        enqueue(ids, fresh=True)
-
-
 def _after_transaction_end(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: committed or rolled back
         session.info.pop(_EVENTS, None)
         session.info.pop(_MESSAGES, None)
-        session.info.pop(_QUEUED, None)
 
 
-_HOOKS = (("before_flush", _before_flush), ("after_flush", _after_flush),
-          ("before_commit", _before_commit), ("after_commit", _after_commit),
+_HOOKS = (("before_flush", _before_flush), ("before_commit", _before_commit),
           ("after_transaction_end", _after_transaction_end))
 
 

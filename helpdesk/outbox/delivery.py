@@ -26,17 +26,18 @@ from flask import current_app
 from flask_mail import BadHeaderError, Connection
 from sqlalchemy import and_, or_, select, update
 
+from helpdesk.core import aftercommit
 from helpdesk.extensions import db
 from helpdesk.mail import ids
 from helpdesk.notify.render import header_text
 from helpdesk.notify.services import mail_domain, site_id
 from helpdesk.outbox.message import OutgoingMessage
 from helpdesk.outbox.models import Notification
+from helpdesk.outbox.services import JOB, delivery_job  # noqa: F401 (JOB: re-exported)
 from helpdesk.outbox.suppressions import is_suppressed
 
 log = logging.getLogger(__name__)
 
-JOB = "workers.outbox_jobs.deliver_notification"
 
 
 class Outcome(StrEnum):
@@ -236,51 +237,9 @@ def ensure_message_id(note_id: int) -> None:
 # --- the queue -----------------------------------------------------------------------------
 
 def enqueue(note_ids: list[int], *, fresh: bool = False) -> int:
-    """Hand notifications to the "mail" queue; returns how many. Never raises: with Redis
-    down the rows stay pending and the periodic sweep queues them later.
+    """Hand notifications to the "mail" queue now; returns how many. Never raises: with
+    Redis down the rows stay pending and the periodic sweep queues them later.
 
-    ``fresh``: rows just committed, which no job can name yet; they are queued in one
-    round trip without first looking for a job of theirs."""
-    if not note_ids:
-        return 0
-    try:
-        from rq import Queue
-        from rq.job import Job, JobStatus
-
-        queue = Queue("mail", connection=_redis())
-        if fresh:
-            queue.enqueue_many([Queue.prepare_data(
-                JOB, (note_id,), job_id=f"outbox-{note_id}", timeout=120, result_ttl=0,
-                failure_ttl=86400) for note_id in note_ids])
-            return len(note_ids)
-        busy = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-        count = 0
-        for note_id in note_ids:
-            job_id = f"outbox-{note_id}"
-            try:
-                if Job.fetch(job_id, connection=queue.connection).get_status() in busy:
-                    continue
-            except Exception:  # no such job (or an unreadable one): queue it afresh
-                pass
-            queue.enqueue(JOB, note_id, job_id=job_id, job_timeout=120, result_ttl=0,
-                          failure_ttl=86400)
-            count += 1
-        return count
-    except Exception as exc:  # Redis down or misconfigured: the sweep will send them
-        log.warning("could not queue %d notification(s) (%s); the outbox sweep will send "
-                    "them", len(note_ids), exc)
-        return 0
-
-
-def _redis():
-    """A Redis client with short timeouts, so a dead server cannot hang a web request."""
-    import redis
-
-    from helpdesk.core.redisconn import redis_url
-
-    app = current_app._get_current_object()
-    url = redis_url(app)
-    cache = app.extensions.setdefault("outbox_redis", {})
-    if url not in cache:
-        cache[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    return cache[url]
+    ``fresh``: rows just committed, which no job can name yet; they are queued without
+    first looking for a job of theirs."""
+    return aftercommit.enqueue_many([delivery_job(i) for i in note_ids], skip_busy=not fresh)
