@@ -15,7 +15,7 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from helpdesk.mail.process import UNKNOWN_SENDER_BODY, UNKNOWN_SENDER_SUBJECT
+from helpdesk.notify.handlers import UNKNOWN_SENDER_BODY, UNKNOWN_SENDER_SUBJECT
 from helpdesk.notify.recipients import LOCALES
 from helpdesk.notify.render import render
 from helpdesk.notify.rules import Audience, Intent, Kind

@@ -11,7 +11,7 @@ import ssl
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.api import webhook_policy as policy
@@ -20,9 +20,9 @@ from helpdesk.core import aftercommit
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
+from helpdesk.outbox.models import Notification
 
 log = logging.getLogger(__name__)
-_PENDING = "webhooks.pending"
 #: The event of a delivery an administrator sends to try a subscription out.
 TEST_EVENT = "webhook.test"
 
@@ -140,22 +140,40 @@ def resolve(host: str) -> list[str]:
         return []
 
 
-# --- writing deliveries with the change -------------------------------------------------------
+# --- writing deliveries with the change (the bus's webhook handlers) -------------------------
 
-def _collect(session: Session, flush_context) -> None:
-    from helpdesk.tickets.models import TicketEvent
+def ticket_deliveries(found) -> None:
+    """Deliveries of the public ticket changes subscribers follow (webhook_policy)."""
+    _write([(name, e.row) for e in found if (name := policy.event_for_ticket_event(
+        e.row.kind, e.row.field, e.row.is_internal))])
 
-    found = session.info.setdefault(_PENDING, [])
-    for obj in session.new:
-        name = None
-        if isinstance(obj, TicketEvent):
-            name = policy.event_for_ticket_event(obj.kind, obj.field, obj.is_internal)
-        elif type(obj).__name__ == "Notification":
-            name = policy.event_for_notification(obj.kind)
-        elif type(obj).__name__ == "EquipmentHistory":
-            name = "equipment.changed"
-        if name:
-            found.append((name, obj))
+
+def equipment_deliveries(found) -> None:
+    _write([("equipment.changed", e.row) for e in found])
+
+
+def sla_deliveries(found) -> None:
+    """An SLA warning or breach, announced with its first mail of the level stay (as
+    before: a stay that is swept again, or whose mail has no recipient, is not
+    announced again)."""
+    if not _SUBSCRIPTIONS.get(db.session()):
+        return
+    pairs = []
+    for e in found:
+        announced = db.session.scalar(select(Notification.id).where(
+            Notification.dedupe_key.like(f"{e.key}:%"), Notification.created_at == e.at)
+            .limit(1))
+        name = policy.event_for_notification(e.kind)
+        if announced is not None and name:
+            pairs.append((name, _Fact(e.ticket_id, e.at)))
+    _write(pairs)
+
+
+class _Fact:
+    """What a payload reads of an event without a history row."""
+
+    def __init__(self, ticket_id: int, at: datetime):
+        self.ticket_id, self.at = ticket_id, at
 
 
 def _active_subscriptions(session: Session) -> tuple[tuple[int, frozenset[str]], ...]:
@@ -170,8 +188,9 @@ def _active_subscriptions(session: Session) -> tuple[tuple[int, frozenset[str]],
 _SUBSCRIPTIONS = TableCache(("webhook_subscriptions",), _active_subscriptions)
 
 
-def _write(session: Session) -> None:
-    found = session.info.pop(_PENDING, [])
+def _write(found: list[tuple[str, object]]) -> None:
+    """A delivery per active subscription of each event; the same payload once."""
+    session = db.session()
     if not found:
         return
     subs = _SUBSCRIPTIONS.get(session)
@@ -220,19 +239,6 @@ def delivery_job(delivery_id: int) -> aftercommit.Job:
     """The job that makes one delivery's HTTP call."""
     return aftercommit.Job("default", JOB, (delivery_id,), owner=__name__,
                            what="webhook delivery", fallback="the sweep will")
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def register() -> None:
-    """Install the session hooks (once per process)."""
-    if event.contains(Session, "after_flush", _collect):
-        return
-    event.listen(Session, "after_flush", _collect)
-    event.listen(Session, "before_commit", _write)
-    event.listen(Session, "after_rollback", _forget)
 
 
 # --- delivering -------------------------------------------------------------------------------
