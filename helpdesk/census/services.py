@@ -8,8 +8,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
 
@@ -186,29 +184,6 @@ def is_readable_pdf(data: bytes) -> bool:
 
 
 # --- reminders -------------------------------------------------------------------------------
-
-def reminder_text(census: Census, school: School, days_left: int) -> tuple[str, str]:
-    base = (current_app.config.get("MAIL_BASE_URL") or "").rstrip("/")
-    deadline = census.deadline.strftime("%d/%m/%Y")
-    with force_locale("el"):
-        subject = _("Census reminder: “%(title)s” closes on %(deadline)s",
-                    title=census.title, deadline=deadline)
-        if days_left == 0:
-            intro = _("The census campaign “%(title)s” closes today, %(deadline)s, at the end "
-                      "of the day (Athens time).", title=census.title, deadline=deadline)
-        else:
-            intro = ngettext(
-                "The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
-                "(Athens time), in %(num)s day.",
-                "The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
-                "(Athens time), in %(num)s days.",
-                days_left, title=census.title, deadline=deadline)
-        rest = _("%(school)s has not submitted its equipment registry yet. Review the registry "
-                 "and submit it here:\n%(url)s\n", school=school.name,
-                 url=f"{base}/census/{census.id}")
-        body = f"{intro}\n\n{rest}"
-    return subject, body
-
 
 def send_due_reminders(now: datetime, *, batch: int = 500) -> int:
     """Queue the reminders due today (Athens) for every open campaign; safe to run twice.

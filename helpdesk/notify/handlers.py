@@ -10,17 +10,20 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 
 from helpdesk import events
 from helpdesk.census.models import Census, CensusReminder
-from helpdesk.census.services import reminder_text
 from helpdesk.extensions import db
 from helpdesk.mail.queries import notifications_to
+from helpdesk.notify.recipients import locale_of, pick_locale
+from helpdesk.notify.render import Rendered, render
+from helpdesk.notify.rules import Kind
 from helpdesk.notify.services import notify_events
 from helpdesk.org.models import School
 from helpdesk.outbox.services import queue_notification
 from helpdesk.sla.notify import managers_by_unit
-from helpdesk.sla.wording import time_left_text
+from helpdesk.sla.wording import working_duration
 
 log = logging.getLogger(__name__)
 
@@ -36,54 +39,57 @@ def ticket_mail(found: list[events.TicketEvent]) -> int:
 # --- SLA -------------------------------------------------------------------------------------
 
 def sla_mail(found: list[events.SlaEvent]) -> int:
-    """Tell the assignee and the unit's managers that the level's time runs out, or ran
-    out: once per ticket, level stay, kind and recipient."""
+    """Tell the assignee and the unit's managers, each in their language, that the level's
+    time runs out, or ran out: once per ticket, level stay, kind and recipient."""
     count = 0
     for event in found:
         ticket = event.ticket
         managers = event.managers
         if managers is None:
             managers = managers_by_unit({ticket.unit_id})
-        subject, body = _sla_text(event)
-        for email in sla_recipients(ticket, managers):
-            if queue_notification(kind=event.kind, recipient_email=email, subject=subject,
-                                  body=body, dedupe_key=f"{event.key}:{email}", now=event.at,
-                                  ticket_id=ticket.id) is not None:
+        for email, locale in sla_recipients(ticket, managers):
+            mail = _sla_mail(event, locale)
+            if queue_notification(kind=event.kind, recipient_email=email, subject=mail.subject,
+                                  body=mail.text, locale=locale, dedupe_key=f"{event.key}:{email}",
+                                  now=event.at, ticket_id=ticket.id) is not None:
                 count += 1
     return count
 
 
-def sla_recipients(ticket, managers) -> list[str]:
-    """The managers of the ticket's unit and its assignee, if active."""
-    emails = list(managers.get(ticket.unit_id, []))
+def sla_recipients(ticket, managers) -> list[tuple[str, str]]:
+    """(address, language) of the managers of the ticket's unit and of its assignee, if
+    active; one each, by address."""
+    found = {email: locale for email, locale in managers.get(ticket.unit_id, [])}
     if ticket.assignee is not None and ticket.assignee.is_active_account:
-        emails.append(ticket.assignee.email)
-    return sorted(set(emails))
+        found[ticket.assignee.email] = ticket.assignee.locale
+    return sorted((email, pick_locale(locale)) for email, locale in found.items())
 
 
-def _sla_text(event: events.SlaEvent) -> tuple[str, str]:
+def _sla_mail(event: events.SlaEvent, locale: str) -> Rendered:
     ticket = event.ticket
-    if isinstance(event, events.SlaWarning):
-        remaining = time_left_text(event.remaining_minutes or 0)
-        return (f"[{ticket.ref}] Πλησιάζει η λήξη του χρόνου επιπέδου {event.level}",
-                f"Απομένουν {remaining} για το αίτημα {ticket.ref}: {ticket.subject}")
-    return (f"[{ticket.ref}] Έληξε ο χρόνος επιπέδου {event.level}",
-            f"Το αίτημα {ticket.ref} ({ticket.subject}) ξεπέρασε τον χρόνο του "
-            f"επιπέδου {event.level}.")
+    with force_locale(locale):
+        remaining = working_duration(event.remaining_minutes or 0)
+    return render(event.kind, locale, ref=ticket.ref, subject=ticket.subject,
+                  level=event.level, remaining=remaining)
 
 
 # --- census ----------------------------------------------------------------------------------
 
 def census_reminder_mail(found: list[events.CensusReminderDue]) -> int:
-    """Remind each school, at its official address, and remember the reminder was sent."""
+    """Remind each school at its official address, in its language, and remember that the
+    reminder was sent."""
+    base = (current_app.config.get("MAIL_BASE_URL") or "").rstrip("/")
     count = 0
     for event in found:
         census = db.session.get(Census, event.census_id)
         school = db.session.get(School, event.school_id)
-        subject, body = reminder_text(census, school, event.days_left)
+        locale = locale_of(school.email)
+        mail = render("census_reminder", locale, title=census.title,
+                      deadline=census.deadline.strftime("%d/%m/%Y"), days_left=event.days_left,
+                      school_name=school.name, url=f"{base}/census/{census.id}")
         note = queue_notification(
-            kind="census_reminder", recipient_email=school.email, subject=subject, body=body,
-            now=event.at, locale="el",
+            kind="census_reminder", recipient_email=school.email, subject=mail.subject,
+            body=mail.text, now=event.at, locale=locale,
             dedupe_key=f"census_reminder:{census.id}:{school.id}:{event.days_before}")
         if note is None:
             continue
@@ -96,35 +102,35 @@ def census_reminder_mail(found: list[events.CensusReminderDue]) -> int:
 
 # --- mail from strangers ---------------------------------------------------------------------
 
-UNKNOWN_SENDER_SUBJECT = "Αρωγή: πώς υποβάλλεται αίτημα τεχνικής υποστήριξης"
-UNKNOWN_SENDER_BODY = """Καλησπέρα σας,
-
-Λάβαμε το μήνυμά σας, αλλά η διεύθυνση από την οποία γράψατε δεν αντιστοιχεί σε
-σχολική μονάδα ή σε εγγεγραμμένο χρήστη της Αρωγής. Το μήνυμα φυλάσσεται και θα το
-εξετάσει διαχειριστής.
-
-Για να υποβάλετε αίτημα, γράψτε από την επίσημη διεύθυνση ΠΣΔ του σχολείου σας
-(π.χ. mail@σχολείο.σχολ.sch.gr) ή συνδεθείτε στην Αρωγή με τον λογαριασμό του σχολείου.
-
-Με εκτίμηση,
-Αρωγή — Τεχνική υποστήριξη σχολικών μονάδων
-
-(Αυτόματο μήνυμα· δεν χρειάζεται να απαντήσετε.)
-"""
-
-
 def unknown_sender_answer(found: list[events.UnknownSenderQuarantined]) -> int:
-    """One polite answer per address per day, within the per-recipient cap."""
-    cap = current_app.config["MAIL_AUTOREPLY_CAP_PER_DAY"]
+    """One polite answer per address per day, within the per-recipient cap, in the site's
+    language (a stranger has told us none)."""
+    cfg = current_app.config
+    cap = cfg["MAIL_AUTOREPLY_CAP_PER_DAY"]
     count = 0
     for event in found:
         if notifications_to(event.address, event.at - timedelta(days=1)) >= cap:
             log.info("auto-reply cap reached for %s", event.address)
             continue
+        locale = pick_locale(cfg.get("BABEL_DEFAULT_LOCALE"))
+        mail = render("mail_unknown_sender", locale)
         if queue_notification(
-                kind="mail_unknown_sender", recipient_email=event.address,
-                subject=UNKNOWN_SENDER_SUBJECT, body=UNKNOWN_SENDER_BODY, now=event.at,
+                kind="mail_unknown_sender", recipient_email=event.address, locale=locale,
+                subject=mail.subject, body=mail.text, now=event.at,
                 dedupe_key=f"mail-unknown-sender:{event.address}:{event.at.date().isoformat()}"
         ) is not None:
             count += 1
     return count
+
+
+# --- which mail each event causes (for the check that every kind has its template) ------------
+
+#: Event type -> the notification kinds its mail handler writes.
+MAIL_KINDS: dict[type, tuple[str, ...]] = {
+    **{cls: tuple(k.value for k in Kind) for cls in events.TICKET_EVENTS.values()},
+    events.TicketChanged: tuple(k.value for k in Kind),
+    events.SlaWarning: ("sla_warning",),
+    events.SlaBreached: ("sla_breach",),
+    events.CensusReminderDue: ("census_reminder",),
+    events.UnknownSenderQuarantined: ("mail_unknown_sender",),
+}
