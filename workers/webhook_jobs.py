@@ -13,14 +13,17 @@ def deliver_webhook(delivery_id: int) -> str:
     with app_context():
         delivery = webhooks.claim(delivery_id, now=utcnow())
         if delivery is None:
+            db.session.rollback()
             return "skipped"
+        db.session.commit()  # the claim is visible: no other worker calls this one
         webhooks.deliver(delivery, now=utcnow())
         db.session.commit()
         return delivery.status
 
 
 def sweep_webhooks() -> int:
-    """Re-queue due deliveries (after Redis was down, or after a back-off)."""
+    """Re-queue due deliveries (after Redis was down, or after a back-off); returns how
+    many were queued."""
     from helpdesk.api import webhooks
     from helpdesk.core import aftercommit
     from helpdesk.extensions import db
@@ -28,5 +31,4 @@ def sweep_webhooks() -> int:
     with app_context():
         ids = webhooks.due_ids(now=utcnow(), stale_after=timedelta(minutes=10))
         db.session.commit()
-        aftercommit.enqueue_many(webhooks.delivery_job(i) for i in ids)
-        return len(ids)
+        return aftercommit.enqueue_many((webhooks.delivery_job(i) for i in ids), skip_busy=True)

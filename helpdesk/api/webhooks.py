@@ -1,5 +1,8 @@
 """Webhooks: subscriptions, deliveries written in the transaction of the change
-(an outbox), handed to RQ after commit, signed, retried with back-off, no SSRF."""
+(an outbox), handed to RQ after commit, signed, retried with back-off, no SSRF.
+
+Deliveries are rows of the outbox family (helpdesk.outbox.family): the same claim,
+lease, back-off and giving up as mail; webhook_policy.BACKOFF says how long to wait."""
 from __future__ import annotations
 
 import http.client
@@ -11,7 +14,7 @@ import ssl
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.api import webhook_policy as policy
@@ -20,6 +23,7 @@ from helpdesk.core import aftercommit
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
+from helpdesk.outbox import family
 from helpdesk.outbox.models import Notification
 
 log = logging.getLogger(__name__)
@@ -237,27 +241,25 @@ JOB = "workers.webhook_jobs.deliver_webhook"
 
 def delivery_job(delivery_id: int) -> aftercommit.Job:
     """The job that makes one delivery's HTTP call."""
-    return aftercommit.Job("default", JOB, (delivery_id,), owner=__name__,
-                           what="webhook delivery", fallback="the sweep will")
+    return aftercommit.Job("default", JOB, (delivery_id,), job_id=f"webhook-{delivery_id}",
+                           failure_ttl=86400, owner=__name__, what="webhook delivery",
+                           fallback="the sweep will")
 
 
 # --- delivering -------------------------------------------------------------------------------
 
 def claim(delivery_id: int, *, now: datetime) -> WebhookDelivery | None:
-    """Take a due delivery for this worker; None if another has it or it is not due."""
-    taken = db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                      WebhookDelivery.status == "pending")
-        .values(status="sending", claimed_at=now)).rowcount
-    db.session.commit()
-    return db.session.get(WebhookDelivery, delivery_id) if taken else None
+    """Take a due delivery for this worker (the outbox family's claim; the caller commits
+    before the call goes out); None if another has it, it is not due or it is done."""
+    if not family.claim(WebhookDelivery, delivery_id, now):
+        return None
+    return db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
 
 
 def deliver(delivery: WebhookDelivery, *, now: datetime, timeout: float = 10.0) -> None:
     """POST the signed payload once; record the outcome and schedule a retry if needed."""
     sub = delivery.subscription
     body = json.dumps(delivery.payload, ensure_ascii=False).encode()
-    delivery.attempts += 1
     status, error = None, None
     try:
         host = policy.check_url(sub.url)
@@ -301,24 +303,15 @@ def post_pinned(url: str, address: str, body: bytes, *, headers: dict, timeout: 
 
 
 def _record(delivery: WebhookDelivery, status: int | None, error: str | None, now: datetime) -> None:
-    delivery.last_status, delivery.claimed_at = status, None
+    delivery.last_status = status
     if status is not None and 200 <= status < 300:
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        family.mark_sent(delivery, now)
         return
-    delivery.last_error = error or f"HTTP {status}"
-    delay = policy.next_attempt_delay(delivery.attempts)
-    if delay is None:
-        delivery.status = "failed"
-    else:
-        delivery.status, delivery.next_attempt_at = "pending", now + delay
+    family.retry_or_fail(delivery, now, error or f"HTTP {status}",
+                         policy.next_attempt_delay(delivery.attempts))
 
 
 def due_ids(*, now: datetime, stale_after, limit: int = 500) -> list[int]:
     """Pending deliveries that are due, after freeing claims older than ``stale_after``."""
-    db.session.execute(update(WebhookDelivery).where(
-        WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - stale_after)
-        .values(status="pending", claimed_at=None))
-    return list(db.session.scalars(select(WebhookDelivery.id).where(
-        WebhookDelivery.status == "pending",
-        (WebhookDelivery.next_attempt_at.is_(None)) | (WebhookDelivery.next_attempt_at <= now))
-        .order_by(WebhookDelivery.id).limit(limit)))
+    family.release_stale(WebhookDelivery, now, stale_after)
+    return family.due_ids(WebhookDelivery, now, limit)
