@@ -102,9 +102,6 @@ def _register_models() -> None:
     import helpdesk.outbox.models  # noqa: F401
     import helpdesk.api.models  # noqa: F401
     import helpdesk.api.webhook_models  # noqa: F401
-    from helpdesk.api.webhooks import register as register_webhooks
-
-    register_webhooks()
     import helpdesk.inventory.models  # noqa: F401
     import helpdesk.census.models  # noqa: F401
     import helpdesk.mail.models  # noqa: F401
@@ -143,10 +140,14 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_notifications(app: Flask) -> None:
-    """The outbox hooks on the session, and failed notifications for the ticket page."""
+    """The bus and after-commit hooks on the session, and failed notifications for the
+    ticket page."""
+    from helpdesk import bus
+    from helpdesk.core import aftercommit
     from helpdesk.notify import services as notify
 
-    notify.register()
+    aftercommit.register()
+    bus.register()
     from helpdesk.core import filestore
 
     filestore.register()

@@ -67,7 +67,7 @@ def school_recipients(ticket) -> list[Recipient]:
     if official:
         same = school_user is not None and school_user.email.lower() == official.lower()
         out.append(Recipient(official, school_user.id if same else None,
-                             _locale(school_user.locale if school_user else None)))
+                             pick_locale(school_user.locale if school_user else None)))
     if school_user is not None and school_user.email.lower() != (official or "").lower():
         out.append(_of_user(school_user))
     return out
@@ -96,8 +96,19 @@ def unit_recipients(unit_id: int | None, ticket=None) -> list[Recipient]:
 
 
 def _of_user(user: User) -> Recipient:
-    return Recipient(user.email, user.id, _locale(user.locale))
+    return Recipient(user.email, user.id, pick_locale(user.locale))
 
 
-def _locale(value: str | None) -> str:
+def locale_of(email: str | None) -> str:
+    """The language of the active user whose address ``email`` is (a school's official
+    address is its account's); the default for an address of nobody we know."""
+    if not email:
+        return DEFAULT_LOCALE
+    value = db.session.scalar(select(User.locale).where(
+        db.func.lower(User.email) == email.strip().lower(), User.is_active_account.is_(True))
+        .order_by(User.id).limit(1))
+    return pick_locale(value)
+
+
+def pick_locale(value: str | None) -> str:
     return value if value in LOCALES else DEFAULT_LOCALE

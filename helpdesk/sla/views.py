@@ -183,13 +183,13 @@ def sweep_command():
 
 def _commit_and_recompute() -> None:
     """Commit an SLA setting, then recompute the open tickets' due times in a job."""
-    db.session.commit()
-    try:
-        from helpdesk.core.redisconn import get_queue
+    from helpdesk.core import aftercommit
 
-        get_queue("bulk").enqueue("workers.jobs.sla_recompute_open")
-    except Exception:  # Redis down: the due times follow at each ticket's next change
-        log.warning("could not queue the SLA recomputation of open tickets")
+    aftercommit.after_commit(aftercommit.Job(
+        "bulk", "workers.jobs.sla_recompute_open", owner=__name__,
+        what="SLA recomputation of open tickets",
+        fallback="the due times follow at each ticket's next change"))
+    db.session.commit()
 
 
 
