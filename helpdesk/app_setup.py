@@ -137,9 +137,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from helpdesk import permissions
     from helpdesk.core import display
 
     display.register(app)
+    permissions.register(app)
 
 
 def _register_notifications(app: Flask) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import date, datetime, timedelta
-from functools import lru_cache, wraps
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from helpdesk.core.display import localized
@@ -20,6 +19,7 @@ from helpdesk.core.errors import ValidationFailed
 from helpdesk.core.text import sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.permissions import admin_only
 from helpdesk.sla.calendar import working_minutes
 
 log = logging.getLogger(__name__)
@@ -193,17 +193,6 @@ def _commit_and_recompute() -> None:
 
 
 
-def admin_required(view):
-    """Administrators only; anyone else is told there is nothing here (404)."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            return render_template("error.html", code=404, title=_("Not found"), text=""), 404
-        return view(*args, **kwargs)
-    return wrapped
-
-
 def _hours(minutes: int | None) -> str:
     """Working minutes shown as working hours in the reader's number format ("7", "1,5",
     "0,33" in Greek); "—" for no target."""
@@ -249,7 +238,7 @@ def _priority_choices():
 
 
 @bp.route("/admin/sla")
-@admin_required
+@admin_only
 def admin_index():
     from helpdesk.sla import admin
 
@@ -258,7 +247,7 @@ def admin_index():
 
 
 @bp.route("/admin/sla/policies/<int:priority>", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_policy(priority: int):
     from helpdesk.sla import admin
     from helpdesk.sla.forms import PolicyForm
@@ -283,7 +272,7 @@ def admin_policy(priority: int):
 
 
 @bp.route("/admin/sla/overrides/new", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_override_new():
     from helpdesk.sla import admin
     from helpdesk.sla.forms import OverrideForm
@@ -308,7 +297,7 @@ def admin_override_new():
 
 
 @bp.route("/admin/sla/overrides/<int:policy_id>", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_override(policy_id: int):
     from helpdesk.sla import admin
     from helpdesk.sla.forms import PolicyForm
@@ -331,7 +320,7 @@ def admin_override(policy_id: int):
 
 
 @bp.route("/admin/sla/overrides/<int:policy_id>/delete", methods=["POST"])
-@admin_required
+@admin_only
 def admin_override_delete(policy_id: int):
     from helpdesk.sla import admin
 
@@ -342,7 +331,7 @@ def admin_override_delete(policy_id: int):
 
 
 @bp.route("/admin/sla/hours", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_hours():
     from helpdesk.sla import admin
     from helpdesk.sla.forms import WEEKDAYS, HoursForm
@@ -364,7 +353,7 @@ def admin_hours():
 
 
 @bp.route("/admin/sla/hours/<int:hours_id>/delete", methods=["POST"])
-@admin_required
+@admin_only
 def admin_hours_delete(hours_id: int):
     from helpdesk.sla import admin
 
@@ -375,7 +364,7 @@ def admin_hours_delete(hours_id: int):
 
 
 @bp.route("/admin/sla/closures", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_closures():
     from helpdesk.sla import admin
     from helpdesk.sla.forms import ClosureForm
@@ -397,7 +386,7 @@ def admin_closures():
 
 
 @bp.route("/admin/sla/closures/<int:closure_id>/delete", methods=["POST"])
-@admin_required
+@admin_only
 def admin_closure_delete(closure_id: int):
     from helpdesk.sla import admin
 

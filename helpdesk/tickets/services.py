@@ -21,7 +21,7 @@ from helpdesk.extensions import db
 from helpdesk.org import routing
 from helpdesk.org.models import Category, ResolutionType, School
 from helpdesk.org.queries import chain_for_school
-from helpdesk.permissions import Perm, can_file_for, require
+from helpdesk.permissions import Perm, acts_for_school, can_file_for, require, works_at_units
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
@@ -56,7 +56,7 @@ def _record(ticket, actor, now, kind, field=None, old=None, new=None, reason=Non
 
 def _address_actor(actor) -> str | None:
     """The address of a school acting without an account (mail.queries.SchoolAddress)."""
-    if actor is None or actor.id is not None or not getattr(actor, "is_school", False):
+    if actor is None or actor.id is not None or not acts_for_school(actor):
         return None
     return (getattr(actor, "email", None) or None) and actor.email[:200]
 
@@ -225,9 +225,7 @@ def _next_ticket_id() -> int | None:
 
 def claim(actor: User, ticket: Ticket, *, now: datetime) -> None:
     """Take the ticket: it becomes the actor's."""
-    require(actor, Perm.CLAIM, ticket)
-    if not actor.is_staff:
-        raise PermissionDenied()
+    require(actor, Perm.CLAIM, ticket)  # only unit staff may claim
     _set_status(ticket, Action.CLAIM, actor, now)
     _set_assignee(ticket, actor, actor, now, "claim")
     _after_change(ticket, now)
@@ -257,13 +255,13 @@ def reply(actor: User, ticket: Ticket, body: str, *, now: datetime, await_school
     db.session.flush()
     _record(ticket, actor, now, "reply", "message", None, message.id)
     _store_attachments(ticket, message, actor, attachments, now)
-    if actor.is_school:
+    if acts_for_school(actor):
         if ticket.status == Status.WAITING:
             _set_status(ticket, Action.SCHOOL_REPLY, actor, now)
     else:
         if ticket.first_response_at is None:
             ticket.first_response_at = now
-        if ticket.assignee_id is None and actor.is_staff:
+        if ticket.assignee_id is None and works_at_units(actor):
             _set_status(ticket, Action.CLAIM, actor, now)
             _set_assignee(ticket, actor, actor, now, "claim")
         if await_school:
