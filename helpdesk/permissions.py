@@ -49,6 +49,14 @@ def _is_signed_in(actor) -> bool:
     return not _is_anonymous(actor) and actor.is_active
 
 
+def is_system(actor) -> bool:
+    """The helpdesk itself acting (helpdesk.accounts.system.SYSTEM; None too, as the sweep
+    passed before the system had an actor): a service that allows it says so explicitly."""
+    from helpdesk.accounts.system import SystemActor
+
+    return actor is None or isinstance(actor, SystemActor)
+
+
 # --- who the actor is: the side of a page, not access ---------------------------------------
 
 def acts_for_school(actor) -> bool:
