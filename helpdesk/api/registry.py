@@ -29,7 +29,9 @@ class Endpoint:
 
 
 ENDPOINTS: list[Endpoint] = []
-ERRORS = {"401": "Missing, unknown, expired or revoked token",
+ERRORS = {"400": "Malformed request (a NUL character, JSON nested too deeply, a number "
+                 "out of range): nothing was changed",
+          "401": "Missing, unknown, expired or revoked token",
           "403": "Not allowed", "404": "Not found, or not visible to you",
           "409": "Not possible in the object's current state",
           "422": "Invalid input", "429": "Too many requests"}

@@ -69,11 +69,13 @@ def date_in_bounds(form, field) -> None:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` that matches only numbers an id column can hold (others: 404)."""
+    """``<int:…>`` for ids: a number no id column can hold becomes 0, which no row has,
+    so the view answers 404 as for any unknown id. (Refusing the match instead would
+    let another rule of the same path answer 405 Method Not Allowed.)"""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
-        super().__init__(map, fixed_digits=fixed_digits, min=min,
-                         max=INT_MAX if max is None else max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if INT_MIN <= number <= INT_MAX else 0
 
 
 def init_app(app: Flask) -> None:
