@@ -108,6 +108,7 @@ def _register_models() -> None:
     import helpdesk.inventory.models  # noqa: F401
     import helpdesk.census.models  # noqa: F401
     import helpdesk.mail.models  # noqa: F401
+    import helpdesk.audit.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

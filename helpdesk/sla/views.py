@@ -12,6 +12,7 @@ import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.core.display import localized
@@ -240,10 +241,12 @@ def _priority_choices():
 @bp.route("/admin/sla")
 @admin_only
 def admin_index():
-    from helpdesk.sla import admin
+    from helpdesk.audit.queries import recent
+    from helpdesk.sla import admin, changes
 
     return render_template("sla/index.html", defaults=admin.default_policies(),
-                           overrides=admin.overrides(), hours=_hours)
+                           overrides=admin.overrides(), hours=_hours,
+                           changes=changes.describe(recent("sla.")))
 
 
 @bp.route("/admin/sla/policies/<int:priority>", methods=["GET", "POST"])
@@ -258,7 +261,7 @@ def admin_policy(priority: int):
     form = PolicyForm()
     if form.validate_on_submit():
         try:
-            admin.save_default_policy(priority, form.targets())
+            admin.save_default_policy(current_user, priority, form.targets(), now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -283,7 +286,8 @@ def admin_override_new():
     form.category_id.choices = _category_choices()
     if form.validate_on_submit():
         try:
-            admin.save_override(form.priority.data, form.category_id.data, form.targets())
+            admin.save_override(current_user, form.priority.data, form.category_id.data,
+                                form.targets(), now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -306,7 +310,7 @@ def admin_override(policy_id: int):
     form = PolicyForm()
     if form.validate_on_submit():
         try:
-            admin.update_override(policy_id, form.targets())
+            admin.update_override(current_user, policy_id, form.targets(), now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -324,7 +328,7 @@ def admin_override(policy_id: int):
 def admin_override_delete(policy_id: int):
     from helpdesk.sla import admin
 
-    admin.delete_override(policy_id)
+    admin.delete_override(current_user, policy_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The override was removed."), "success")
     return redirect(url_for("sla.admin_index"))
@@ -340,8 +344,8 @@ def admin_hours():
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
         try:
-            admin.add_hours(form.unit_id.data, form.weekday.data, form.start_time.data,
-                            form.end_time.data)
+            admin.add_hours(current_user, form.unit_id.data, form.weekday.data,
+                            form.start_time.data, form.end_time.data, now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -357,7 +361,7 @@ def admin_hours():
 def admin_hours_delete(hours_id: int):
     from helpdesk.sla import admin
 
-    admin.delete_hours(hours_id)
+    admin.delete_hours(current_user, hours_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The working hours were removed."), "success")
     return redirect(url_for("sla.admin_hours"))
@@ -373,7 +377,8 @@ def admin_closures():
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
         try:
-            admin.add_closure(form.day.data, form.unit_id.data, form.description.data)
+            admin.add_closure(current_user, form.day.data, form.unit_id.data,
+                              form.description.data, now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -390,7 +395,7 @@ def admin_closures():
 def admin_closure_delete(closure_id: int):
     from helpdesk.sla import admin
 
-    admin.delete_closure(closure_id)
+    admin.delete_closure(current_user, closure_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The closure was removed."), "success")
     return redirect(url_for("sla.admin_closures"))
