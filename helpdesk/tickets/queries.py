@@ -307,6 +307,9 @@ class Entry:
     is_internal: bool = False
     #: The events' reasons this reader may read, rendered in their language, once each.
     reasons: list[str] = field(default_factory=list)
+    #: Some of those reasons are staff-to-staff (the school does not read them): the page
+    #: says so to the staff who read them.
+    reasons_staff_only: bool = False
 
 
 def readable_events(events, staff: bool) -> list[tuple[TicketEvent, bool]]:
@@ -361,7 +364,9 @@ def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]
                                                                         r[0].kind)):
         group = list(group)
         entries.append(Entry(at, kind, group[0][0].actor, events=[e for e, _ in group],
-                             reasons=_reasons(group)))
+                             reasons=_reasons(group), reasons_staff_only=any(
+                                 shows and not e.is_shared_with_school and e.reason
+                                 for e, shows in group)))
     entries.sort(key=lambda e: (e.at, 0 if e.events else 1))
     return entries, loose
 
