@@ -53,9 +53,9 @@ def role_reads(source: str) -> list[tuple[int, str]]:
               and node.func.id in ("getattr", "hasattr") and len(node.args) >= 2
               and isinstance(node.args[1], ast.Constant) and node.args[1].value in ROLE_FLAGS):
             found.append((node.lineno, f'{node.func.id}(…, "{node.args[1].value}")'))
-        elif isinstance(node, ast.Compare):
-            if any(_is_role_ref(n) for n in [node.left, *node.comparators]):
-                found.append((node.lineno, "a role comparison"))
+        elif (isinstance(node, ast.Compare)
+              and any(_is_role_ref(n) for n in [node.left, *node.comparators])):
+            found.append((node.lineno, "a role comparison"))
     return found
 
 

@@ -13,8 +13,14 @@ from sqlalchemy import select
 from helpdesk.accounts.system import SYSTEM, system_actor
 from helpdesk.core.errors import NotFound
 from helpdesk.extensions import db
-from helpdesk.permissions import (Perm, acts_for_school, can, can_manage_sla, is_administrator,
-                                  is_system)
+from helpdesk.permissions import (
+    Perm,
+    acts_for_school,
+    can,
+    can_manage_sla,
+    is_administrator,
+    is_system,
+)
 from helpdesk.tickets import services
 from helpdesk.tickets.attachments import Upload
 from helpdesk.tickets.models import Attachment, TicketEvent
