@@ -105,6 +105,7 @@ def _register_models() -> None:
     import helpdesk.inventory.models  # noqa: F401
     import helpdesk.census.models  # noqa: F401
     import helpdesk.mail.models  # noqa: F401
+    import helpdesk.audit.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -134,9 +135,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from helpdesk import permissions
     from helpdesk.core import display
 
     display.register(app)
+    permissions.register(app)
 
 
 def _register_notifications(app: Flask) -> None:

@@ -20,7 +20,8 @@ from helpdesk.events import CensusReminderDue
 from helpdesk.extensions import db
 from helpdesk.inventory.models import ACTIVE_STATUSES, EquipmentCategory, EquipmentItem
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.permissions import can_manage_census, can_submit_census_for, can_view_census_school
+from helpdesk.permissions import (can_manage_census, can_submit_census_for, can_view_census_school,
+                                  require_census_submit)
 from helpdesk.tickets import attachments as files
 
 EDU_LEVELS = ("PE", "DE")
@@ -101,10 +102,7 @@ def snapshot_of(school: School, census: Census, now: datetime) -> dict:
 
 def submit(actor: User | None, census: Census, school: School, *, now: datetime) -> CensusSubmission:
     """Freeze ``school``'s registry for ``census``; again before the deadline replaces it."""
-    if not can_submit_census_for(actor, school.id):
-        if actor is not None and getattr(actor, "is_school", False):
-            raise NotFound()
-        raise PermissionDenied()
+    require_census_submit(actor, school.id)
     if not queries.is_targeted(census, school.id):
         raise NotFound()
     if not rules.has_opened(census.opens_on, now):

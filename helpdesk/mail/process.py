@@ -341,9 +341,8 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         row.quoted_text = quoted or None  # set last: the row is written once
         return _finish(row, InboundStatus.PROCESSED, None, now, ticket_id=created.id)
     if decision.action == Action.REOPEN:
-        services.reopen(actor, ticket, body, now=now)
-        message = _last_message(ticket)
-        _attach(ticket, message, actor, uploads, now)
+        message = services.reopen(actor, ticket, body, now=now, attachments=uploads,
+                                  channel="email")
     else:  # REPLY, STAFF_REPLY
         message = services.reply(actor, ticket, body, now=now, attachments=uploads,
                                  channel="email")
@@ -373,18 +372,6 @@ def _open(actor, school_id, subject, body, uploads, now, lookups) -> Ticket:
     return services.open_ticket(actor, school=db.session.get(School, school_id),
                                 category=category, subject=subject, description=body,
                                 now=now, attachments=uploads, channel="email")
-
-
-def _last_message(ticket):
-    from helpdesk.tickets.models import Message
-
-    return db.session.scalar(select(Message).where(Message.ticket_id == ticket.id)
-                             .order_by(Message.id.desc()).limit(1))
-
-
-def _attach(ticket, message, actor, uploads, now) -> None:
-    # reopen() takes no attachments; the same writer reply() and open_ticket() use.
-    services._store_attachments(ticket, message, actor, uploads, now)
 
 
 def _attachments(parts: list[tuple[str, bytes]]):

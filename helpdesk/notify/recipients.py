@@ -9,6 +9,7 @@ from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.extensions import db
 from helpdesk.notify.rules import Audience, Intent, Kind
 from helpdesk.org.models import SupportUnit
+from helpdesk.permissions import acts_for_school
 
 DEFAULT_LOCALE = "el"
 LOCALES = ("el", "en")
@@ -59,7 +60,7 @@ def _recipients(intent: Intent, ticket) -> list[Recipient]:
 def school_recipients(ticket) -> list[Recipient]:
     """The school's official address; the filer too when they wrote from another one."""
     creator = ticket.created_by
-    school_user = creator if (creator is not None and creator.is_school
+    school_user = creator if (acts_for_school(creator)
                               and creator.school_id == ticket.school_id
                               and creator.is_active) else None
     official = ticket.school.email

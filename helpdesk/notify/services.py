@@ -22,7 +22,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
 from helpdesk.notify.render import render
-from helpdesk.permissions import sees_staff_text
+from helpdesk.permissions import acts_for_school, sees_staff_text
 from helpdesk.tickets import reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
 
@@ -79,7 +79,7 @@ def _change(ticket: Ticket, actor, at, group: list[TicketEvent]) -> rules.Change
     public = frozenset(m.id for m in messages if m is not None and not m.is_internal)
     return rules.Change(
         ticket_id=ticket.id, unit_id=ticket.unit_id, assignee_id=ticket.assignee_id,
-        actor_id=actor.id if actor else None, actor_is_school=bool(actor and actor.is_school),
+        actor_id=actor.id if actor else None, actor_is_school=acts_for_school(actor),
         at=at, public_message_ids=public,
         events=tuple(rules.Event(id=e.id, kind=e.kind, field=e.field, old=e.old_value,
                                  new=e.new_value, reason=e.reason, is_internal=e.is_internal,

@@ -194,7 +194,7 @@ def thread_root(secret: str, ticket_id: int, domain: str) -> str:
     """The ticket's thread root: a fixed Message-ID that helpdesk.mail.ids verifies."""
     nonce = hmac.new(secret.encode(), f"thread.{ticket_id}".encode(),
                      hashlib.sha256).hexdigest()[:12]
-    return f"<arogi.t{ticket_id}.u0.{nonce}.{ids._sign(secret, ticket_id, 0, nonce)}@{domain}>"
+    return f"<arogi.t{ticket_id}.u0.{nonce}.{ids.sign(secret, ticket_id, 0, nonce)}@{domain}>"
 
 
 def ensure_message_id(note_id: int) -> None:
