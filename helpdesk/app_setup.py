@@ -103,16 +103,14 @@ def _register_models() -> None:
     import helpdesk.accounts.models  # noqa: F401
     import helpdesk.api.models  # noqa: F401
     import helpdesk.api.webhook_models  # noqa: F401
+    import helpdesk.audit.models  # noqa: F401
+    import helpdesk.census.models  # noqa: F401
+    import helpdesk.inventory.models  # noqa: F401
+    import helpdesk.mail.models  # noqa: F401
     import helpdesk.org.models  # noqa: F401
     import helpdesk.outbox.models  # noqa: F401
     import helpdesk.sla.models  # noqa: F401
     import helpdesk.tickets.models  # noqa: F401
-    from helpdesk.api.webhooks import register as register_webhooks
-
-    register_webhooks()
-    import helpdesk.census.models  # noqa: F401
-    import helpdesk.inventory.models  # noqa: F401
-    import helpdesk.mail.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -143,16 +141,20 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from helpdesk import permissions
     from helpdesk.core import display
 
     display.register(app)
+    permissions.register(app)
 
 
 def _register_notifications(app: Flask) -> None:
-    """The outbox hooks on the session."""
-    from helpdesk.notify import services as notify
+    """The bus and after-commit hooks on the session."""
+    from helpdesk import bus
+    from helpdesk.core import aftercommit
 
-    notify.register()
+    aftercommit.register()
+    bus.register()
     from helpdesk.core import filestore
 
     filestore.register()

@@ -2,6 +2,12 @@
 
 Every list, count, search and export is scoped by ``scope_tickets``; every action
 calls ``can`` (through ``require``). An object the actor may not see is a 404.
+
+Nothing outside this module (and the account models that define the roles) reads an
+actor's role: tests/test_permissions_single_place.py fails if one does. Code that needs
+to know which side of a page to show asks ``acts_for_school`` / ``works_at_units``;
+administrators' pages are guarded by ``admin_only`` (views) and ``require_admin``
+(services); templates reach the same functions through ``register``.
 """
 from __future__ import annotations
 
@@ -37,6 +43,83 @@ _WORK = frozenset({Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE})
 
 def _is_anonymous(actor) -> bool:
     return actor is None or not getattr(actor, "is_authenticated", False)
+
+
+def _is_signed_in(actor) -> bool:
+    return not _is_anonymous(actor) and actor.is_active
+
+
+def is_system(actor) -> bool:
+    """The helpdesk itself acting (helpdesk.accounts.system.SYSTEM; None too, as the sweep
+    passed before the system had an actor): a service that allows it says so explicitly."""
+    from helpdesk.accounts.system import SystemActor
+
+    return actor is None or isinstance(actor, SystemActor)
+
+
+# --- who the actor is: the side of a page, not access ---------------------------------------
+
+def acts_for_school(actor) -> bool:
+    """The actor is a school: its account, or its official address writing by mail
+    (helpdesk.mail.queries.SchoolAddress, helpdesk.notify.services.AddressActor).
+
+    Not an access decision (``can`` and the scopes decide those): it picks the school's
+    side of a page (its queues and wording, no SLA clock) and what a school's words cause
+    (its reply resumes a waiting ticket; it cannot ask itself to wait)."""
+    return actor is not None and bool(getattr(actor, "is_school", False))
+
+
+def works_at_units(actor) -> bool:
+    """The actor is a technician or a manager: a member of support units, with the unit
+    queues (unassigned, waiting, breaching, …) and a reply that claims an unassigned ticket.
+    Not an access decision; administrators are not unit members."""
+    return actor is not None and bool(getattr(actor, "is_staff", False))
+
+
+def is_support_staff(actor) -> bool:
+    """Technicians, managers and administrators: the people who answer the schools (a mail
+    from one of them is routed as staff mail)."""
+    return actor is not None and bool(getattr(actor, "is_staff", False)
+                                      or getattr(actor, "is_admin", False))
+
+
+def school_of(actor) -> int | None:
+    """The school a school actor speaks for; None for everyone else."""
+    return actor.school_id if acts_for_school(actor) else None
+
+
+# --- administrators ---------------------------------------------------------------------------
+
+def is_administrator(actor) -> bool:
+    """A signed-in, active administrator: the only one who changes the system's settings."""
+    return _is_signed_in(actor) and bool(actor.is_admin)
+
+
+def require_admin(actor) -> None:
+    """The administrators' guard of the services: PermissionDenied for anyone else."""
+    if not is_administrator(actor):
+        raise PermissionDenied()
+
+
+def admin_only(view=None, *, status: int = 404):
+    """The administrators' guard of the web pages: log in first; anyone else gets ``status``
+    (404 by default: there is nothing here for them; 403 where the section is known to
+    them, as the census campaigns are to staff)."""
+    from functools import wraps
+
+    from flask import abort
+    from flask_login import current_user, login_required
+
+    def decorate(fn):
+        @wraps(fn)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not is_administrator(current_user):
+                abort(status)
+            return fn(*args, **kwargs)
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
 def can_view(actor: User | None, ticket: Ticket, stay_unit_ids: frozenset[int] | None = None) -> bool:
@@ -231,18 +314,34 @@ def import_school_ids(actor: User | None):
 
 def can_manage_mail(actor: User | None) -> bool:
     """Only administrators handle inbound mail, quarantine and suppressed addresses."""
-    return not _is_anonymous(actor) and actor.is_active and actor.is_admin
+    return is_administrator(actor)
 
 
 def can_manage_census(actor: User | None) -> bool:
     """Only administrators open census campaigns."""
-    return not _is_anonymous(actor) and actor.is_active and actor.is_admin
+    return is_administrator(actor)
 
 
 def can_view_census_reports(actor: User | None) -> bool:
     """Administrators and staff see completion dashboards and procurement reports."""
     return (not _is_anonymous(actor) and actor.is_active
             and (actor.is_admin or actor.is_staff))
+
+
+def can_use_census(actor: User | None) -> bool:
+    """Schools (their campaigns) and staff and administrators (the dashboards) have a
+    census section; nobody else."""
+    return _is_signed_in(actor) and (actor.is_school or can_view_census_reports(actor))
+
+
+def can_view_census(actor: User | None, census, *, now: datetime) -> bool:
+    """A school sees a campaign once it has opened and only if it is one of its targets;
+    staff and administrators see every campaign's dashboard."""
+    from helpdesk.census import queries, rules
+
+    if _is_signed_in(actor) and actor.is_school:
+        return rules.has_opened(census.opens_on, now) and queries.is_targeted(census, actor.school_id)
+    return can_view_census_reports(actor)
 
 
 def census_school_ids(actor: User | None):
@@ -274,8 +373,106 @@ def can_submit_census_for(actor: User | None, school_id: int) -> bool:
             and actor.school_id == school_id)
 
 
+def require_census_submit(actor: User | None, school_id: int) -> None:
+    """Refuse a census submission ``can_submit_census_for`` does not allow: another
+    school's campaign does not exist for a school (404); anyone else may not (403)."""
+    if not can_submit_census_for(actor, school_id):
+        if acts_for_school(actor):
+            raise NotFound()
+        raise PermissionDenied()
+
+
 # --- webhooks -------------------------------------------------------------------------------
 
 def can_manage_webhooks(actor: User | None) -> bool:
     """Only administrators subscribe, edit, pause, test and delete webhooks."""
-    return not _is_anonymous(actor) and actor.is_active and actor.is_admin
+    return is_administrator(actor)
+
+
+def can_revoke_token(actor: User | None, token) -> bool:
+    """An API token's owner revokes it; an administrator revokes anyone's."""
+    return _is_signed_in(actor) and (token.user_id == actor.id or actor.is_admin)
+
+
+# --- service levels ---------------------------------------------------------------------------
+
+def can_manage_sla(actor: User | None) -> bool:
+    """Only administrators set targets, overrides, calendars and holidays."""
+    return is_administrator(actor)
+
+
+# --- tickets: filing ---------------------------------------------------------------------------
+
+def can_file_for_own_school(actor: User | None) -> bool:
+    """A school account files a new request for itself (the "New request" page)."""
+    return acts_for_school(actor) and can_file_for(actor, actor.school_id)
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+def can_view_reports(actor: User | None) -> bool:
+    """Staff and administrators have reports; schools and strangers do not."""
+    return _is_signed_in(actor) and (actor.is_admin or actor.is_staff)
+
+
+def report_scope(actor: User | None):
+    """The SQL condition on Ticket for what ``actor`` may report on.
+
+    Administrators see everything; a unit manager the tickets that are or were at the
+    units they manage; a technician what ``ticket_scope`` lets them see. Schools have no
+    reports (PermissionDenied).
+    """
+    from sqlalchemy import and_
+
+    from helpdesk.accounts.models import Role
+
+    if not _is_signed_in(actor):
+        return false()
+    if not can_view_reports(actor):
+        raise PermissionDenied()
+    scope = ticket_scope(actor)
+    managed = actor.managed_unit_ids
+    if actor.role == Role.MANAGER and managed:
+        scope = and_(scope, exists().where(TicketStay.ticket_id == Ticket.id,
+                                           TicketStay.unit_id.in_(sorted(managed))))
+    return scope
+
+
+# --- organisation (API) -----------------------------------------------------------------------
+
+def school_scope(actor: User | None):
+    """The SQL condition on School for the schools an actor may see: its own, those its
+    units serve, or None for all (administrators)."""
+    from helpdesk.org.models import School
+    from helpdesk.org.queries import schools_served_by_units
+
+    if actor.is_admin:
+        return None
+    if actor.is_school:
+        return School.id == actor.school_id
+    return School.id.in_(schools_served_by_units(actor.unit_ids))
+
+
+# --- equipment imports --------------------------------------------------------------------------
+
+def can_import_equipment(actor: User | None) -> bool:
+    """Schools, staff and administrators import registries (each into what
+    ``import_school_ids`` allows)."""
+    return _is_signed_in(actor) and (actor.is_school or actor.is_staff or actor.is_admin)
+
+
+def can_view_import(actor: User | None, run) -> bool:
+    """An import run is seen by whoever started it and by administrators."""
+    return actor is not None and run is not None and (actor.is_admin or run.created_by_id == actor.id)
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+#: The functions templates ask (``{% if can_view_reports(current_user) %}``).
+TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manage_mail,
+                    can_manage_sla, can_manage_webhooks, can_file_for_own_school)
+
+
+def register(app) -> None:
+    """Give the templates the permission functions, so no template reads a role."""
+    app.jinja_env.globals.update({f.__name__: f for f in TEMPLATE_HELPERS})

@@ -127,6 +127,7 @@ def test_request_travels_three_levels_and_back_to_the_school(page, live_server, 
     log_in(page, base, world["l2"])
     open_ticket_from_queue(page, base, ref, "unassigned")
     page.fill("textarea[name='escalate-reason']", "Γνωστό θέμα υλικολογισμικού, στον Διόφαντο.")
+    page.check("input[name='escalate-tell_school']")  # this reason the school may read
     page.click("form[action$='/escalate'] button")
     log_out(page)
 
@@ -149,8 +150,9 @@ def test_request_travels_three_levels_and_back_to_the_school(page, live_server, 
     timeline = page.inner_text("section.timeline")
     assert "Εγκαταστήστε το νέο firmware" in timeline
     assert "Καλημέρα, δοκιμάσατε" in timeline
-    assert "Απαιτείται ανταλλακτικό μέσω ΠΣΔ." in timeline
-    assert "Γνωστό θέμα υλικολογισμικού" in timeline
+    assert "Απαιτείται ανταλλακτικό μέσω ΠΣΔ." not in timeline  # staff-to-staff by default
+    assert "Γνωστό θέμα υλικολογισμικού" in timeline  # shared on purpose
+    assert timeline.count("Κλιμακώθηκε") == 2  # the school sees both moves
     assert "Πιθανόν βλάβη αισθητήρα" not in timeline
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(tmp_path / "3-school-phone.png"), full_page=True)

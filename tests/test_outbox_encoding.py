@@ -15,7 +15,6 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from helpdesk.mail.process import UNKNOWN_SENDER_BODY, UNKNOWN_SENDER_SUBJECT
 from helpdesk.notify.recipients import LOCALES
 from helpdesk.notify.render import render
 from helpdesk.notify.rules import Audience, Intent, Kind
@@ -84,10 +83,11 @@ def test_every_template_is_encoded_within_the_limits(app, ticket, kind, locale):
 
 
 def test_the_answer_to_unknown_senders_is_encoded_too(app, db):
+    with app.test_request_context():
+        answer = render("mail_unknown_sender", "el")
     note = Notification(kind="mail_unknown_sender", recipient_email="parent@example.gr",
-                        subject=UNKNOWN_SENDER_SUBJECT, body=UNKNOWN_SENDER_BODY,
-                        is_automatic=True, locale="el")
-    _check(note, UNKNOWN_SENDER_SUBJECT)
+                        subject=answer.subject, body=answer.text, is_automatic=True, locale="el")
+    _check(note, answer.subject)
 
 
 @pytest.mark.parametrize("subject", ["Νέο αίτημα – Δεν ανάβει", "ο πίνακας δεν",

@@ -397,10 +397,14 @@ def test_the_web_escalation_form_tells_the_school_only_when_ticked(client, w, te
     if tell:
         fields["tell_school"] = "y"
     assert act(client, t.ref, "escalate", **fields).status_code == 302
+    staff = client.get(f"/tickets/{t.ref}").get_data(as_text=True)
+    assert "ΛΟΓΟΣ-ΦΟΡΜΑΣ" in staff
+    assert ("δεν το βλέπει το σχολείο" in staff) == (not tell)  # staff are told who reads it
     logout(client)
     login(client, w.user_a)
     html = client.get(f"/tickets/{t.ref}").get_data(as_text=True)
     assert ("ΛΟΓΟΣ-ΦΟΡΜΑΣ" in html) == tell
+    assert "δεν το βλέπει το σχολείο" not in html
     assert 'class="entry event ev-escalate"' in html
 
 

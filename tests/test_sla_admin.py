@@ -9,7 +9,7 @@ from helpdesk.extensions import db as _db
 from helpdesk.sla import admin
 from helpdesk.sla.models import BusinessHours, Closure, SlaPolicy
 from helpdesk.sla.services import refresh_ticket_sla
-from tests.factories import World, at, category, make_ticket, unit_at
+from tests.factories import World, at, category, make_admin, make_ticket, unit_at
 from tests.web import csrf_token, login
 
 TARGETS = {"first_response_minutes": "4", "resolution_minutes": "35", "level1_minutes": "3",
@@ -102,11 +102,12 @@ def test_a_closure_for_another_unit_does_not_move_the_clock(as_admin, w):
 
 
 def test_closures_list_upcoming_first(db):
+    actor = make_admin()
     for day in (date(2020, 1, 2), date(2030, 5, 1), date(2020, 1, 1), date(2029, 1, 1)):
-        admin.add_closure(day, None, "")
+        admin.add_closure(actor, day, None, "", now=at(0))
     assert [c.day.year for c in admin.closures(date(2026, 1, 1))] == [2029, 2030, 2020, 2020]
     with pytest.raises(ValidationFailed):
-        admin.add_closure(date(2029, 1, 1), None, "again")
+        admin.add_closure(actor, date(2029, 1, 1), None, "again", now=at(0))
 
 
 def test_working_hours_rows_are_added_and_used(as_admin, w):
@@ -123,13 +124,14 @@ def test_working_hours_rows_are_added_and_used(as_admin, w):
 
 
 def test_the_first_default_row_keeps_the_built_in_week(db):
-    admin.add_hours(None, 5, time(9), time(13))
+    actor = make_admin()
+    admin.add_hours(actor, None, 5, time(9), time(13), now=at(0))
     rows = admin.hours_rows()
     assert sorted((r.weekday, r.start_time) for r in rows) == [
         (0, time(8)), (1, time(8)), (2, time(8)), (3, time(8)), (4, time(8)), (5, time(9))]
     with pytest.raises(ValidationFailed):
-        admin.add_hours(None, 0, time(14), time(16))  # overlaps 08:00–15:00
-    admin.delete_hours(rows[-1].id)
+        admin.add_hours(actor, None, 0, time(14), time(16), now=at(0))  # overlaps 08:00–15:00
+    admin.delete_hours(actor, rows[-1].id, now=at(0))
     assert count(BusinessHours) == 5
 
 
@@ -142,7 +144,7 @@ def test_hours_with_start_not_before_end_are_refused(as_admin, start, end):
     assert count(BusinessHours) == 0
 
 
-def test_negative_minutes_are_refused_and_nothing_changes(as_admin):
+def test_negative_minutes_are_refused_and_nothing_changes(as_admin, w):
     before = {(p.priority, p.level1_minutes) for p, _ in admin.default_policies()}
     response = submit(as_admin, "/admin/sla/policies/2", {**TARGETS, "level1_minutes": "-1"})
     assert response.status_code == 200
@@ -155,11 +157,11 @@ def test_negative_minutes_are_refused_and_nothing_changes(as_admin):
         assert response.status_code == 200
     assert {(p.priority, p.level1_minutes) for p, _ in admin.default_policies()} == before
     with pytest.raises(ValidationFailed) as refused:
-        admin.save_default_policy(2, admin.Targets(-5, None, None, None, None))
+        admin.save_default_policy(w.admin, 2, admin.Targets(-5, None, None, None, None), now=at(0))
     assert refused.value.field == "first_response_minutes"
 
 
-def test_an_unknown_category_is_refused(as_admin):
+def test_an_unknown_category_is_refused(as_admin, w):
     overrides = count(SlaPolicy)
     response = submit(as_admin, "/admin/sla/overrides/new",
                       {**TARGETS, "priority": "2", "category_id": "999999"})
@@ -167,7 +169,7 @@ def test_an_unknown_category_is_refused(as_admin):
     assert "Unknown category." in response.get_data(as_text=True)
     assert count(SlaPolicy) == overrides
     with pytest.raises(ValidationFailed):
-        admin.save_override(2, None, admin.Targets(60, None, None, None, None))
+        admin.save_override(w.admin, 2, None, admin.Targets(60, None, None, None, None), now=at(0))
 
 
 @pytest.mark.parametrize("url", ["/admin/sla", "/admin/sla/policies/2", "/admin/sla/overrides/new",

@@ -283,7 +283,8 @@ def test_a_change_written_in_this_transaction_is_used_at_once(w):
     from helpdesk.sla.services import SlaContext
 
     assert SlaContext.load().policy_for(2, None).level1_minutes == 2 * 7 * 60  # built in
-    admin.save_default_policy(2, admin.Targets(240, 5 * 420, 90, 3 * 420, 5 * 420))
+    admin.save_default_policy(w.admin, 2, admin.Targets(240, 5 * 420, 90, 3 * 420, 5 * 420),
+                              now=at(0))
     assert SlaContext.load().policy_for(2, None).level1_minutes == 90
     _db.session.add(Closure(day=datetime(2026, 3, 2).date(), description="Έκτακτο κλείσιμο"))
     t = make_ticket(w.user_a)  # not flushed before: the closure is flushed for the check

@@ -13,22 +13,22 @@ def deliver_webhook(delivery_id: int) -> str:
     with app_context():
         delivery = webhooks.claim(delivery_id, now=utcnow())
         if delivery is None:
+            db.session.rollback()
             return "skipped"
+        db.session.commit()  # the claim is visible: no other worker calls this one
         webhooks.deliver(delivery, now=utcnow())
         db.session.commit()
         return delivery.status
 
 
 def sweep_webhooks() -> int:
-    """Re-queue due deliveries (after Redis was down, or after a back-off)."""
+    """Re-queue due deliveries (after Redis was down, or after a back-off); returns how
+    many were queued."""
     from helpdesk.api import webhooks
-    from helpdesk.core.redisconn import get_queue
+    from helpdesk.core import aftercommit
     from helpdesk.extensions import db
 
     with app_context():
         ids = webhooks.due_ids(now=utcnow(), stale_after=timedelta(minutes=10))
         db.session.commit()
-        queue = get_queue("default")
-        for delivery_id in ids:
-            queue.enqueue(deliver_webhook, delivery_id)
-        return len(ids)
+        return aftercommit.enqueue_many((webhooks.delivery_job(i) for i in ids), skip_busy=True)

@@ -27,6 +27,7 @@ from helpdesk.extensions import db
 from helpdesk.inventory import queries as inv_queries
 from helpdesk.inventory import services as inv_services
 from helpdesk.inventory.models import EquipmentCategory, EquipmentItem
+from helpdesk.permissions import can_view_reports
 
 ITEM = Param("id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "Equipment item id.",
              where="path")
@@ -126,7 +127,7 @@ def _report(kind: str) -> ReportOut:
     from helpdesk.reports import queries as rq
     from helpdesk.reports.filters import ReportFilters
 
-    if not rq.may_see_reports(actor()):
+    if not can_view_reports(actor()):
         raise PermissionDenied()
     now = utcnow()
     f = ReportFilters.from_args(request.args, now.date())

@@ -11,16 +11,7 @@ from helpdesk.api.schemas import SchoolList, SchoolOut, UnitList, UnitOut
 from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.extensions import db
 from helpdesk.org.models import School, SupportUnit
-from helpdesk.org.queries import schools_served_by_units
-
-
-def school_scope(user):
-    """Schools an actor may see: its own, those its units serve, or all (admin)."""
-    if user.is_admin:
-        return None
-    if user.is_school:
-        return School.id == user.school_id
-    return School.id.in_(schools_served_by_units(user.unit_ids))
+from helpdesk.permissions import school_scope
 
 
 def _school_out(s: School) -> SchoolOut:

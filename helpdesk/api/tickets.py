@@ -31,7 +31,7 @@ from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, ResolutionType, School, SupportUnit
-from helpdesk.permissions import Perm, require, sees_staff_text
+from helpdesk.permissions import Perm, acts_for_school, require, sees_staff_text
 from helpdesk.tickets import queries, services
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
 from helpdesk.tickets.reasons import text_of as reason_text
@@ -202,7 +202,7 @@ def post_message(body: MessageCreate, ref: str):
         message = services.add_note(actor(), ticket, body.body, now=now)
     else:
         message = services.reply(actor(), ticket, body.body, now=now, channel="api",
-                                 await_school=body.await_school and not actor().is_school)
+                                 await_school=body.await_school and not acts_for_school(actor()))
     return _message_out(message)
 
 

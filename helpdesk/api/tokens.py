@@ -12,6 +12,7 @@ from helpdesk.accounts.models import User
 from helpdesk.api.models import ApiToken
 from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.extensions import db
+from helpdesk.permissions import can_revoke_token
 
 PREFIX = "arogi_"
 
@@ -38,7 +39,7 @@ def create_token(user: User, name: str, *, now: datetime, read_only: bool = Fals
 
 def revoke_token(user: User, token_id: int, *, now: datetime) -> None:
     token = db.session.get(ApiToken, token_id)
-    if token is None or (token.user_id != user.id and not user.is_admin):
+    if token is None or not can_revoke_token(user, token):
         raise NotFound()
     token.revoked_at = token.revoked_at or now
 

@@ -18,7 +18,7 @@ from helpdesk.core.display import translated
 from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
-from helpdesk.permissions import can_manage_webhooks
+from helpdesk.permissions import admin_only
 
 pages = Blueprint("api_tokens", __name__)
 
@@ -55,10 +55,8 @@ def revoke(token_id: int):
 
 
 @pages.route("/admin/webhooks", methods=["GET", "POST"])
-@login_required
+@admin_only
 def webhooks():
-    if not can_manage_webhooks(current_user):
-        return _not_found()
     form = _webhook_form()
     secret = None
     if form.validate_on_submit():
@@ -76,10 +74,8 @@ def webhooks():
 
 
 @pages.route("/admin/webhooks/<int:sub_id>", methods=["GET", "POST"])
-@login_required
+@admin_only
 def webhook_edit(sub_id: int):
-    if not can_manage_webhooks(current_user):
-        return _not_found()
     sub = db.session.get(WebhookSubscription, sub_id)
     if sub is None:
         return _not_found()
@@ -109,10 +105,8 @@ _WEBHOOK_ACTIONS = {
 
 @pages.route("/admin/webhooks/<int:sub_id>/<any(pause, resume, test, delete):action>",
              methods=["POST"])
-@login_required
+@admin_only
 def webhook_action(sub_id: int, action: str):
-    if not can_manage_webhooks(current_user):
-        return _not_found()
     call, done = _WEBHOOK_ACTIONS[action]
     try:
         call(current_user, sub_id, utcnow())

@@ -1,5 +1,8 @@
 """Webhooks: subscriptions, deliveries written in the transaction of the change
-(an outbox), handed to RQ after commit, signed, retried with back-off, no SSRF."""
+(an outbox), handed to RQ after commit, signed, retried with back-off, no SSRF.
+
+Deliveries are rows of the outbox family (helpdesk.outbox.family): the same claim,
+lease, back-off and giving up as mail; webhook_policy.BACKOFF says how long to wait."""
 from __future__ import annotations
 
 import http.client
@@ -11,18 +14,19 @@ import ssl
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.api import webhook_policy as policy
 from helpdesk.api.webhook_models import EVENTS, WebhookDelivery, WebhookSubscription
+from helpdesk.core import aftercommit
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
+from helpdesk.outbox import family
+from helpdesk.outbox.models import Notification
 
 log = logging.getLogger(__name__)
-_PENDING = "webhooks.pending"
-_QUEUED = "webhooks.queued"
 #: The event of a delivery an administrator sends to try a subscription out.
 TEST_EVENT = "webhook.test"
 
@@ -69,7 +73,7 @@ def send_test(actor, sub_id: int, *, now: datetime) -> WebhookDelivery:
                                payload={"event": TEST_EVENT, "occurred_at": now.isoformat()})
     db.session.add(delivery)
     db.session.flush()
-    db.session.info.setdefault(_QUEUED, []).append(delivery.id)
+    aftercommit.after_commit(delivery_job(delivery.id))
     return delivery
 
 
@@ -140,22 +144,40 @@ def resolve(host: str) -> list[str]:
         return []
 
 
-# --- writing deliveries with the change -------------------------------------------------------
+# --- writing deliveries with the change (the bus's webhook handlers) -------------------------
 
-def _collect(session: Session, flush_context) -> None:
-    from helpdesk.tickets.models import TicketEvent
+def ticket_deliveries(found) -> None:
+    """Deliveries of the public ticket changes subscribers follow (webhook_policy)."""
+    _write([(name, e.row) for e in found if (name := policy.event_for_ticket_event(
+        e.row.kind, e.row.field, e.row.is_internal))])
 
-    found = session.info.setdefault(_PENDING, [])
-    for obj in session.new:
-        name = None
-        if isinstance(obj, TicketEvent):
-            name = policy.event_for_ticket_event(obj.kind, obj.field, obj.is_internal)
-        elif type(obj).__name__ == "Notification":
-            name = policy.event_for_notification(obj.kind)
-        elif type(obj).__name__ == "EquipmentHistory":
-            name = "equipment.changed"
-        if name:
-            found.append((name, obj))
+
+def equipment_deliveries(found) -> None:
+    _write([("equipment.changed", e.row) for e in found])
+
+
+def sla_deliveries(found) -> None:
+    """An SLA warning or breach, announced with its first mail of the level stay (as
+    before: a stay that is swept again, or whose mail has no recipient, is not
+    announced again)."""
+    if not _SUBSCRIPTIONS.get(db.session()):
+        return
+    pairs = []
+    for e in found:
+        announced = db.session.scalar(select(Notification.id).where(
+            Notification.dedupe_key.like(f"{e.key}:%"), Notification.created_at == e.at)
+            .limit(1))
+        name = policy.event_for_notification(e.kind)
+        if announced is not None and name:
+            pairs.append((name, _Fact(e.ticket_id, e.at)))
+    _write(pairs)
+
+
+class _Fact:
+    """What a payload reads of an event without a history row."""
+
+    def __init__(self, ticket_id: int, at: datetime):
+        self.ticket_id, self.at = ticket_id, at
 
 
 def _active_subscriptions(session: Session) -> tuple[tuple[int, frozenset[str]], ...]:
@@ -170,14 +192,15 @@ def _active_subscriptions(session: Session) -> tuple[tuple[int, frozenset[str]],
 _SUBSCRIPTIONS = TableCache(("webhook_subscriptions",), _active_subscriptions)
 
 
-def _write(session: Session) -> None:
-    found = session.info.pop(_PENDING, [])
+def _write(found: list[tuple[str, object]]) -> None:
+    """A delivery per active subscription of each event; the same payload once."""
+    session = db.session()
     if not found:
         return
     subs = _SUBSCRIPTIONS.get(session)
     if not subs:
         return
-    seen = set()
+    seen, added = set(), []
     for name, obj in found:
         payload = _payload(session, name, obj)
         key = (name, json.dumps(payload, sort_keys=True, default=str))
@@ -186,11 +209,12 @@ def _write(session: Session) -> None:
         seen.add(key)
         for sub_id, events in subs:
             if name in events:
-                session.add(WebhookDelivery(subscription_id=sub_id, event=name, payload=payload))
+                added.append(WebhookDelivery(subscription_id=sub_id, event=name,
+                                             payload=payload))
+    session.add_all(added)
     session.flush()
-    session.info.setdefault(_QUEUED, []).extend(
-        d.id for d in session.identity_map.values() if isinstance(d, WebhookDelivery)
-        and d.status == "pending" and d.attempts == 0)
+    for delivery in added:
+        aftercommit.after_commit(delivery_job(delivery.id), session)
 
 
 def _payload(session: Session, name: str, obj) -> dict:
@@ -212,52 +236,30 @@ def _payload(session: Session, name: str, obj) -> dict:
     return body
 
 
-def _hand_to_queue(session: Session) -> None:
-    ids = session.info.pop(_QUEUED, [])
-    if not ids:
-        return
-    try:
-        from helpdesk.core.redisconn import get_queue
-
-        queue = get_queue("default")
-        for delivery_id in ids:
-            queue.enqueue("workers.webhook_jobs.deliver_webhook", delivery_id)
-    except Exception:  # Redis down: the periodic sweep sends them
-        log.warning("could not queue %d webhook deliveries; the sweep will", len(ids))
+JOB = "workers.webhook_jobs.deliver_webhook"
 
 
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_QUEUED, None)
-
-
-def register() -> None:
-    """Install the session hooks (once per process)."""
-    if event.contains(Session, "after_flush", _collect):
-        return
-    event.listen(Session, "after_flush", _collect)
-    event.listen(Session, "before_commit", _write)
-    event.listen(Session, "after_commit", _hand_to_queue)
-    event.listen(Session, "after_rollback", _forget)
+def delivery_job(delivery_id: int) -> aftercommit.Job:
+    """The job that makes one delivery's HTTP call."""
+    return aftercommit.Job("default", JOB, (delivery_id,), job_id=f"webhook-{delivery_id}",
+                           failure_ttl=86400, owner=__name__, what="webhook delivery",
+                           fallback="the sweep will")
 
 
 # --- delivering -------------------------------------------------------------------------------
 
 def claim(delivery_id: int, *, now: datetime) -> WebhookDelivery | None:
-    """Take a due delivery for this worker; None if another has it or it is not due."""
-    taken = db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                      WebhookDelivery.status == "pending")
-        .values(status="sending", claimed_at=now)).rowcount
-    db.session.commit()
-    return db.session.get(WebhookDelivery, delivery_id) if taken else None
+    """Take a due delivery for this worker (the outbox family's claim; the caller commits
+    before the call goes out); None if another has it, it is not due or it is done."""
+    if not family.claim(WebhookDelivery, delivery_id, now):
+        return None
+    return db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
 
 
 def deliver(delivery: WebhookDelivery, *, now: datetime, timeout: float = 10.0) -> None:
     """POST the signed payload once; record the outcome and schedule a retry if needed."""
     sub = delivery.subscription
     body = json.dumps(delivery.payload, ensure_ascii=False).encode()
-    delivery.attempts += 1
     status, error = None, None
     try:
         host = policy.check_url(sub.url)
@@ -301,24 +303,15 @@ def post_pinned(url: str, address: str, body: bytes, *, headers: dict, timeout: 
 
 
 def _record(delivery: WebhookDelivery, status: int | None, error: str | None, now: datetime) -> None:
-    delivery.last_status, delivery.claimed_at = status, None
+    delivery.last_status = status
     if status is not None and 200 <= status < 300:
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        family.mark_sent(delivery, now)
         return
-    delivery.last_error = error or f"HTTP {status}"
-    delay = policy.next_attempt_delay(delivery.attempts)
-    if delay is None:
-        delivery.status = "failed"
-    else:
-        delivery.status, delivery.next_attempt_at = "pending", now + delay
+    family.retry_or_fail(delivery, now, error or f"HTTP {status}",
+                         policy.next_attempt_delay(delivery.attempts))
 
 
 def due_ids(*, now: datetime, stale_after, limit: int = 500) -> list[int]:
     """Pending deliveries that are due, after freeing claims older than ``stale_after``."""
-    db.session.execute(update(WebhookDelivery).where(
-        WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - stale_after)
-        .values(status="pending", claimed_at=None))
-    return list(db.session.scalars(select(WebhookDelivery.id).where(
-        WebhookDelivery.status == "pending",
-        (WebhookDelivery.next_attempt_at.is_(None)) | (WebhookDelivery.next_attempt_at <= now))
-        .order_by(WebhookDelivery.id).limit(limit)))
+    family.release_stale(WebhookDelivery, now, stale_after)
+    return family.due_ids(WebhookDelivery, now, limit)

@@ -8,20 +8,24 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
 
+from helpdesk import bus
 from helpdesk.accounts.models import User
 from helpdesk.census import queries, rules
 from helpdesk.census.models import Census, CensusReminder, CensusSnapshotItem, CensusSubmission
 from helpdesk.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from helpdesk.events import CensusReminderDue
 from helpdesk.extensions import db
 from helpdesk.inventory.models import ACTIVE_STATUSES, EquipmentCategory, EquipmentItem
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.outbox.services import queue_notification
-from helpdesk.permissions import can_manage_census, can_submit_census_for, can_view_census_school
+from helpdesk.permissions import (
+    can_manage_census,
+    can_submit_census_for,
+    can_view_census_school,
+    require_census_submit,
+)
 from helpdesk.tickets import attachments as files
 
 EDU_LEVELS = ("PE", "DE")
@@ -102,10 +106,7 @@ def snapshot_of(school: School, census: Census, now: datetime) -> dict:
 
 def submit(actor: User | None, census: Census, school: School, *, now: datetime) -> CensusSubmission:
     """Freeze ``school``'s registry for ``census``; again before the deadline replaces it."""
-    if not can_submit_census_for(actor, school.id):
-        if actor is not None and getattr(actor, "is_school", False):
-            raise NotFound()
-        raise PermissionDenied()
+    require_census_submit(actor, school.id)
     if not queries.is_targeted(census, school.id):
         raise NotFound()
     if not rules.has_opened(census.opens_on, now):
@@ -186,29 +187,6 @@ def is_readable_pdf(data: bytes) -> bool:
 
 # --- reminders -------------------------------------------------------------------------------
 
-def _reminder_text(census: Census, school: School, days_left: int) -> tuple[str, str]:
-    base = (current_app.config.get("MAIL_BASE_URL") or "").rstrip("/")
-    deadline = census.deadline.strftime("%d/%m/%Y")
-    with force_locale("el"):
-        subject = _("Census reminder: “%(title)s” closes on %(deadline)s",
-                    title=census.title, deadline=deadline)
-        if days_left == 0:
-            intro = _("The census campaign “%(title)s” closes today, %(deadline)s, at the end "
-                      "of the day (Athens time).", title=census.title, deadline=deadline)
-        else:
-            intro = ngettext(
-                "The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
-                "(Athens time), in %(num)s day.",
-                "The census campaign “%(title)s” closes on %(deadline)s at the end of the day "
-                "(Athens time), in %(num)s days.",
-                days_left, title=census.title, deadline=deadline)
-        rest = _("%(school)s has not submitted its equipment registry yet. Review the registry "
-                 "and submit it here:\n%(url)s\n", school=school.name,
-                 url=f"{base}/census/{census.id}")
-        body = f"{intro}\n\n{rest}"
-    return subject, body
-
-
 def send_due_reminders(now: datetime, *, batch: int = 500) -> int:
     """Queue the reminders due today (Athens) for every open campaign; safe to run twice.
 
@@ -233,15 +211,7 @@ def send_due_reminders(now: datetime, *, batch: int = 500) -> int:
                                 CensusReminder.days_before == days))
             .order_by(School.id)).all()
         for n, school in enumerate(schools, 1):
-            subject, body = _reminder_text(census, school, days_left)
-            note = queue_notification(kind="census_reminder", recipient_email=school.email,
-                                      subject=subject, body=body, now=now, locale="el",
-                                      dedupe_key=f"census_reminder:{census.id}:{school.id}:{days}")
-            if note is None:
-                continue
-            db.session.add(CensusReminder(census_id=census.id, school_id=school.id,
-                                          days_before=days, sent_at=now, notification_id=note.id))
-            sent += 1
+            sent += sum(bus.handle(CensusReminderDue(census.id, school.id, days, days_left, now)))
             if n % batch == 0:
                 db.session.flush()
     db.session.flush()

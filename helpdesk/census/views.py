@@ -27,7 +27,15 @@ from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db, limiter
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.permissions import can_manage_census, can_view_census_reports, can_view_census_school
+from helpdesk.permissions import (
+    acts_for_school,
+    admin_only,
+    can_manage_census,
+    can_view_census,
+    can_view_census_reports,
+    can_view_census_school,
+    school_of,
+)
 from helpdesk.tickets import attachments as files
 
 bp = Blueprint("census", __name__, url_prefix="/census")
@@ -44,12 +52,8 @@ def _census_or_404(census_id: int) -> Census:
     census = queries.get_census(census_id)
     if census is None:
         abort(404)
-    if current_user.is_school:
-        if (not rules.has_opened(census.opens_on, utcnow())
-                or not queries.is_targeted(census, current_user.school_id)):
-            abort(404)
-    elif not can_view_census_reports(current_user):
-        abort(403)
+    if not can_view_census(current_user, census, now=utcnow()):
+        abort(404 if acts_for_school(current_user) else 403)
     return census
 
 
@@ -61,7 +65,7 @@ def _require_reports() -> None:
 @bp.route("")
 @login_required
 def index():
-    if current_user.is_school:
+    if acts_for_school(current_user):
         rows = queries.list_for_school(current_user.school_id, utcnow())
         return render_template("census/school_index.html", rows=rows, now=utcnow(),
                                is_late=rules.is_late)
@@ -72,10 +76,8 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@admin_only(status=403)  # the campaigns are known to staff: they may not, rather than nothing here
 def new():
-    if not can_manage_census(current_user):
-        abort(403)
     form = forms.CensusForm()
     form.fill_choices(_english())
     if form.validate_on_submit():
@@ -97,7 +99,7 @@ def new():
 @login_required
 def show(census_id: int):
     census = _census_or_404(census_id)
-    if current_user.is_school:
+    if acts_for_school(current_user):
         now = utcnow()
         return render_template("census/school.html", census=census, school=current_user.school,
                                submission=queries.get_submission(census.id, current_user.school_id),
@@ -148,7 +150,8 @@ def submit(census_id: int):
 @login_required
 def upload_signed(census_id: int):
     census = _census_or_404(census_id)
-    submission = queries.get_submission(census.id, current_user.school_id) if current_user.is_school else None
+    school_id = school_of(current_user)
+    submission = queries.get_submission(census.id, school_id) if school_id is not None else None
     if submission is None:
         abort(404)
     form = forms.SignedForm()

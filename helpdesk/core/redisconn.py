@@ -188,12 +188,19 @@ def to_limits_uri(url: str) -> str:
 
 
 def get_redis() -> redis.Redis:
-    """The Redis client of the current app (one connection pool per app)."""
+    """The Redis client of the current app: the one factory of the code base.
+
+    One connection pool per app and URL (a test may point the app at another server).
+    Short timeouts, so a dead server cannot hang a web request: connecting gives up
+    after 2 s, a command after 5 s (an RQ worker raises its own socket timeout above
+    its blocking wait, see rq.worker.base)."""
     app = current_app._get_current_object()
-    client = app.extensions.get("redis")
+    url = redis_url(app)
+    clients = app.extensions.setdefault("redis", {})
+    client = clients.get(url)
     if client is None:
-        client = redis.Redis.from_url(redis_url(app))
-        app.extensions["redis"] = client
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        clients[url] = client
     return client
 
 

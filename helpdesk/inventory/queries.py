@@ -17,7 +17,7 @@ from helpdesk.inventory.models import (
     ItemStatus,
     TicketEquipment,
 )
-from helpdesk.permissions import equipment_scope, scope_tickets
+from helpdesk.permissions import can_view_import, equipment_scope, scope_tickets
 from helpdesk.tickets.models import Ticket
 
 
@@ -129,4 +129,4 @@ def visible_import(actor: User, run_id: int) -> ImportRun | None:
     run = db.session.get(ImportRun, run_id)
     if run is None or actor is None:
         return None
-    return run if (actor.is_admin or run.created_by_id == actor.id) else None
+    return run if can_view_import(actor, run) else None

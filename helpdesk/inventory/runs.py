@@ -95,11 +95,9 @@ def enqueue(run: ImportRun) -> None:
     if current_app.config.get("INVENTORY_IMPORT_INLINE", current_app.testing):
         process(run.id)
         return
-    try:
-        from helpdesk.core import redisconn
+    from helpdesk.core import aftercommit
 
-        redisconn.get_queue("bulk").enqueue("workers.inventory_jobs.import_inventory", run.id,
-                                            job_timeout=3600)
-    except Exception:  # noqa: BLE001 — nothing is lost: do it now, slowly
-        log.exception("could not enqueue inventory import %s; running it inline", run.id)
-        process(run.id)
+    if not aftercommit.enqueue(aftercommit.Job(
+            "bulk", "workers.inventory_jobs.import_inventory", (run.id,), timeout=3600,
+            owner=__name__, what="inventory import", fallback="running it inline")):
+        process(run.id)  # nothing is lost: do it now, slowly

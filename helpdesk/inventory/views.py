@@ -26,9 +26,12 @@ from helpdesk.inventory import forms, importer, queries, reference, runs, servic
 from helpdesk.inventory.models import EquipmentItem, ItemStatus
 from helpdesk.org.models import School
 from helpdesk.permissions import (
+    acts_for_school,
     can_edit_school_equipment,
+    can_import_equipment,
     can_link_equipment,
     can_view_school_equipment,
+    school_of,
 )
 from helpdesk.tickets.queries import get_visible_ticket
 
@@ -64,7 +67,7 @@ def _labels():
 @bp.route("/equipment")
 @login_required
 def home():
-    if current_user.is_school:
+    if acts_for_school(current_user):
         return redirect(url_for("inventory.school_items", code=current_user.school.code))
     code = request.args.get("school", "").strip()
     if code:
@@ -196,13 +199,13 @@ def _all_items(school_id: int):
 @bp.route("/equipment/import", methods=["GET", "POST"])
 @login_required
 def import_upload():
-    if not (current_user.is_school or current_user.is_staff or current_user.is_admin):
+    if not can_import_equipment(current_user):
         abort(403)
     form = forms.ImportForm()
     if form.validate_on_submit():
-        school_id = current_user.school_id if current_user.is_school else None
+        school_id = school_of(current_user)
         code = (form.school.data or "").strip()
-        if code and not current_user.is_school:
+        if code and not acts_for_school(current_user):
             school_id = _school_or_404(code).id
         upload = request.files.get(form.file.name)
         data = upload.read() if upload else b""

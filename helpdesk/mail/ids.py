@@ -19,7 +19,9 @@ class ThreadRef:
     user_id: int
 
 
-def _sign(secret: str, ticket_id: int, user_id: int, nonce: str) -> str:
+def sign(secret: str, ticket_id: int, user_id: int, nonce: str) -> str:
+    """The signature of a Message-ID's ticket, user and nonce (20 hex digits of an HMAC-SHA256
+    with the site's secret): what ``make_message_id`` writes and ``verify_message_id`` checks."""
     msg = f"{ticket_id}.{user_id}.{nonce}".encode()
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:20]
 
@@ -28,7 +30,7 @@ def make_message_id(secret: str, ticket_id: int, user_id: int | None, domain: st
     """``<arogi.t<ticket>.u<user>.<nonce>.<sig>@domain>`` for a mail about a ticket."""
     nonce = secrets.token_hex(6)
     uid = user_id or 0
-    return f"<arogi.t{ticket_id}.u{uid}.{nonce}.{_sign(secret, ticket_id, uid, nonce)}@{domain}>"
+    return f"<arogi.t{ticket_id}.u{uid}.{nonce}.{sign(secret, ticket_id, uid, nonce)}@{domain}>"
 
 
 def verify_message_id(secret: str, value: str | None) -> ThreadRef | None:
@@ -37,7 +39,7 @@ def verify_message_id(secret: str, value: str | None) -> ThreadRef | None:
     if not match:
         return None
     ticket_id, user_id, nonce, sig = int(match[1]), int(match[2]), match[3], match[4]
-    if not hmac.compare_digest(sig, _sign(secret, ticket_id, user_id, nonce)):
+    if not hmac.compare_digest(sig, sign(secret, ticket_id, user_id, nonce)):
         return None
     return ThreadRef(ticket_id, user_id)
 

@@ -28,9 +28,11 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import undefer
 
+from helpdesk import bus
 from helpdesk.core.errors import Conflict, DomainError, ValidationFailed
 from helpdesk.core.filestore import StorageFailed
 from helpdesk.core.types import utcnow
+from helpdesk.events import UnknownSenderQuarantined
 from helpdesk.extensions import db
 from helpdesk.mail import authresults, queries
 from helpdesk.mail import classify as machine
@@ -325,7 +327,7 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         _finish(row, InboundStatus.QUARANTINED, decision.reason, now)
         if decision.reason == "unknown_sender" and machine.may_answer(kind, mail.from_addr,
                                                                       mail.headers):
-            _answer_unknown_sender(mail.from_addr, now)
+            bus.handle(UnknownSenderQuarantined(mail.from_addr, now))
         return None
     body, quoted = parsing.split_quote(mail.text)
     uploads, refused = _attachments(mail.attachments)
@@ -339,9 +341,8 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         row.quoted_text = quoted or None  # set last: the row is written once
         return _finish(row, InboundStatus.PROCESSED, None, now, ticket_id=created.id)
     if decision.action == Action.REOPEN:
-        services.reopen(actor, ticket, body, now=now)
-        message = _last_message(ticket)
-        _attach(ticket, message, actor, uploads, now)
+        message = services.reopen(actor, ticket, body, now=now, attachments=uploads,
+                                  channel="email")
     else:  # REPLY, STAFF_REPLY
         message = services.reply(actor, ticket, body, now=now, attachments=uploads,
                                  channel="email")
@@ -371,18 +372,6 @@ def _open(actor, school_id, subject, body, uploads, now, lookups) -> Ticket:
     return services.open_ticket(actor, school=db.session.get(School, school_id),
                                 category=category, subject=subject, description=body,
                                 now=now, attachments=uploads, channel="email")
-
-
-def _last_message(ticket):
-    from helpdesk.tickets.models import Message
-
-    return db.session.scalar(select(Message).where(Message.ticket_id == ticket.id)
-                             .order_by(Message.id.desc()).limit(1))
-
-
-def _attach(ticket, message, actor, uploads, now) -> None:
-    # reopen() takes no attachments; the same writer reply() and open_ticket() use.
-    services._store_attachments(ticket, message, actor, uploads, now)
 
 
 def _attachments(parts: list[tuple[str, bytes]]):
@@ -426,38 +415,3 @@ def _body(text: str, refused) -> str:
         text = f"{text} {NO_TEXT}"
     limit = services.BODY_MAX
     return text if len(text) <= limit else text[:limit - 40] + "\n[… το κείμενο περικόπηκε]"
-
-
-# --- the one automatic answer to strangers ------------------------------------------------------
-
-UNKNOWN_SENDER_SUBJECT = "Αρωγή: πώς υποβάλλεται αίτημα τεχνικής υποστήριξης"
-UNKNOWN_SENDER_BODY = """Καλησπέρα σας,
-
-Λάβαμε το μήνυμά σας, αλλά η διεύθυνση από την οποία γράψατε δεν αντιστοιχεί σε
-σχολική μονάδα ή σε εγγεγραμμένο χρήστη της Αρωγής. Το μήνυμα φυλάσσεται και θα το
-εξετάσει διαχειριστής.
-
-Για να υποβάλετε αίτημα, γράψτε από την επίσημη διεύθυνση ΠΣΔ του σχολείου σας
-(π.χ. mail@σχολείο.σχολ.sch.gr) ή συνδεθείτε στην Αρωγή με τον λογαριασμό του σχολείου.
-
-Με εκτίμηση,
-Αρωγή — Τεχνική υποστήριξη σχολικών μονάδων
-
-(Αυτόματο μήνυμα· δεν χρειάζεται να απαντήσετε.)
-"""
-
-
-def _answer_unknown_sender(address: str, now: datetime) -> None:
-    """One polite answer per address per day, within the per-recipient cap."""
-    try:
-        from helpdesk.outbox.services import queue_notification
-    except ImportError:
-        return
-    cap = current_app.config["MAIL_AUTOREPLY_CAP_PER_DAY"]
-    if queries.notifications_to(address, now - timedelta(days=1)) >= cap:
-        log.info("auto-reply cap reached for %s", address)
-        return
-    queue_notification(kind="mail_unknown_sender", recipient_email=address,
-                       subject=UNKNOWN_SENDER_SUBJECT, body=UNKNOWN_SENDER_BODY,
-                       dedupe_key=f"mail-unknown-sender:{address}:{now.date().isoformat()}",
-                       now=now)

@@ -12,6 +12,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.threading import Sender, TicketFacts
 from helpdesk.org.models import Category, School
+from helpdesk.permissions import acts_for_school, is_support_staff
 from helpdesk.tickets.models import Ticket
 
 
@@ -119,14 +120,14 @@ def identify(address: str, *, school_id: int | None = None, lookups: Lookups | N
     lookups = lookups or Lookups()
     if school_id is not None:
         user = lookups.user(address)
-        if user is not None and user.is_school and user.school_id == school_id:
+        if user is not None and acts_for_school(user) and user.school_id == school_id:
             return Sender(address, school_id=school_id, user_id=user.id), user
         return Sender(address, school_id=school_id), SchoolAddress(school_id, address)
     user = lookups.user(address)
     if user is not None and user.is_active:
-        if user.is_school and user.school_id is not None and user.school and user.school.is_active:
+        if acts_for_school(user) and user.school_id is not None and user.school and user.school.is_active:
             return Sender(address, school_id=user.school_id, user_id=user.id), user
-        if user.is_staff or user.is_admin:
+        if is_support_staff(user):
             return Sender(address, user_id=user.id, is_staff=True), user
     school = lookups.school(address)
     if school is not None:
@@ -137,10 +138,9 @@ def identify(address: str, *, school_id: int | None = None, lookups: Lookups | N
 def ticket_facts(ticket: Ticket | None, actor=None) -> TicketFacts | None:
     if ticket is None:
         return None
-    from helpdesk.permissions import can_view
+    from helpdesk.permissions import sees_staff_text
 
-    is_staff = actor is not None and (actor.is_staff or actor.is_admin)
-    staff_view = bool(is_staff and can_view(actor, ticket))
+    staff_view = sees_staff_text(actor, ticket)  # staff who may see it: a participant
     return TicketFacts(ticket.id, ticket.school_id, ticket.status, ticket.resolved_at, staff_view)
 
 

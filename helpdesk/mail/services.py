@@ -12,20 +12,16 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.accounts.models import User
-from helpdesk.core.errors import Conflict, PermissionDenied
+from helpdesk.core.errors import Conflict
 from helpdesk.extensions import db
 from helpdesk.mail import bounces, queries
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.parse import parse_message
 from helpdesk.org.models import School
+from helpdesk.permissions import require_admin
 
 #: What an administrator may take back out of each status.
 _REPROCESSABLE = (InboundStatus.QUARANTINED, InboundStatus.IGNORED)
-
-
-def _require_admin(actor: User | None) -> None:
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_admin:
-        raise PermissionDenied()
 
 
 def _note(row: InboundMessage, text: str) -> None:
@@ -40,7 +36,7 @@ def _back_to_received(row: InboundMessage) -> None:
 
 def assign_school(actor: User, row: InboundMessage, school: School, *, now: datetime) -> None:
     """File a quarantined message for ``school`` (the administrator vouches for the sender)."""
-    _require_admin(actor)
+    require_admin(actor)
     _back_to_received(row)
     row.school_id = school.id
     _note(row, f"{now.isoformat()} assigned to school {school.code} by {actor.email}")
@@ -49,7 +45,7 @@ def assign_school(actor: User, row: InboundMessage, school: School, *, now: date
 
 def reprocess(actor: User, row: InboundMessage, *, now: datetime) -> None:
     """Put a message back in line (e.g. after registering its sender)."""
-    _require_admin(actor)
+    require_admin(actor)
     _back_to_received(row)
     _note(row, f"{now.isoformat()} reprocessed by {actor.email}")
     db.session.flush()
@@ -57,7 +53,7 @@ def reprocess(actor: User, row: InboundMessage, *, now: datetime) -> None:
 
 def discard(actor: User, row: InboundMessage, *, now: datetime) -> None:
     """Drop a quarantined message for good; the raw bytes stay for the record."""
-    _require_admin(actor)
+    require_admin(actor)
     if row.status != InboundStatus.QUARANTINED:
         raise Conflict(_l("Only quarantined messages can be discarded."))
     row.status, row.reason, row.processed_at = InboundStatus.IGNORED, "discarded", now

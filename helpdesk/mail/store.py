@@ -135,16 +135,12 @@ def enqueue_processing(inbound_id: int | None) -> bool:
 def enqueue_job(inbound_id: int | None) -> bool:
     """Queue a processing job for ``inbound_id`` (None: for whatever waits) whatever else
     is queued (the sweep does, for messages a job may have missed); False without Redis."""
-    try:
-        from helpdesk.core.redisconn import get_queue
+    from helpdesk.core import aftercommit
 
-        get_queue("mail").enqueue("workers.mail_jobs.process_inbound", inbound_id,
-                                  job_id=f"mail-inbound-{inbound_id or 'next-' + _token()}",
-                                  job_timeout=600)
-        return True
-    except Exception as exc:  # noqa: BLE001 - the sweep picks it up later
-        log.warning("could not queue inbound message %s (%s); the sweep will", inbound_id, exc)
-        return False
+    return aftercommit.enqueue(aftercommit.Job(
+        "mail", "workers.mail_jobs.process_inbound", (inbound_id,),
+        job_id=f"mail-inbound-{inbound_id or 'next-' + _token()}", timeout=600,
+        owner=__name__, what=f"inbound message {inbound_id}", fallback="the sweep will"))
 
 
 def job_started() -> None:

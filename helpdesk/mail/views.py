@@ -5,7 +5,7 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.core.errors import DomainError
@@ -16,16 +16,15 @@ from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.org.models import School
 from helpdesk.outbox import suppressions as suppression
 from helpdesk.outbox.models import Suppression
-from helpdesk.permissions import can_manage_mail
+from helpdesk.permissions import admin_only
 
 bp = Blueprint("mail_admin", __name__, url_prefix="/admin/mail")
 
 
 @bp.before_request
-@login_required
+@admin_only
 def _admins_only():
-    if not can_manage_mail(current_user):
-        abort(404)
+    """Every page of the quarantine is for administrators (helpdesk.permissions.admin_only)."""
 
 
 def _row(inbound_id: int) -> InboundMessage:

@@ -1,17 +1,16 @@
 """Who an intent reaches: addresses, the user behind each (if any) and their language."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core.localtime import default_locale, languages
 from helpdesk.extensions import db
 from helpdesk.notify.rules import Audience, Intent, Kind
 from helpdesk.org.models import SupportUnit
-
-DEFAULT_LOCALE = "el"
-LOCALES = ("el", "en")
+from helpdesk.permissions import acts_for_school
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class Recipient:
     email: str
     #: The user the address belongs to; None for a school's or unit's own address.
     user_id: int | None = None
-    locale: str = DEFAULT_LOCALE
+    locale: str = field(default_factory=default_locale)
 
 
 def resolve(intents: list[Intent], ticket, actor) -> list[tuple[Intent, Recipient]]:
@@ -59,7 +58,7 @@ def _recipients(intent: Intent, ticket) -> list[Recipient]:
 def school_recipients(ticket) -> list[Recipient]:
     """The school's official address; the filer too when they wrote from another one."""
     creator = ticket.created_by
-    school_user = creator if (creator is not None and creator.is_school
+    school_user = creator if (acts_for_school(creator)
                               and creator.school_id == ticket.school_id
                               and creator.is_active) else None
     official = ticket.school.email
@@ -67,7 +66,7 @@ def school_recipients(ticket) -> list[Recipient]:
     if official:
         same = school_user is not None and school_user.email.lower() == official.lower()
         out.append(Recipient(official, school_user.id if same else None,
-                             _locale(school_user.locale if school_user else None)))
+                             pick_locale(school_user.locale if school_user else None)))
     if school_user is not None and school_user.email.lower() != (official or "").lower():
         out.append(_of_user(school_user))
     return out
@@ -96,8 +95,20 @@ def unit_recipients(unit_id: int | None, ticket=None) -> list[Recipient]:
 
 
 def _of_user(user: User) -> Recipient:
-    return Recipient(user.email, user.id, _locale(user.locale))
+    return Recipient(user.email, user.id, pick_locale(user.locale))
 
 
-def _locale(value: str | None) -> str:
-    return value if value in LOCALES else DEFAULT_LOCALE
+def locale_of(email: str | None) -> str:
+    """The language of the active user whose address ``email`` is (a school's official
+    address is its account's); the default for an address of nobody we know."""
+    if not email:
+        return default_locale()
+    value = db.session.scalar(select(User.locale).where(
+        db.func.lower(User.email) == email.strip().lower(), User.is_active_account.is_(True))
+        .order_by(User.id).limit(1))
+    return pick_locale(value)
+
+
+def pick_locale(value: str | None) -> str:
+    """The reader's language when the service offers it (LANGUAGES), else the default."""
+    return value if value in languages() else default_locale()

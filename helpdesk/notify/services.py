@@ -1,43 +1,32 @@
-"""Write notifications in the transaction of the change they report (the outbox).
+"""Ticket notifications in the transaction of the change they report (the outbox).
 
-Session hooks, registered once by ``register()``:
-
-- every new TicketEvent a flush writes is remembered on the session;
-- just before the commit, the remembered events are grouped into changes (one ticket,
-  one actor, one moment), ``rules.decide`` says what to tell whom, and a Notification
-  row per recipient joins the same transaction;
-- after the commit, the ids of the committed notifications are handed to the "mail"
-  queue. If Redis is down that is logged and swallowed: the periodic sweep sends them.
-
-``paused()`` turns the writing off for one session (bulk loads of history, the demo).
+``notify_events`` is the work of the bus's ticket handler (helpdesk.notify.handlers):
+the new TicketEvent rows of a transaction are grouped into changes (one ticket, one
+actor, one moment), ``rules.decide`` says what to tell whom, and a Notification row per
+recipient joins the same transaction; the outbox writer hands each row to the "mail"
+queue after the commit (helpdesk.core.aftercommit).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import event, inspect, select
+from sqlalchemy import select
 
 from helpdesk.accounts.models import User
+from helpdesk.bus import paused  # noqa: F401 (re-exported: helpdesk.demo.cli)
 from helpdesk.extensions import db
 from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
 from helpdesk.notify.render import render
-from helpdesk.permissions import sees_staff_text
+from helpdesk.permissions import acts_for_school, sees_staff_text
 from helpdesk.tickets import reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
-
-_EVENTS = "notify.events"
-_MESSAGES = "notify.messages"
-_QUEUED = "outbox.queued_ids"
-_PAUSED = "notify.paused"
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -58,10 +47,7 @@ def notify_events(events: list[TicketEvent]) -> list[int]:
             row = _row(intent, recipient, ticket, actor, group)
             if row is not None:
                 rows.append(row)
-    ids = queue_notifications(rows)
-    if ids:
-        db.session.info.setdefault(_QUEUED, []).extend(ids)
-    return ids
+    return queue_notifications(rows)
 
 
 @dataclass(frozen=True)
@@ -88,12 +74,12 @@ def _change(ticket: Ticket, actor, at, group: list[TicketEvent]) -> rules.Change
     message_ids = [int(e.new_value) for e in group
                    if e.kind == "reply" and e.field == "message" and (e.new_value or "").isdigit()]
     # The messages were written in this transaction and are still in the identity map
-    # (_before_flush keeps them), so these look-ups need no query.
+    # (helpdesk.bus holds them), so these look-ups need no query.
     messages = [db.session.get(Message, i) for i in message_ids]
     public = frozenset(m.id for m in messages if m is not None and not m.is_internal)
     return rules.Change(
         ticket_id=ticket.id, unit_id=ticket.unit_id, assignee_id=ticket.assignee_id,
-        actor_id=actor.id if actor else None, actor_is_school=bool(actor and actor.is_school),
+        actor_id=actor.id if actor else None, actor_is_school=acts_for_school(actor),
         at=at, public_message_ids=public,
         events=tuple(rules.Event(id=e.id, kind=e.kind, field=e.field, old=e.old_value,
                                  new=e.new_value, reason=e.reason, is_internal=e.is_internal,
@@ -158,88 +144,6 @@ def mail_domain(config) -> str:
 def site_id(config) -> str:
     """Our ``X-Arogi-Loop`` value: MAIL_SITE_ID, else the domain of our Message-IDs."""
     return config.get("MAIL_SITE_ID") or mail_domain(config)
-
-
-@contextmanager
-def paused(session=None) -> Iterator[None]:
-    """Write no notifications for what ``session`` (db.session) commits inside the block."""
-    session = session or db.session()
-    previous = session.info.get(_PAUSED, False)
-    session.info[_PAUSED] = True
-    try:
-        yield
-    finally:
-        session.info[_PAUSED] = previous
-
-
-# --- session hooks -------------------------------------------------------------------------
-
-def _before_flush(session, flush_context, instances) -> None:
-    if session.info.get(_PAUSED):
-        return
-    events, messages = [], []
-    for obj in session.new:
-        if isinstance(obj, TicketEvent):
-            events.append(obj)
-        elif isinstance(obj, Message):
-            messages.append(obj)
-    if events:
-        session.info.setdefault(_EVENTS, []).extend(events)
-    if messages:  # held until the transaction ends, so that the notifications find them in
-        # the identity map (which keeps only weak references) instead of reading them again
-        session.info.setdefault(_MESSAGES, []).extend(messages)
-
-
-def _after_flush(session, flush_context) -> None:
-    from helpdesk.outbox.models import Notification
-
-    ids = [obj.id for obj in session.new if isinstance(obj, Notification)]
-    if ids:
-        session.info.setdefault(_QUEUED, []).extend(ids)
-
-
-def _before_commit(session) -> None:
-    if session.in_nested_transaction():  # a SAVEPOINT: wait for the real commit
-        return
-    if session.info.get(_PAUSED):
-        session.info.pop(_EVENTS, None)
-        session.info.pop(_MESSAGES, None)
-        return
-    session.flush()  # events added since the last flush are remembered now
-    events = [e for e in session.info.pop(_EVENTS, []) if inspect(e).persistent]
-    if events:
-        with session.no_autoflush:
-            notify_events(events)
-        session.flush()
-
-
-def _after_commit(session) -> None:
-    if session.in_nested_transaction():
-        return
-    ids = session.info.pop(_QUEUED, [])
-    if ids:
-        from helpdesk.outbox.delivery import enqueue
-
-        enqueue(ids, fresh=True)
-
-
-def _after_transaction_end(session, transaction) -> None:
-    if transaction.parent is None:  # the outermost transaction: committed or rolled back
-        session.info.pop(_EVENTS, None)
-        session.info.pop(_MESSAGES, None)
-        session.info.pop(_QUEUED, None)
-
-
-_HOOKS = (("before_flush", _before_flush), ("after_flush", _after_flush),
-          ("before_commit", _before_commit), ("after_commit", _after_commit),
-          ("after_transaction_end", _after_transaction_end))
-
-
-def register() -> None:
-    """Install the hooks on the app's sessions (idempotent)."""
-    for name, fn in _HOOKS:
-        if not event.contains(db.session, name, fn):
-            event.listen(db.session, name, fn)
 
 
 def list_failed(ticket_id: int) -> list:

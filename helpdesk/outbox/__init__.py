@@ -1,5 +1,7 @@
 """The outbox: notifications written in the same transaction as the change they report.
 
-Delivery (e-mail through RQ after commit, a periodic re-send sweep) is added by the
-e-mail issue; until then rows stay ``pending``.
+``services`` writes the rows and hands each to the "mail" queue after commit
+(helpdesk.core.aftercommit); ``delivery`` sends one; ``family`` is the life every
+outgoing row shares with webhook deliveries (claim, lease, back-off, give-up); the
+periodic sweep (workers.outbox_jobs) sends what Redis missed.
 """

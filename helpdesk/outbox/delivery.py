@@ -1,7 +1,8 @@
 """Deliver one notification with Flask-Mail, and hand notifications to the "mail" queue.
 
 A delivery is claimed first (``claim``: pending → sending, one UPDATE, committed by the
-job), so two workers given the same id never both send it. Then ``attempt`` sends it:
+job), so two workers given the same id never both send it; claiming, leases, back-off
+and giving up are the outbox family's (helpdesk.outbox.family), shared with webhooks. Then ``attempt`` sends it:
 sent; or, on a temporary failure (SMTP 4xx, the server unreachable), back to pending with
 ``next_attempt_at`` doubling each time; or, on a permanent one (SMTP 5xx), failed with
 the server's answer, which the ticket page shows to staff.
@@ -20,31 +21,24 @@ import logging
 import smtplib
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
-from enum import StrEnum
 
 from flask import current_app
 from flask_mail import BadHeaderError, Connection
-from sqlalchemy import and_, or_, select, update
 
+from helpdesk.core import aftercommit
 from helpdesk.extensions import db
 from helpdesk.mail import ids
 from helpdesk.notify.render import header_text
 from helpdesk.notify.services import mail_domain, site_id
+from helpdesk.outbox import family
+from helpdesk.outbox.family import Outcome
 from helpdesk.outbox.message import OutgoingMessage
 from helpdesk.outbox.models import Notification
+from helpdesk.outbox.services import JOB, delivery_job  # noqa: F401 (JOB: re-exported)
 from helpdesk.outbox.suppressions import is_suppressed
 
 log = logging.getLogger(__name__)
 
-JOB = "workers.outbox_jobs.deliver_notification"
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY = "retry"        #: temporary failure: pending again, after next_attempt_at
-    FAILED = "failed"      #: permanent failure (or out of attempts)
-    SKIPPED = "skipped"    #: not ours to send now (sent, claimed elsewhere, not due, gone)
-    SUPPRESSED = "suppressed"  #: not sent: the address hard-bounced repeatedly
 
 
 class TemporaryFailure(Exception):
@@ -55,36 +49,21 @@ class PermanentFailure(Exception):
     pass
 
 
-# --- claiming ------------------------------------------------------------------------------
-
-def _due(now: datetime):
-    return and_(Notification.status == "pending",
-                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
-
+# --- claiming (the outbox family's, helpdesk.outbox.family) -------------------------------
 
 def claim(note_id: int, now: datetime) -> bool:
     """pending and due → sending, for this caller only (the caller commits)."""
-    result = db.session.execute(
-        update(Notification).where(Notification.id == note_id, _due(now))
-        .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return family.claim(Notification, note_id, now)
 
 
 def release_stale(now: datetime, lease: timedelta) -> int:
     """Rows left in sending by a worker that died go back to pending (the caller commits)."""
-    result = db.session.execute(
-        update(Notification).where(Notification.status == "sending",
-                                   Notification.claimed_at < now - lease)
-        .values(status="pending", claimed_at=None)
-        .execution_options(synchronize_session=False))
-    return result.rowcount
+    return family.release_stale(Notification, now, lease)
 
 
 def due_ids(now: datetime, limit: int = 500) -> list[int]:
     """Pending notifications whose time has come, oldest first."""
-    return list(db.session.scalars(select(Notification.id).where(_due(now))
-                                   .order_by(Notification.id).limit(limit)))
+    return family.due_ids(Notification, now, limit)
 
 
 # --- sending -------------------------------------------------------------------------------
@@ -103,29 +82,25 @@ def attempt(note_id: int, now: datetime) -> Outcome:
     try:
         send(note)
     except PermanentFailure as exc:
-        return _failed(note, str(exc))
+        return _failed(note, now, str(exc))
     except TemporaryFailure as exc:
         if note.attempts >= cfg["MAIL_SEND_MAX_ATTEMPTS"]:
-            return _failed(note, f"{exc} (gave up after {note.attempts} attempts)")
-        note.status, note.claimed_at, note.last_error = "pending", None, str(exc)[:2000]
-        note.next_attempt_at = now + backoff(note.attempts, cfg["MAIL_SEND_RETRY_BASE_SECONDS"],
-                                             cfg["MAIL_SEND_RETRY_MAX_SECONDS"])
+            return _failed(note, now, f"{exc} (gave up after {note.attempts} attempts)")
+        outcome = family.retry_or_fail(note, now, str(exc), backoff(
+            note.attempts, cfg["MAIL_SEND_RETRY_BASE_SECONDS"], cfg["MAIL_SEND_RETRY_MAX_SECONDS"]))
         log.warning("notification %s to %s: %s; retry at %s", note.id, note.recipient_email,
                     exc, note.next_attempt_at.isoformat())
-        return Outcome.RETRY
-    note.status, note.sent_at, note.claimed_at, note.last_error = "sent", now, None, None
-    return Outcome.SENT
+        return outcome
+    return family.mark_sent(note, now)
 
 
-def _failed(note: Notification, error: str) -> Outcome:
-    note.status, note.claimed_at, note.last_error = "failed", None, error[:2000]
+def _failed(note: Notification, now: datetime, error: str) -> Outcome:
     log.error("notification %s to %s failed: %s", note.id, note.recipient_email, error)
-    return Outcome.FAILED
+    return family.retry_or_fail(note, now, error, None)
 
 
-def backoff(attempts: int, base: int, cap: int) -> timedelta:
-    """base, 2·base, 4·base, … seconds after the 1st, 2nd, 3rd … attempt, at most cap."""
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+#: The mail family's back-off (MAIL_SEND_RETRY_BASE_SECONDS doubling up to _MAX_SECONDS).
+backoff = family.exponential
 
 
 def send(note: Notification) -> None:
@@ -219,7 +194,7 @@ def thread_root(secret: str, ticket_id: int, domain: str) -> str:
     """The ticket's thread root: a fixed Message-ID that helpdesk.mail.ids verifies."""
     nonce = hmac.new(secret.encode(), f"thread.{ticket_id}".encode(),
                      hashlib.sha256).hexdigest()[:12]
-    return f"<arogi.t{ticket_id}.u0.{nonce}.{ids._sign(secret, ticket_id, 0, nonce)}@{domain}>"
+    return f"<arogi.t{ticket_id}.u0.{nonce}.{ids.sign(secret, ticket_id, 0, nonce)}@{domain}>"
 
 
 def ensure_message_id(note_id: int) -> None:
@@ -236,51 +211,9 @@ def ensure_message_id(note_id: int) -> None:
 # --- the queue -----------------------------------------------------------------------------
 
 def enqueue(note_ids: list[int], *, fresh: bool = False) -> int:
-    """Hand notifications to the "mail" queue; returns how many. Never raises: with Redis
-    down the rows stay pending and the periodic sweep queues them later.
+    """Hand notifications to the "mail" queue now; returns how many. Never raises: with
+    Redis down the rows stay pending and the periodic sweep queues them later.
 
-    ``fresh``: rows just committed, which no job can name yet; they are queued in one
-    round trip without first looking for a job of theirs."""
-    if not note_ids:
-        return 0
-    try:
-        from rq import Queue
-        from rq.job import Job, JobStatus
-
-        queue = Queue("mail", connection=_redis())
-        if fresh:
-            queue.enqueue_many([Queue.prepare_data(
-                JOB, (note_id,), job_id=f"outbox-{note_id}", timeout=120, result_ttl=0,
-                failure_ttl=86400) for note_id in note_ids])
-            return len(note_ids)
-        busy = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-        count = 0
-        for note_id in note_ids:
-            job_id = f"outbox-{note_id}"
-            try:
-                if Job.fetch(job_id, connection=queue.connection).get_status() in busy:
-                    continue
-            except Exception:  # no such job (or an unreadable one): queue it afresh
-                pass
-            queue.enqueue(JOB, note_id, job_id=job_id, job_timeout=120, result_ttl=0,
-                          failure_ttl=86400)
-            count += 1
-        return count
-    except Exception as exc:  # Redis down or misconfigured: the sweep will send them
-        log.warning("could not queue %d notification(s) (%s); the outbox sweep will send "
-                    "them", len(note_ids), exc)
-        return 0
-
-
-def _redis():
-    """A Redis client with short timeouts, so a dead server cannot hang a web request."""
-    import redis
-
-    from helpdesk.core.redisconn import redis_url
-
-    app = current_app._get_current_object()
-    url = redis_url(app)
-    cache = app.extensions.setdefault("outbox_redis", {})
-    if url not in cache:
-        cache[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    return cache[url]
+    ``fresh``: rows just committed, which no job can name yet; they are queued without
+    first looking for a job of theirs."""
+    return aftercommit.enqueue_many([delivery_job(i) for i in note_ids], skip_busy=not fresh)

@@ -1,4 +1,8 @@
-"""Outbox writers: queue a notification once per dedupe key (flush only)."""
+"""Outbox writers: queue a notification once per dedupe key (flush only).
+
+Every row written here is handed to the "mail" queue after the commit
+(helpdesk.core.aftercommit); a rollback forgets it, and with Redis down the outbox
+sweep (workers.outbox_jobs.sweep_outbox) sends it later."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,8 +10,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from helpdesk.core import aftercommit
 from helpdesk.extensions import db
 from helpdesk.outbox.models import Notification
+
+#: The RQ job that delivers one notification.
+JOB = "workers.outbox_jobs.deliver_notification"
+
+
+def delivery_job(note_id: int) -> aftercommit.Job:
+    """The job that sends notification ``note_id`` (one per row: its id names it)."""
+    return aftercommit.Job("mail", JOB, (note_id,), job_id=f"outbox-{note_id}", timeout=120,
+                           result_ttl=0, failure_ttl=86400, owner="helpdesk.outbox.delivery",
+                           what="notification", fallback="the outbox sweep will send them")
 
 
 def queue_notification(*, kind: str, recipient_email: str, subject: str, body: str = "",
@@ -33,6 +48,7 @@ def queue_notification(*, kind: str, recipient_email: str, subject: str, body: s
             db.session.add(note)
     except IntegrityError:
         return None
+    aftercommit.after_commit(delivery_job(note.id))
     return note
 
 
@@ -42,7 +58,7 @@ def queue_notifications(rows: list[dict]) -> list[int]:
     Each row has the arguments of ``queue_notification``. A row whose dedupe key is
     already queued (before, by a concurrent writer, or earlier in ``rows``) is skipped:
     ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING``. No ORM objects are made, so the
-    rows are not in ``session.new``; the caller hands the ids to the mail queue.
+    rows are not in ``session.new``.
     """
     if not rows:
         return []
@@ -53,7 +69,10 @@ def queue_notifications(rows: list[dict]) -> list[int]:
             .returning(table.c.id))
     # A Core statement with a list of rows: one multi-row INSERT ("insertmanyvalues"),
     # compiled once per process.
-    return list(db.session.scalars(stmt, [_values(**row) for row in rows]))
+    ids = list(db.session.scalars(stmt, [_values(**row) for row in rows]))
+    for note_id in ids:
+        aftercommit.after_commit(delivery_job(note_id))
+    return ids
 
 
 def _values(*, kind: str, recipient_email: str, subject: str, body: str = "",

@@ -16,7 +16,6 @@ from sqlalchemy import (
     case,
     cast,
     exists,
-    false,
     func,
     literal,
     or_,
@@ -25,13 +24,11 @@ from sqlalchemy import (
     union_all,
 )
 
-from helpdesk.accounts.models import Role, User
-from helpdesk.core.errors import PermissionDenied
 from helpdesk.core.localtime import zone
 from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, School, SupportUnit
-from helpdesk.permissions import _is_anonymous, ticket_scope
+from helpdesk.permissions import report_scope
 from helpdesk.reports.filters import PERIOD_GROUPINGS, ReportFilters, period_buckets
 from helpdesk.tickets.models import Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
@@ -42,31 +39,8 @@ OPEN = tuple(s.value for s in OPEN_STATUSES)
 AGE_BUCKETS = (("lt1", 0), ("1-3", 1), ("3-7", 3), ("7-30", 7), ("gt30", 30))
 
 
-# --- scope ------------------------------------------------------------------------------------
-
-def may_see_reports(actor: User | None) -> bool:
-    """Staff and administrators have reports; schools and strangers do not."""
-    return (not _is_anonymous(actor) and actor.is_active
-            and (actor.is_admin or actor.is_staff))
-
-
-def report_scope(actor: User | None):
-    """The SQL condition on Ticket for what ``actor`` may report on.
-
-    Administrators see everything; a unit manager the tickets that are or were at the
-    units they manage; a technician what ``ticket_scope`` lets them see. Schools have no
-    reports (PermissionDenied).
-    """
-    if _is_anonymous(actor) or not actor.is_active:
-        return false()
-    if not may_see_reports(actor):
-        raise PermissionDenied()
-    scope = ticket_scope(actor)
-    managed = actor.managed_unit_ids
-    if actor.role == Role.MANAGER and managed:
-        scope = and_(scope, exists().where(TicketStay.ticket_id == Ticket.id,
-                                           TicketStay.unit_id.in_(sorted(managed))))
-    return scope
+# --- scope ---------------------------------------------------------------------------------------
+# Who may report on what is decided in helpdesk.permissions (can_view_reports, report_scope).
 
 
 def _filter_conditions(f: ReportFilters) -> list:

@@ -13,6 +13,7 @@ from helpdesk.core.text import by_label, sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, SupportUnit
+from helpdesk.permissions import can_view_reports
 from helpdesk.reports import charts, exports, queries
 from helpdesk.reports.filters import GROUPINGS, ReportFilters
 
@@ -53,7 +54,7 @@ TITLES = {"compliance": _l("SLA compliance"), "health": _l("Tiered support healt
 
 
 def _require_reports() -> None:
-    if not queries.may_see_reports(current_user):
+    if not can_view_reports(current_user):
         abort(403)
 
 

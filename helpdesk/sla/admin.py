@@ -1,19 +1,23 @@
 """The administrator's writers for SLA policies, working hours and closures.
 
-Each function validates (raising ValidationFailed naming the field), writes, flushes and
-never commits; the view commits. Stored due times of tickets change the next time each
-ticket's SLA is recomputed (any change to the ticket, or the sweep).
+Each writer takes the actor (an administrator: permissions.can_manage_sla) and ``now``,
+validates (raising ValidationFailed naming the field), writes, records the change in the
+audit log (helpdesk.audit: the object's fields before and after), flushes and never
+commits; the view commits. Stored due times of tickets change the next time each ticket's
+SLA is recomputed (any change to the ticket, or the sweep).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import case, select
 
-from helpdesk.core.errors import NotFound, ValidationFailed
+from helpdesk.audit.services import record
+from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, SupportUnit
+from helpdesk.permissions import can_manage_sla
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.models import ACTIONS, BusinessHours, Closure, SlaPolicy
 from helpdesk.sla.services import DEFAULT_TARGETS, default_policy
@@ -36,6 +40,35 @@ class Targets:
     level3_minutes: int | None
     warn_ratio: float = 0.75
     action_on_level_breach: str = "escalate"
+
+
+# --- the actor and the audit -----------------------------------------------------------
+
+def _require(actor) -> None:
+    if not can_manage_sla(actor):
+        raise PermissionDenied()
+
+
+def policy_fields(policy: SlaPolicy | None) -> dict | None:
+    """A policy as the audit log keeps it."""
+    if policy is None:
+        return None
+    return {"priority": policy.priority, "category_id": policy.category_id,
+            **{name: getattr(policy, name) for name in TARGET_FIELDS},
+            "warn_ratio": policy.warn_ratio,
+            "action_on_level_breach": policy.action_on_level_breach}
+
+
+def hours_fields(row: BusinessHours) -> dict:
+    """A working interval as the audit log keeps it."""
+    return {"unit_id": row.unit_id, "weekday": row.weekday,
+            "start_time": row.start_time.strftime("%H:%M"),
+            "end_time": row.end_time.strftime("%H:%M")}
+
+
+def closure_fields(row: Closure) -> dict:
+    """A closure as the audit log keeps it."""
+    return {"day": row.day.isoformat(), "unit_id": row.unit_id, "description": row.description}
 
 
 # --- policies --------------------------------------------------------------------------
@@ -96,47 +129,59 @@ def _set(policy: SlaPolicy, targets: Targets) -> None:
     policy.action_on_level_breach = targets.action_on_level_breach
 
 
-def save_default_policy(priority: int, targets: Targets) -> SlaPolicy:
-    """Store the default policy of a priority (creating it if only the built-in existed)."""
-    _check_priority(priority)
-    _check_targets(targets)
-    policy = db.session.scalar(select(SlaPolicy).where(SlaPolicy.priority == priority,
-                                                       SlaPolicy.category_id.is_(None)))
+def _save(actor, action: str, policy: SlaPolicy | None, priority: int, category_id: int | None,
+          targets: Targets, now: datetime) -> SlaPolicy:
+    before = policy_fields(policy)
     if policy is None:
-        policy = SlaPolicy(priority=priority, category_id=None)
+        policy = SlaPolicy(priority=priority, category_id=category_id)
         db.session.add(policy)
     _set(policy, targets)
+    db.session.flush()
+    record(actor, action, "sla_policy", policy.id, before=before, after=policy_fields(policy),
+           now=now)
     db.session.flush()
     return policy
 
 
-def save_override(priority: int, category_id: int | None, targets: Targets) -> SlaPolicy:
+def save_default_policy(actor, priority: int, targets: Targets, *, now: datetime) -> SlaPolicy:
+    """Store the default policy of a priority (creating it if only the built-in existed)."""
+    _require(actor)
+    _check_priority(priority)
+    _check_targets(targets)
+    policy = db.session.scalar(select(SlaPolicy).where(SlaPolicy.priority == priority,
+                                                       SlaPolicy.category_id.is_(None)))
+    return _save(actor, "sla.policy.save", policy, priority, None, targets, now)
+
+
+def save_override(actor, priority: int, category_id: int | None, targets: Targets, *,
+                  now: datetime) -> SlaPolicy:
     """Add (or replace) a category's override for a priority."""
+    _require(actor)
     _check_priority(priority)
     if category_id is None or db.session.get(Category, category_id) is None:
         raise ValidationFailed("category_id", "Unknown category.")
     _check_targets(targets)
     policy = db.session.scalar(select(SlaPolicy).where(SlaPolicy.priority == priority,
                                                        SlaPolicy.category_id == category_id))
-    if policy is None:
-        policy = SlaPolicy(priority=priority, category_id=category_id)
-        db.session.add(policy)
-    _set(policy, targets)
-    db.session.flush()
-    return policy
+    return _save(actor, "sla.override.save", policy, priority, category_id, targets, now)
 
 
-def update_override(policy_id: int, targets: Targets) -> SlaPolicy:
+def update_override(actor, policy_id: int, targets: Targets, *, now: datetime) -> SlaPolicy:
+    """Change the targets of a category's override."""
+    _require(actor)
     policy = get_override(policy_id)
     _check_targets(targets)
-    _set(policy, targets)
-    db.session.flush()
-    return policy
+    return _save(actor, "sla.override.update", policy, policy.priority, policy.category_id,
+                 targets, now)
 
 
-def delete_override(policy_id: int) -> None:
+def delete_override(actor, policy_id: int, *, now: datetime) -> None:
     """Remove a category's override; the priority's default applies again."""
-    db.session.delete(get_override(policy_id))
+    _require(actor)
+    policy = get_override(policy_id)
+    record(actor, "sla.override.delete", "sla_policy", policy.id, before=policy_fields(policy),
+           after=None, now=now)
+    db.session.delete(policy)
     db.session.flush()
 
 
@@ -155,12 +200,15 @@ def hours_rows() -> list[BusinessHours]:
                                        BusinessHours.start_time)))
 
 
-def add_hours(unit_id: int | None, weekday: int, start: time | None, end: time | None) -> BusinessHours:
+def add_hours(actor, unit_id: int | None, weekday: int, start: time | None, end: time | None,
+              *, now: datetime) -> BusinessHours:
     """Add a working interval for a unit (or the default, unit None).
 
     The first default row starts from the built-in Monday–Friday 08:00–15:00 that applied
-    until then, so adding one interval does not silently drop the rest of the week.
+    until then, so adding one interval does not silently drop the rest of the week (the
+    audit log records those rows as one "sla.hours.seed" entry).
     """
+    _require(actor)
     _check_unit(unit_id)
     if weekday not in range(7):
         raise ValidationFailed("weekday", "Unknown weekday.")
@@ -173,9 +221,10 @@ def add_hours(unit_id: int | None, weekday: int, start: time | None, end: time |
     owner = (BusinessHours.unit_id.is_(None) if unit_id is None
              else BusinessHours.unit_id == unit_id)
     existing = db.session.scalars(select(BusinessHours).where(owner)).all()
+    seeded = []
     if unit_id is None and not existing:
-        existing = [BusinessHours(unit_id=None, weekday=d, start_time=s, end_time=e)
-                    for d, s, e in BusinessCalendar().hours]
+        existing = seeded = [BusinessHours(unit_id=None, weekday=d, start_time=s, end_time=e)
+                             for d, s, e in BusinessCalendar().hours]
         db.session.add_all(existing)
     for row in existing:
         if row.weekday == weekday and row.start_time < end and start < row.end_time:
@@ -185,13 +234,23 @@ def add_hours(unit_id: int | None, weekday: int, start: time | None, end: time |
     row = BusinessHours(unit_id=unit_id, weekday=weekday, start_time=start, end_time=end)
     db.session.add(row)
     db.session.flush()
+    if seeded:
+        record(actor, "sla.hours.seed", "business_hours", None, before=None,
+               after={"rows": [hours_fields(r) for r in seeded]}, now=now)
+    record(actor, "sla.hours.add", "business_hours", row.id, before=None,
+           after=hours_fields(row), now=now)
+    db.session.flush()
     return row
 
 
-def delete_hours(hours_id: int) -> None:
+def delete_hours(actor, hours_id: int, *, now: datetime) -> None:
+    """Remove a working interval."""
+    _require(actor)
     row = db.session.get(BusinessHours, hours_id)
     if row is None:
         raise NotFound()
+    record(actor, "sla.hours.delete", "business_hours", row.id, before=hours_fields(row),
+           after=None, now=now)
     db.session.delete(row)
     db.session.flush()
 
@@ -206,8 +265,10 @@ def closures(today: date) -> list[Closure]:
     return upcoming + past[::-1]
 
 
-def add_closure(day: date | None, unit_id: int | None, description: str) -> Closure:
+def add_closure(actor, day: date | None, unit_id: int | None, description: str, *,
+                now: datetime) -> Closure:
     """Add a non-working date for every unit (unit None) or one unit."""
+    _require(actor)
     if day is None:
         raise ValidationFailed("day", "Enter a date.")
     _check_unit(unit_id)
@@ -220,12 +281,19 @@ def add_closure(day: date | None, unit_id: int | None, description: str) -> Clos
     closure = Closure(day=day, unit_id=unit_id, description=description)
     db.session.add(closure)
     db.session.flush()
+    record(actor, "sla.closure.add", "closure", closure.id, before=None,
+           after=closure_fields(closure), now=now)
+    db.session.flush()
     return closure
 
 
-def delete_closure(closure_id: int) -> None:
+def delete_closure(actor, closure_id: int, *, now: datetime) -> None:
+    """Remove a non-working date."""
+    _require(actor)
     row = db.session.get(Closure, closure_id)
     if row is None:
         raise NotFound()
+    record(actor, "sla.closure.delete", "closure", row.id, before=closure_fields(row),
+           after=None, now=now)
     db.session.delete(row)
     db.session.flush()

@@ -36,7 +36,7 @@ DEFAULT_WARN_RATIO = 0.75
 WARN_LOOKAHEAD = timedelta(days=4)
 RUNNING = ("new", "open")
 #: The sweep's loaded policies and calendars, reused by the refresh inside escalate().
-_SWEEP_CONTEXT: ContextVar[SlaContext | None] = ContextVar("sla_sweep_context", default=None)
+SWEEP_CONTEXT: ContextVar[SlaContext | None] = ContextVar("sla_sweep_context", default=None)
 
 
 # --- policies and calendars ------------------------------------------------------------
@@ -132,7 +132,9 @@ _SETTINGS: TableCache[SlaContext] = TableCache(("sla_policies", "business_hours"
 
 # --- one ticket ------------------------------------------------------------------------
 
-def _event_rows(ticket_ids) -> dict[int, list]:
+def event_rows(ticket_ids) -> dict[int, list]:
+    """The status and level events of these tickets as clock events, in order, by ticket
+    (one query; the sweep loads a batch's with it)."""
     rows = db.session.execute(
         select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.field, TicketEvent.old_value,
                TicketEvent.new_value)
@@ -157,7 +159,8 @@ def clock_events(ticket: Ticket, rows: list[clock.Event]) -> list[clock.Event]:
     return events
 
 
-def _apply(ticket: Ticket, result: clock.SlaResult) -> None:
+def apply_result(ticket: Ticket, result: clock.SlaResult) -> None:
+    """Store an SLA result on the ticket: due times, state, elapsed minutes, breaches."""
     first, resolution = result.first_response, result.resolution
     ticket.first_response_due_at = first.due_at
     ticket.resolution_due_at = resolution.due_at
@@ -179,9 +182,10 @@ def compute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datet
     return result, policy
 
 
-def _recompute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datetime):
+def recompute(ticket: Ticket, rows: list[clock.Event], ctx: SlaContext, now: datetime):
+    """Compute the ticket's SLA from ``rows`` and store it; (result, policy)."""
     result, policy = compute(ticket, rows, ctx, now)
-    _apply(ticket, result)
+    apply_result(ticket, result)
     return result, policy
 
 
@@ -195,7 +199,7 @@ def _history(ticket: Ticket, *, stored: bool = True) -> list[clock.Event]:
     rows: list[clock.Event] = []
     if stored and ticket.id is not None and not inspect(ticket).pending:
         with session.no_autoflush:
-            rows = _event_rows([ticket.id]).get(ticket.id, [])
+            rows = event_rows([ticket.id]).get(ticket.id, [])
     rows += [clock.Event(e.at, e.field, e.old_value, e.new_value) for e in session.new
              if isinstance(e, TicketEvent) and e.ticket_id == ticket.id
              and e.field in ("status", "level")]
@@ -208,8 +212,8 @@ def refresh_ticket_sla(ticket: Ticket, *, now: datetime, ctx: SlaContext | None 
     """Recompute the ticket's SLA from its history and store it on the ticket (flush only).
 
     ``new``: the ticket is being filed in this session (nothing of it is stored yet)."""
-    ctx = ctx or _SWEEP_CONTEXT.get() or SlaContext.load()
-    result, _ = _recompute(ticket, _history(ticket, stored=not new), ctx, now)
+    ctx = ctx or SWEEP_CONTEXT.get() or SlaContext.load()
+    result, _ = recompute(ticket, _history(ticket, stored=not new), ctx, now)
     db.session.flush()
     return result
 
@@ -231,9 +235,9 @@ def recompute_open(*, now: datetime, batch_size: int = 200,
         ).unique().all()
         if not tickets:
             return done
-        rows = _event_rows([t.id for t in tickets])
+        rows = event_rows([t.id for t in tickets])
         for ticket in tickets:
-            _recompute(ticket, rows.get(ticket.id, []), ctx, now)
+            recompute(ticket, rows.get(ticket.id, []), ctx, now)
         done, after = done + len(tickets), tickets[-1].id
         db.session.flush()
         if on_batch is not None:

@@ -10,7 +10,7 @@ batches in (level due time, id) order; for each batch:
 - each ticket's SLA is recomputed from that (the stored due time may be stale: a reply,
   a pause) and only a ticket still past its level time is escalated;
 - the batch's escalations are written together, in one SAVEPOINT and one flush, through
-  the ticket writers that ``tickets.services.escalate`` uses (each audited, the stay
+  ``tickets.services.escalate`` as the system actor (each change audited, the stay
   closed and the next opened), after the breach notifications. Should that fail, the
   SAVEPOINT is rolled back and the batch is done again one ticket at a time through
   ``escalate()``, each in its own SAVEPOINT: a ticket that fails is logged and left for
@@ -29,20 +29,21 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from helpdesk.accounts.system import SYSTEM
 from helpdesk.extensions import db
 from helpdesk.org import routing
 from helpdesk.org.queries import chains_for_directorates
 from helpdesk.sla import clock
 from helpdesk.sla import notify as sla_notify
 from helpdesk.sla.services import (
-    _SWEEP_CONTEXT,
     RUNNING,
+    SWEEP_CONTEXT,
     WARN_LOOKAHEAD,
     SlaContext,
-    _apply,
-    _event_rows,
-    _recompute,
+    apply_result,
     compute,
+    event_rows,
+    recompute,
 )
 from helpdesk.tickets.models import Ticket, TicketEvent
 
@@ -68,7 +69,7 @@ def sweep(*, now: datetime, batch_size: int = 500,
     """
     result = SweepResult()
     ctx = SlaContext.load()
-    token = _SWEEP_CONTEXT.set(ctx)  # escalate()'s SLA refresh reuses the loaded settings
+    token = SWEEP_CONTEXT.set(ctx)  # escalate()'s SLA refresh reuses the loaded settings
     try:
         due = and_(Ticket.status.in_(RUNNING), Ticket.level_due_at <= now)
         for batch in _batches(due, batch_size, on_batch):
@@ -78,7 +79,7 @@ def sweep(*, now: datetime, batch_size: int = 500,
         for batch in _batches(soon, batch_size, on_batch):
             _warning_batch(batch, ctx, now, result)
     finally:
-        _SWEEP_CONTEXT.reset(token)
+        SWEEP_CONTEXT.reset(token)
     log.info("sla sweep: %d checked, %d escalated, %d warned, %d notifications, %d failed",
              result.checked, len(result.escalated), len(result.warned), result.notifications,
              len(result.failed))
@@ -112,7 +113,7 @@ def _batches(condition, size: int, on_batch) -> Iterator[list[Ticket]]:
 
 def _breach_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
                   result: SweepResult) -> None:
-    rows = _event_rows(t.id for t in tickets)
+    rows = event_rows(t.id for t in tickets)
     managers = sla_notify.managers_by_unit({t.unit_id for t in tickets})
     chains = chains_for_directorates({t.school.directorate_id for t in tickets})
     escalating, warning = [], []
@@ -121,7 +122,7 @@ def _breach_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
         sla, policy = compute(ticket, rows.get(ticket.id, []), ctx, now)
         level_clock = sla.level_clock
         if ticket.status not in RUNNING or level_clock is None or not level_clock.is_breached:
-            _apply(ticket, sla)  # re-check: another sweep or a change got here first
+            apply_result(ticket, sla)  # re-check: another sweep or a change got here first
         elif (policy.action_on_level_breach == "escalate"
               and _target(chains[ticket.school.directorate_id], ticket.level) is not None):
             escalating.append((ticket, sla))
@@ -139,7 +140,7 @@ def _breach_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
             result.escalated += [t.id for t, _ in escalating]
             result.notifications += sent
     for ticket, sla in warning:
-        _apply(ticket, sla)
+        apply_result(ticket, sla)
         result.notifications += sla_notify.level_breach(ticket, sla, managers, now=now)
         result.warned.append(ticket.id)
 
@@ -174,22 +175,17 @@ def _why(sla: clock.SlaResult) -> dict:
 def _escalate_all(escalating, rows, chains, managers, ctx: SlaContext, now: datetime) -> int:
     """Escalate the batch's tickets with one flush; return the notifications written.
 
-    What ``tickets.services.escalate(None, ticket, reason)`` does to each ticket, through
-    the same writers (status, assignee, level/unit with its stays, each audited), without
-    its per-ticket look-ups and flush: the chains come from one query, the new SLA from
-    the batch's events plus the ones just added.
+    Each ticket through ``tickets.services.escalate`` as the system, given the chain the
+    batch loaded in one query and without its per-ticket SLA refresh and flush: the new
+    SLA comes from the batch's events plus the ones just added, and one flush ends it.
     """
-    from helpdesk.tickets import services as writers
-    from helpdesk.tickets.states import Action
+    from helpdesk.tickets.services import escalate
 
     # first, to the unit and the assignee the ticket is leaving
     sent = sum(sla_notify.level_breach(t, sla, managers, now=now) for t, sla in escalating)
     for ticket, sla in escalating:
-        level, unit_id = _target(chains[ticket.school.directorate_id], ticket.level)
-        text, why = _reason(sla), _why(sla)
-        writers._set_status(ticket, Action.ESCALATE, None, now, text, shared=False, **why)
-        writers._set_assignee(ticket, None, None, now, "escalate")
-        writers._move(ticket, level, unit_id, "escalated", None, now, text, shared=False, **why)
+        escalate(SYSTEM, ticket, _reason(sla), now=now, **_why(sla),
+                 chain=chains[ticket.school.directorate_id], refresh_sla=False)
     added: dict[int, list[clock.Event]] = {}
     for obj in db.session.new:
         if isinstance(obj, TicketEvent) and obj.field in ("status", "level"):
@@ -197,7 +193,7 @@ def _escalate_all(escalating, rows, chains, managers, ctx: SlaContext, now: date
                 clock.Event(obj.at, obj.field, obj.old_value, obj.new_value))
     for ticket, _ in escalating:
         history = sorted([*rows.get(ticket.id, []), *added.get(ticket.id, [])], key=_at)
-        _recompute(ticket, history, ctx, now)
+        recompute(ticket, history, ctx, now)
     db.session.flush()
     return sent
 
@@ -216,7 +212,7 @@ def _escalate_each(escalating, managers, now: datetime, result: SweepResult,
         try:
             with db.session.begin_nested():
                 sent = sla_notify.level_breach(ticket, sla, managers, now=now)
-                escalate(None, ticket, _reason(sla), now=now, **_why(sla))
+                escalate(SYSTEM, ticket, _reason(sla), now=now, **_why(sla))
         except Conflict:  # no higher level after all: only warn
             warning.append((ticket, sla))
         except Exception:  # noqa: BLE001 - one ticket must not stop the sweep
@@ -229,12 +225,12 @@ def _escalate_each(escalating, managers, now: datetime, result: SweepResult,
 
 def _warning_batch(tickets: list[Ticket], ctx: SlaContext, now: datetime,
                    result: SweepResult) -> None:
-    rows = _event_rows(t.id for t in tickets)
+    rows = event_rows(t.id for t in tickets)
     managers = None
     for ticket in tickets:
         result.checked += 1
         sla, _ = compute(ticket, rows.get(ticket.id, []), ctx, now)
-        _apply(ticket, sla)
+        apply_result(ticket, sla)
         if sla.level_clock is not None and sla.level_clock.is_warning:
             if managers is None:
                 managers = sla_notify.managers_by_unit({t.unit_id for t in tickets})

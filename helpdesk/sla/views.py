@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import date, datetime, timedelta
-from functools import lru_cache, wraps
+from functools import lru_cache
 
 import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.core.display import localized
@@ -20,6 +20,7 @@ from helpdesk.core.localtime import zone
 from helpdesk.core.text import sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.permissions import admin_only
 from helpdesk.sla.calendar import working_minutes
 
 log = logging.getLogger(__name__)
@@ -177,25 +178,14 @@ def sweep_command():
 
 def _commit_and_recompute() -> None:
     """Commit an SLA setting, then recompute the open tickets' due times in a job."""
+    from helpdesk.core import aftercommit
+
+    aftercommit.after_commit(aftercommit.Job(
+        "bulk", "workers.jobs.sla_recompute_open", owner=__name__,
+        what="SLA recomputation of open tickets",
+        fallback="the due times follow at each ticket's next change"))
     db.session.commit()
-    try:
-        from helpdesk.core.redisconn import get_queue
 
-        get_queue("bulk").enqueue("workers.jobs.sla_recompute_open")
-    except Exception:  # Redis down: the due times follow at each ticket's next change
-        log.warning("could not queue the SLA recomputation of open tickets")
-
-
-
-def admin_required(view):
-    """Administrators only; anyone else is told there is nothing here (404)."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            return render_template("error.html", code=404, title=_("Not found"), text=""), 404
-        return view(*args, **kwargs)
-    return wrapped
 
 
 def _hours(minutes: int | None) -> str:
@@ -243,16 +233,18 @@ def _priority_choices():
 
 
 @bp.route("/admin/sla")
-@admin_required
+@admin_only
 def admin_index():
-    from helpdesk.sla import admin
+    from helpdesk.audit.queries import recent
+    from helpdesk.sla import admin, changes
 
     return render_template("sla/index.html", defaults=admin.default_policies(),
-                           overrides=admin.overrides(), hours=_hours)
+                           overrides=admin.overrides(), hours=_hours,
+                           changes=changes.describe(recent("sla.")))
 
 
 @bp.route("/admin/sla/policies/<int:priority>", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_policy(priority: int):
     from helpdesk.sla import admin
     from helpdesk.sla.forms import PolicyForm
@@ -263,7 +255,7 @@ def admin_policy(priority: int):
     form = PolicyForm()
     if form.validate_on_submit():
         try:
-            admin.save_default_policy(priority, form.targets())
+            admin.save_default_policy(current_user, priority, form.targets(), now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -277,7 +269,7 @@ def admin_policy(priority: int):
 
 
 @bp.route("/admin/sla/overrides/new", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_override_new():
     from helpdesk.sla import admin
     from helpdesk.sla.forms import OverrideForm
@@ -288,7 +280,8 @@ def admin_override_new():
     form.category_id.choices = _category_choices()
     if form.validate_on_submit():
         try:
-            admin.save_override(form.priority.data, form.category_id.data, form.targets())
+            admin.save_override(current_user, form.priority.data, form.category_id.data,
+                                form.targets(), now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -302,7 +295,7 @@ def admin_override_new():
 
 
 @bp.route("/admin/sla/overrides/<int:policy_id>", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_override(policy_id: int):
     from helpdesk.sla import admin
     from helpdesk.sla.forms import PolicyForm
@@ -311,7 +304,7 @@ def admin_override(policy_id: int):
     form = PolicyForm()
     if form.validate_on_submit():
         try:
-            admin.update_override(policy_id, form.targets())
+            admin.update_override(current_user, policy_id, form.targets(), now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -325,18 +318,18 @@ def admin_override(policy_id: int):
 
 
 @bp.route("/admin/sla/overrides/<int:policy_id>/delete", methods=["POST"])
-@admin_required
+@admin_only
 def admin_override_delete(policy_id: int):
     from helpdesk.sla import admin
 
-    admin.delete_override(policy_id)
+    admin.delete_override(current_user, policy_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The override was removed."), "success")
     return redirect(url_for("sla.admin_index"))
 
 
 @bp.route("/admin/sla/hours", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_hours():
     from helpdesk.sla import admin
     from helpdesk.sla.forms import WEEKDAYS, HoursForm
@@ -345,8 +338,8 @@ def admin_hours():
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
         try:
-            admin.add_hours(form.unit_id.data, form.weekday.data, form.start_time.data,
-                            form.end_time.data)
+            admin.add_hours(current_user, form.unit_id.data, form.weekday.data,
+                            form.start_time.data, form.end_time.data, now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -358,18 +351,18 @@ def admin_hours():
 
 
 @bp.route("/admin/sla/hours/<int:hours_id>/delete", methods=["POST"])
-@admin_required
+@admin_only
 def admin_hours_delete(hours_id: int):
     from helpdesk.sla import admin
 
-    admin.delete_hours(hours_id)
+    admin.delete_hours(current_user, hours_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The working hours were removed."), "success")
     return redirect(url_for("sla.admin_hours"))
 
 
 @bp.route("/admin/sla/closures", methods=["GET", "POST"])
-@admin_required
+@admin_only
 def admin_closures():
     from helpdesk.sla import admin
     from helpdesk.sla.forms import ClosureForm
@@ -378,7 +371,8 @@ def admin_closures():
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
         try:
-            admin.add_closure(form.day.data, form.unit_id.data, form.description.data)
+            admin.add_closure(current_user, form.day.data, form.unit_id.data,
+                              form.description.data, now=utcnow())
         except ValidationFailed as exc:
             _refused(form, exc)
         else:
@@ -391,11 +385,11 @@ def admin_closures():
 
 
 @bp.route("/admin/sla/closures/<int:closure_id>/delete", methods=["POST"])
-@admin_required
+@admin_only
 def admin_closure_delete(closure_id: int):
     from helpdesk.sla import admin
 
-    admin.delete_closure(closure_id)
+    admin.delete_closure(current_user, closure_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The closure was removed."), "success")
     return redirect(url_for("sla.admin_closures"))

@@ -51,9 +51,3 @@ def _escalation_reason(level: int, target_minutes: float | None) -> str:
 #: A sweep escalates many tickets with the same few texts; switching the locale for each
 #: would reload the catalogue each time.
 _cached_escalation_reason = lru_cache(maxsize=256)(_escalation_reason)
-
-
-def time_left_text(minutes: float) -> str:
-    """How much working time is left, in Greek (for the warning mail)."""
-    with force_locale("el"):
-        return working_duration(minutes)

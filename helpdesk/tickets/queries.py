@@ -20,7 +20,7 @@ from helpdesk.core.text import by_label, like_pattern, sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
-from helpdesk.permissions import scope_tickets, sees_staff_text
+from helpdesk.permissions import acts_for_school, scope_tickets, sees_staff_text, works_at_units
 from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.reasons import text_of as reason_text
@@ -85,7 +85,7 @@ class Page:
 
 
 def queues_for(actor: User) -> tuple[str, ...]:
-    if actor.is_school:
+    if acts_for_school(actor):
         return SCHOOL_QUEUES
     return STAFF_QUEUES
 
@@ -93,7 +93,7 @@ def queues_for(actor: User) -> tuple[str, ...]:
 def _queue_condition(actor: User, queue: str, now: datetime):
     units = list(actor.unit_ids)
     open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
-    if actor.is_school or actor.is_admin:
+    if not works_at_units(actor):  # schools and administrators: one open queue
         return open_ if queue == "open" else None
     if queue == "unassigned":
         return and_(Ticket.unit_id.in_(units), Ticket.assignee_id.is_(None),
@@ -197,7 +197,7 @@ def known_total(actor: User, queue: str, f: Filters, counts: dict[str, int]) -> 
     if any(getattr(f, k) for k in ("status", "priority", "category", "school", "directorate",
                                    "level", "assignee", "q")):
         return None
-    if actor.is_school or actor.is_admin:
+    if not works_at_units(actor):
         return counts.get(queue) if queue == "open" else None
     if queue in ("unassigned", "waiting", "breaching", "escalated", "open"):
         return counts.get(queue)
@@ -209,7 +209,7 @@ def queue_counts(actor: User, now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     names = [q for q in queues_for(actor) if q != "all"]
     open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
-    if actor.is_staff and not actor.is_admin:
+    if works_at_units(actor):
         # Each staff queue lies in one small set, counted by its own index scan: my units'
         # open tickets (unassigned, waiting, breaching, open), those assigned to me, and
         # those my units escalated. Every one of them is in my scope.
@@ -306,6 +306,9 @@ class Entry:
     is_internal: bool = False
     #: The events' reasons this reader may read, rendered in their language, once each.
     reasons: list[str] = field(default_factory=list)
+    #: Some of those reasons are staff-to-staff (the school does not read them): the page
+    #: says so to the staff who read them.
+    reasons_staff_only: bool = False
 
 
 def readable_events(events, staff: bool) -> list[tuple[TicketEvent, bool]]:
@@ -360,7 +363,9 @@ def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]
                                                                         r[0].kind)):
         group = list(group)
         entries.append(Entry(at, kind, group[0][0].actor, events=[e for e, _ in group],
-                             reasons=_reasons(group)))
+                             reasons=_reasons(group), reasons_staff_only=any(
+                                 shows and not e.is_shared_with_school and e.reason
+                                 for e, shows in group)))
     entries.sort(key=lambda e: (e.at, 0 if e.events else 1))
     return entries, loose
 

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.accounts.system import SYSTEM, SystemActor
 from helpdesk.core import filestore
 from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
 from helpdesk.core.localtime import zone
@@ -21,7 +22,14 @@ from helpdesk.extensions import db
 from helpdesk.org import routing
 from helpdesk.org.models import Category, ResolutionType, School
 from helpdesk.org.queries import chain_for_school
-from helpdesk.permissions import Perm, can_file_for, require
+from helpdesk.permissions import (
+    Perm,
+    acts_for_school,
+    can_file_for,
+    is_system,
+    require,
+    works_at_units,
+)
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
@@ -55,7 +63,7 @@ def _record(ticket, actor, now, kind, field=None, old=None, new=None, reason=Non
 
 def _address_actor(actor) -> str | None:
     """The address of a school acting without an account (mail.queries.SchoolAddress)."""
-    if actor is None or actor.id is not None or not getattr(actor, "is_school", False):
+    if actor is None or actor.id is not None or not acts_for_school(actor):
         return None
     return (getattr(actor, "email", None) or None) and actor.email[:200]
 
@@ -224,9 +232,7 @@ def _next_ticket_id() -> int | None:
 
 def claim(actor: User, ticket: Ticket, *, now: datetime) -> None:
     """Take the ticket: it becomes the actor's."""
-    require(actor, Perm.CLAIM, ticket)
-    if not actor.is_staff:
-        raise PermissionDenied()
+    require(actor, Perm.CLAIM, ticket)  # only unit staff may claim
     _set_status(ticket, Action.CLAIM, actor, now)
     _set_assignee(ticket, actor, actor, now, "claim")
     _after_change(ticket, now)
@@ -256,13 +262,13 @@ def reply(actor: User, ticket: Ticket, body: str, *, now: datetime, await_school
     db.session.flush()
     _record(ticket, actor, now, "reply", "message", None, message.id)
     _store_attachments(ticket, message, actor, attachments, now)
-    if actor.is_school:
+    if acts_for_school(actor):
         if ticket.status == Status.WAITING:
             _set_status(ticket, Action.SCHOOL_REPLY, actor, now)
     else:
         if ticket.first_response_at is None:
             ticket.first_response_at = now
-        if ticket.assignee_id is None and actor.is_staff:
+        if ticket.assignee_id is None and works_at_units(actor):
             _set_status(ticket, Action.CLAIM, actor, now)
             _set_assignee(ticket, actor, actor, now, "claim")
         if await_school:
@@ -295,19 +301,25 @@ def change_priority(actor: User, ticket: Ticket, priority, *, now: datetime,
         _after_change(ticket, now)
 
 
-def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime,
-             tell_school: bool = False, code: str | None = None,
-             params: dict | None = None) -> None:
+def escalate(actor: User | SystemActor | None, ticket: Ticket, reason: str, *, now: datetime,
+             tell_school: bool = False, code: str | None = None, params: dict | None = None,
+             chain: routing.Chain | None = None, refresh_sla: bool = True) -> None:
     """Move the ticket up one level, to the unit the school's chain names; reason required.
 
-    The school sees the move; it reads the reason only when ``tell_school``. ``actor``
-    None is the system (the SLA sweep), which needs no permission and gives its reason as
-    a ``code`` with ``params`` (helpdesk.tickets.reasons) besides the text."""
-    if actor is not None:
+    The school sees the move; it reads the reason only when ``tell_school``. The system
+    (``accounts.system.SYSTEM``, the SLA sweep) needs no permission and gives its reason as
+    a ``code`` with ``params`` (helpdesk.tickets.reasons) besides the text.
+
+    For a caller that escalates a batch (the sweep): ``chain`` is the school's chain when
+    it has it already (one query for the batch); ``refresh_sla`` False leaves the SLA
+    recomputation and the flush to it."""
+    if not is_system(actor):
         require(actor, Perm.ESCALATE, ticket)
     reason = _text("reason", reason, minimum=5)
+    if chain is None:
+        chain = chain_for_school(ticket.school)
     try:
-        level, unit_id = routing.escalation_target(chain_for_school(ticket.school), ticket.level)
+        level, unit_id = routing.escalation_target(chain, ticket.level)
     except routing.NoHigherLevel:
         from flask_babel import lazy_gettext as _l
 
@@ -316,7 +328,8 @@ def escalate(actor: User | None, ticket: Ticket, reason: str, *, now: datetime,
     _set_status(ticket, Action.ESCALATE, actor, now, reason, **why)
     _set_assignee(ticket, None, actor, now, "escalate")
     _move(ticket, level, unit_id, "escalated", actor, now, reason, **why)
-    _after_change(ticket, now)
+    if refresh_sla:
+        _after_change(ticket, now)
 
 
 def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: datetime,
@@ -361,18 +374,23 @@ def resolve(actor: User, ticket: Ticket, resolution_type: ResolutionType | None,
     return message
 
 
-def reopen(actor: User, ticket: Ticket, reason: str, *, now: datetime) -> None:
-    """Reopen a resolved ticket (a school only within the reopen window)."""
+def reopen(actor: User, ticket: Ticket, reason: str, *, now: datetime, attachments=(),
+           channel: str = "web") -> Message:
+    """Reopen a resolved ticket (a school only within the reopen window); the reason is a
+    message of the ticket, with the files that came with it (a mail's attachments)."""
     window = timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
     require(actor, Perm.REOPEN, ticket, now=now, reopen_window=window)
     reason = _text("reason", reason, minimum=5)
-    message = Message(ticket_id=ticket.id, author_id=actor.id, body=reason, created_at=now)
+    message = Message(ticket_id=ticket.id, author_id=actor.id, body=reason, channel=channel,
+                      created_at=now)
     db.session.add(message)
     db.session.flush()
     _record(ticket, actor, now, "reply", "message", None, message.id)
+    _store_attachments(ticket, message, actor, attachments, now)
     _set_status(ticket, Action.REOPEN, actor, now, reason)
     ticket.resolved_at = None
     _after_change(ticket, now)
+    return message
 
 
 def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -> int:
@@ -384,7 +402,7 @@ def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -
         stmt = stmt.with_for_update(skip_locked=True)
     tickets = db.session.scalars(stmt).all()
     for ticket in tickets:
-        _set_status(ticket, Action.CLOSE, None, now, "auto-close")
+        _set_status(ticket, Action.CLOSE, SYSTEM, now, "auto-close")
         ticket.closed_at = now
         _after_change(ticket, now)
     db.session.flush()

@@ -24,7 +24,7 @@ from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.notify import services as notify
 from helpdesk.org.models import Category, ResolutionType
-from helpdesk.permissions import Perm, can, can_file_for
+from helpdesk.permissions import Perm, acts_for_school, can, can_file_for_own_school, works_at_units
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
 from helpdesk.tickets.attachments import Upload
@@ -51,7 +51,7 @@ def queue():
     from helpdesk.sla.views import time_left
 
     names = queries.queues_for(current_user)
-    default = "open" if (current_user.is_school or current_user.is_admin) else "unassigned"
+    default = "unassigned" if works_at_units(current_user) else "open"
     name = request.args.get("queue", default)
     if name not in names:
         name = default
@@ -60,20 +60,20 @@ def queue():
     counts = queries.queue_counts(current_user, now)
     page = queries.list_queue(current_user, name, f, current_app.config["PAGE_SIZE"],
                               total=queries.known_total(current_user, name, f, counts), now=now)
-    categories, directorates = queries.filter_choices(not current_user.is_school)
+    categories, directorates = queries.filter_choices(not acts_for_school(current_user))
     rows = page.items
     return render_template(
         "tickets/queue.html", page=page, queue=name, queues=names, filters=f, counts=counts,
         categories=categories, directorates=directorates,
         category_names=localized_by_id(t.category for t in rows),
         unit_names=localized_by_id(t.unit for t in rows),
-        time_left={} if current_user.is_school else time_left(rows))
+        time_left={} if acts_for_school(current_user) else time_left(rows))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not current_user.is_school or not can_file_for(current_user, current_user.school_id):
+    if not can_file_for_own_school(current_user):
         abort(403)
     from helpdesk.inventory import filing as equipment
 
@@ -165,7 +165,7 @@ def _assign(actor, ticket, form, now):
 #: action -> (form, permission, call)
 ACTIONS = {
     "reply": (forms.ReplyForm, Perm.REPLY, lambda a, t, f, n: services.reply(
-        a, t, f.body.data, now=n, await_school=bool(f.await_school.data) and not a.is_school,
+        a, t, f.body.data, now=n, await_school=bool(f.await_school.data) and not acts_for_school(a),
         attachments=_uploads("reply-attachments"))),
     "note": (forms.NoteForm, Perm.NOTE, lambda a, t, f, n: services.add_note(a, t, f.body.data, now=n)),
     "claim": (forms.ClaimForm, Perm.CLAIM, lambda a, t, f, n: services.claim(a, t, now=n)),

@@ -1,0 +1,1 @@
+"""The audit log: who changed which setting, when, from what to what."""
