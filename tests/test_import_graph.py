@@ -43,9 +43,9 @@ def test_a_cycle_between_packages_fails(graph, tmp_path, capsys):
     root = write(tmp_path, {
         "helpdesk/__init__.py": "",
         "helpdesk/tickets/__init__.py": "",
-        "helpdesk/tickets/services.py": "from helpdesk.sla import clock\n",
+        "helpdesk/tickets/services.py": "from helpdesk.sla import sweep\n",
         "helpdesk/sla/__init__.py": "",
-        "helpdesk/sla/clock.py": "from helpdesk.tickets.services import x\n",
+        "helpdesk/sla/sweep.py": "from helpdesk.tickets.services import x\n",
     })
     assert graph.main(["--root", str(root)]) == 1
     out = capsys.readouterr().out
@@ -61,12 +61,12 @@ def test_relative_imports_and_type_checking(graph, tmp_path, capsys):
             "from typing import TYPE_CHECKING\n"
             "if TYPE_CHECKING:\n    from helpdesk.tickets import models\n"),
         "helpdesk/tickets/__init__.py": "",
-        "helpdesk/tickets/models.py": "from ..core import errors\nfrom . import queries\n",
-        "helpdesk/tickets/queries.py": "",
+        "helpdesk/tickets/models.py": "from ..core import errors\nfrom . import states\n",
+        "helpdesk/tickets/states.py": "",
     })
     assert graph.main(["--root", str(root), "--graph"]) == 0
     out = capsys.readouterr().out
-    assert "helpdesk.tickets -> helpdesk.core" in out
+    assert "helpdesk.tickets[model] -> helpdesk.core" in out
     assert "helpdesk.core -> (nothing)" in out
 
 
@@ -106,3 +106,32 @@ def test_a_function_level_import_may_not_go_up(graph, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "cycle" not in out
     assert "upward import: helpdesk.core (core) imports helpdesk.api" in out
+
+
+def test_models_and_pure_rules_sit_below_the_permission_check(graph, tmp_path, capsys):
+    root = write(tmp_path, {
+        "helpdesk/__init__.py": "",
+        "helpdesk/permissions.py": "from helpdesk.tickets.models import Ticket\n"
+                                   "from helpdesk.tickets.states import Status\n",
+        "helpdesk/tickets/__init__.py": "",
+        "helpdesk/tickets/models.py": "from helpdesk.tickets import states\n",
+        "helpdesk/tickets/states.py": "import enum\n",
+        "helpdesk/tickets/queries.py": "from helpdesk.permissions import scope\n",
+        "helpdesk/tickets/views.py": "from helpdesk.inventory import filing\n",
+        "helpdesk/inventory/__init__.py": "",
+        "helpdesk/inventory/filing.py": "from helpdesk.tickets import queries\n",
+    })
+    assert graph.main(["--root", str(root), "--graph"]) == 0
+    out = capsys.readouterr().out
+    assert "helpdesk.permissions -> helpdesk.tickets[model]" in out
+    assert "helpdesk.tickets[web] -> helpdesk.inventory" in out
+
+
+def test_a_pure_module_imports_neither_flask_nor_the_database(graph, tmp_path, capsys):
+    root = write(tmp_path, {
+        "helpdesk/__init__.py": "",
+        "helpdesk/tickets/__init__.py": "",
+        "helpdesk/tickets/states.py": "from flask import current_app\n",
+    })
+    assert graph.main(["--root", str(root)]) == 1
+    assert "helpdesk.tickets.states is a pure module but imports flask" in capsys.readouterr().out

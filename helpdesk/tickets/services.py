@@ -6,6 +6,7 @@ have one writer below, and every change writes a TicketEvent.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -125,11 +126,21 @@ def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now,
 _KIND = {"escalated": "escalate", "returned": "return"}
 
 
-def _after_change(ticket: Ticket, now: datetime, *, new: bool = False) -> None:
-    """Recompute the ticket's stored SLA from its history (due times, state); flush."""
-    from helpdesk.sla.services import refresh_ticket_sla
+#: What follows every change of a ticket in the same flush: the SLA clock's recompute
+#: of the stored due times and state (helpdesk.sla.services.refresh_ticket_sla),
+#: registered at app setup, so that tickets does not import the feature above it.
+_change_followers: list[Callable[..., None]] = []
 
-    refresh_ticket_sla(ticket, now=now, new=new)
+
+def follow_changes(follower: Callable[..., None]) -> None:
+    """Call ``follower(ticket, now=now, new=new)`` after every change (idempotent)."""
+    if follower not in _change_followers:
+        _change_followers.append(follower)
+
+
+def _after_change(ticket: Ticket, now: datetime, *, new: bool = False) -> None:
+    for follower in _change_followers:
+        follower(ticket, now=now, new=new)
 
 
 # --- validation ------------------------------------------------------------------------
