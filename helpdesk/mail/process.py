@@ -41,8 +41,8 @@ from helpdesk.mail.ids import find_thread, verify_message_id
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.services import record_bounces
 from helpdesk.mail.threading import Action, clean_subject, decide, subject_refs
-from helpdesk.notify.services import site_id
 from helpdesk.org.models import School
+from helpdesk.outbox.message import site_id
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket

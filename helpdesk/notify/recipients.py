@@ -8,6 +8,7 @@ from sqlalchemy import select
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core.localtime import default_locale, languages
 from helpdesk.extensions import db
+from helpdesk.i18n import LOCALES  # noqa: F401 - the catalogues shipped (tests render each)
 from helpdesk.notify.rules import Audience, Intent, Kind
 from helpdesk.org.models import SupportUnit
 from helpdesk.permissions import acts_for_school

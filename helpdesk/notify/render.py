@@ -9,7 +9,6 @@ The HTML is autoescaped; every value that reaches a header goes through
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -18,10 +17,7 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from helpdesk.notify.recipients import pick_locale
-
-#: Characters that end or fold a header line, or are invisible controls.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
-SUBJECT_MAX = 250
+from helpdesk.outbox.message import header_text
 
 
 @dataclass(frozen=True)
@@ -29,12 +25,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-def header_text(value: str | None, limit: int = SUBJECT_MAX) -> str:
-    """One line of text that can never break out of a mail header."""
-    text = " ".join(_UNSAFE.sub(" ", value or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def ticket_url(ref: str | None) -> str:

@@ -22,6 +22,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
 from helpdesk.notify.render import render
+from helpdesk.outbox.message import mail_domain
 from helpdesk.permissions import acts_for_school, sees_staff_text
 from helpdesk.tickets import reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
@@ -130,20 +131,6 @@ def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticke
             return ""
     with force_locale(recipient.locale):
         return reasons.render(intent.reason_code, dict(intent.reason_params)) or intent.reason or ""
-
-
-def mail_domain(config) -> str:
-    """The domain of our Message-IDs: MAIL_DOMAIN, else the sender's domain."""
-    if config.get("MAIL_DOMAIN"):
-        return config["MAIL_DOMAIN"]
-    sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
-    domain = sender.rpartition("@")[2].strip(" >")
-    return domain or "localhost"
-
-
-def site_id(config) -> str:
-    """Our ``X-Arogi-Loop`` value: MAIL_SITE_ID, else the domain of our Message-IDs."""
-    return config.get("MAIL_SITE_ID") or mail_domain(config)
 
 
 def list_failed(ticket_id: int) -> list:
