@@ -6,6 +6,8 @@ import importlib
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from helpdesk import create_app
+
 #: Modules exposing a click group or command named ``cli``, or a list ``commands``
 #: of commands to add at the top level.
 COMMAND_MODULES = (
@@ -28,8 +30,6 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app():
-    from helpdesk import create_app
-
     return create_app()
 
 

@@ -45,11 +45,6 @@ LAYERS: list[tuple[str, set[str]]] = [
                       "helpdesk.handlers", "helpdesk", "workers"}),
 ]
 
-#: Findings that predate the check, tolerated while issue 13 removes them; each list
-#: only shrinks. A tolerated finding that is gone fails too, so the list stays honest.
-TOLERATED_CYCLES: set[frozenset[str]] = set()
-TOLERATED_UPWARD: set[tuple[str, str]] = set()
-TOLERATED_UNCOMMENTED = 146
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -209,13 +204,25 @@ def package_graph(modules: list[Module]):
             if dst != src:
                 edges[src][dst].append(f"{m.where}:{line}")
                 every[src][dst].append(f"{m.where}:{line}")
+        inner_lines = {line for line, _target in inner}
         for line, target in inner:
             if target is not None and package_of(target) != src:
                 every[src][package_of(target)].append(f"{m.where}:{line}")
-            if line not in m.comments and (line - 1) not in m.comments:
+            if not _explained(line, m.comments, inner_lines):
                 uncommented.append(f"{m.where}:{line}")
         edges.setdefault(src, defaultdict(list))
     return edges, every, sorted(set(uncommented), key=_path_line)
+
+
+def _explained(line: int, comments: set[int], import_lines: set[int]) -> bool:
+    """A comment on the line or the line above; or the import just above is explained
+    (a block of imports under one comment)."""
+    while True:
+        if line in comments or line - 1 in comments:
+            return True
+        if line - 1 not in import_lines:
+            return False
+        line -= 1
 
 
 def _path_line(where: str):
@@ -300,37 +307,23 @@ def main(argv=None) -> int:
         print("import graph: packages in no layer (add them to LAYERS): " + ", ".join(unplaced))
     found_cycles = cycles(edges)
     for component in found_cycles:
-        tolerated = frozenset(component) in TOLERATED_CYCLES
-        failed = failed or not tolerated
-        print("import graph: cycle between " + " ↔ ".join(component)
-              + (" (tolerated for now)" if tolerated else ""))
+        failed = True
+        print("import graph: cycle between " + " ↔ ".join(component))
         for src in component:
             for dst in component:
                 if dst in edges[src]:
                     print(f"    {src} -> {dst}: {', '.join(edges[src][dst][:3])}")
-    found_upward = upward(every)
-    for src, dst, line in found_upward:
-        tolerated = (src, dst) in TOLERATED_UPWARD
-        failed = failed or not tolerated
-        print("import graph: upward import: " + line + (" (tolerated for now)" if tolerated
-                                                         else ""))
-    gone = ({" ↔ ".join(sorted(c)) for c in TOLERATED_CYCLES - {frozenset(c) for c in found_cycles}}
-            | {f"{s} -> {d}" for s, d in TOLERATED_UPWARD - {(s, d) for s, d, _ in found_upward}})
-    for finding in sorted(gone):
+    for _src, _dst, line in upward(every):
         failed = True
-        print(f"import graph: {finding} is gone: remove it from the TOLERATED lists")
+        print("import graph: upward import: " + line)
     if uncommented:
-        tolerated = len(uncommented) <= TOLERATED_UNCOMMENTED
-        failed = failed or not tolerated
+        failed = True
         print(f"import graph: {len(uncommented)} function-level imports without a comment "
-              "saying why (move them to the top, or say why on the line or the line above)"
-              + (f" (at most {TOLERATED_UNCOMMENTED} tolerated for now)" if tolerated else ":"))
-        for where in uncommented if not tolerated or args.graph else ():
+              "saying why (move them to the top, or say why on the line or the line above):")
+        for where in uncommented:
             print("    " + where)
     if failed:
         print("import graph: FAILED")
-    elif found_cycles or found_upward or uncommented:
-        print("import graph: passes with the tolerated findings above")
     else:
         print(f"import graph: {len(edges)} packages in {len(LAYERS)} layers, no cycle, "
               "no upward import, every function-level import explained")

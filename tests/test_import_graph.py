@@ -13,13 +13,10 @@ SCRIPT = ROOT / "scripts" / "import_graph.py"
 
 
 @pytest.fixture
-def graph(monkeypatch):
+def graph():
     spec = importlib.util.spec_from_file_location("import_graph", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "TOLERATED_CYCLES", set())
-    monkeypatch.setattr(module, "TOLERATED_UPWARD", set())
-    monkeypatch.setattr(module, "TOLERATED_UNCOMMENTED", 0)
     return module
 
 

@@ -20,6 +20,7 @@ from helpdesk.api.schemas import (
     TicketList,
 )
 from helpdesk.api.tickets import ticket_out
+from helpdesk.census import queries as cq
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.localtime import default_locale, languages
 from helpdesk.core.types import utcnow
@@ -27,7 +28,9 @@ from helpdesk.extensions import db
 from helpdesk.inventory import queries as inv_queries
 from helpdesk.inventory import services as inv_services
 from helpdesk.inventory.models import EquipmentCategory, EquipmentItem
-from helpdesk.permissions import can_view_reports
+from helpdesk.permissions import can_view_census_reports, can_view_reports
+from helpdesk.reports import queries as rq
+from helpdesk.reports.filters import ReportFilters
 
 ITEM = Param("id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "Equipment item id.",
              where="path")
@@ -124,9 +127,6 @@ REPORT_PARAMS = [
 
 
 def _report(kind: str) -> ReportOut:
-    from helpdesk.reports import queries as rq
-    from helpdesk.reports.filters import ReportFilters
-
     if not can_view_reports(actor()):
         raise PermissionDenied()
     now = utcnow()
@@ -176,8 +176,6 @@ def report_trend():
                         where="path")],
           tag="census")
 def census_status(id: int):  # noqa: A002
-    from helpdesk.census import queries as cq
-    from helpdesk.permissions import can_view_census_reports
 
     census = cq.get_census(id)
     if census is None:

@@ -169,7 +169,7 @@ def upload_signed(actor: User | None, submission: CensusSubmission, upload: file
 
 def is_readable_pdf(data: bytes) -> bool:
     """The bytes parse as a PDF with at least one page (pypdf), not merely start with ``%PDF``."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # heavy, and only the signed upload needs it
 
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level

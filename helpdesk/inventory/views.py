@@ -31,6 +31,7 @@ from helpdesk.permissions import (
     can_import_equipment,
     can_link_equipment,
     can_view_school_equipment,
+    equipment_scope,
     school_of,
 )
 from helpdesk.tickets.queries import get_visible_ticket
@@ -188,8 +189,6 @@ def export(code: str, fmt: str):
 
 def _all_items(school_id: int):
     """Every item of the school the user may see, withdrawn ones included."""
-    from helpdesk.permissions import equipment_scope
-
     return select(EquipmentItem).where(EquipmentItem.school_id == school_id,
                                        equipment_scope(current_user))
 

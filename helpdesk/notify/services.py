@@ -23,6 +23,8 @@ from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
 from helpdesk.notify.render import render
 from helpdesk.outbox.message import mail_domain
+from helpdesk.outbox.models import Notification
+from helpdesk.outbox.services import queue_notifications
 from helpdesk.permissions import acts_for_school, sees_staff_text
 from helpdesk.tickets import reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
@@ -35,8 +37,6 @@ log = logging.getLogger(__name__)
 def notify_events(events: list[TicketEvent]) -> list[int]:
     """Queue the notifications that ``events`` call for; returns the ids of the rows added
     (one INSERT for all of them; a dedupe key already queued is skipped)."""
-    from helpdesk.outbox.services import queue_notifications
-
     rows = []
     for (ticket_id, actor_id, at), group in rules.group_events(events):
         ticket = db.session.get(Ticket, ticket_id)
@@ -136,8 +136,6 @@ def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticke
 def list_failed(ticket_id: int) -> list:
     """The ticket's notifications that could not be delivered (failed, bounced or not sent
     to a suppressed address), newest first (one query)."""
-    from helpdesk.outbox.models import Notification
-
     return list(db.session.scalars(
         select(Notification).where(Notification.ticket_id == ticket_id,
                                    Notification.status.in_(("failed", "suppressed")))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
 from helpdesk.core.localtime import zone
 from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
@@ -124,8 +125,6 @@ def _hours(minutes) -> float | None:
 
 def group_labels(grouping: str, keys, locale: str = "el") -> dict:
     """Readable names for the group keys of a report."""
-    from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
-
     keys = [k for k in keys if k is not None]
     if grouping in PERIOD_GROUPINGS:
         return {k: k for k in keys}

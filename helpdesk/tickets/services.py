@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.accounts.system import SYSTEM, SystemActor
 from helpdesk.core import filestore
+from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
 from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
 from helpdesk.core.localtime import zone
 from helpdesk.core.text import fold
@@ -76,8 +78,6 @@ def _set_status(ticket: Ticket, action: Action, actor, now, reason=None, **why) 
     try:
         new = next_status(ticket.status, action)
     except IllegalTransition as exc:
-        from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
-
         raise Conflict(_illegal_message(), status=STATUS_LABELS[exc.status.value],
                        action=EVENT_LABELS.get(exc.action.value, exc.action.value)) from exc
     if new != ticket.status:
@@ -86,8 +86,6 @@ def _set_status(ticket: Ticket, action: Action, actor, now, reason=None, **why) 
 
 
 def _illegal_message():
-    from flask_babel import lazy_gettext as _l
-
     return _l("This action (%(action)s) is not possible while the request is “%(status)s”.")
 
 
@@ -332,8 +330,6 @@ def escalate(actor: User | SystemActor | None, ticket: Ticket, reason: str, *, n
     try:
         level, unit_id = routing.escalation_target(chain, ticket.level)
     except routing.NoHigherLevel:
-        from flask_babel import lazy_gettext as _l
-
         raise Conflict(_l("The request is already at the highest level.")) from None
     why = dict(shared=bool(tell_school), code=code, params=params)
     _set_status(ticket, Action.ESCALATE, actor, now, reason, **why)
@@ -353,8 +349,6 @@ def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: date
     try:
         level, unit_id = routing.return_target(chain_for_school(ticket.school), ticket.level)
     except routing.NoLowerLevel:
-        from flask_babel import lazy_gettext as _l
-
         raise Conflict(_l("The request is already at the lowest level.")) from None
     shared = bool(tell_school)
     _set_status(ticket, Action.RETURN, actor, now, instructions, shared=shared)

@@ -18,13 +18,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from helpdesk.accounts.models import User
 from helpdesk.core.commit import commit_or_flash
+from helpdesk.core.display import localized_by_id
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.inventory import filing as equipment
+from helpdesk.inventory.views import ticket_page_context
 from helpdesk.notify import services as notify
 from helpdesk.org.models import Category, ResolutionType
 from helpdesk.permissions import Perm, acts_for_school, can, can_file_for_own_school, works_at_units
+from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
 from helpdesk.tickets.attachments import Upload
@@ -47,9 +52,6 @@ def home():
 @bp.route("/tickets")
 @login_required
 def queue():
-    from helpdesk.core.display import localized_by_id
-    from helpdesk.sla.views import time_left
-
     names = queries.queues_for(current_user)
     default = "unassigned" if works_at_units(current_user) else "open"
     name = request.args.get("queue", default)
@@ -75,7 +77,6 @@ def queue():
 def new():
     if not can_file_for_own_school(current_user):
         abort(403)
-    from helpdesk.inventory import filing as equipment
 
     form = forms.NewTicketForm()
     form.category.choices = queries.filter_choices(False)[0]
@@ -115,7 +116,6 @@ def _ticket_or_404(ref: str):
 def show(ref: str):
     ticket = _ticket_or_404(ref)
     entries, loose = queries.timeline(current_user, ticket)
-    from helpdesk.inventory.views import ticket_page_context
 
     forms_ = _action_forms(ticket)
     names = queries.names_for_events(
@@ -157,8 +157,6 @@ def _resolve(actor, ticket, form, now):
 
 
 def _assign(actor, ticket, form, now):
-    from helpdesk.accounts.models import User
-
     return services.assign(actor, ticket, db.session.get(User, form.assignee.data), now=now)
 
 
