@@ -132,3 +132,23 @@ def test_a_pure_module_imports_neither_flask_nor_the_database(graph, tmp_path, c
     })
     assert graph.main(["--root", str(root)]) == 1
     assert "helpdesk.tickets.states is a pure module but imports flask" in capsys.readouterr().out
+
+
+def test_the_architecture_document_lists_the_handler_table():
+    """docs/ARCHITECTURE.md's event → handler table is HANDLERS, row for row."""
+    from helpdesk.handlers import HANDLERS
+
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    section = text.split("## Events and their handlers", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0].startswith(("event", "---")):
+            continue
+        handlers = {h.strip(" `") for h in cells[1].split(",")}
+        for event in cells[0].split(","):
+            documented[event.strip()] = handlers
+    actual = {cls.__name__: {f"{h.__module__.removeprefix('helpdesk.')}.{h.__name__}"
+                             for h in handlers} for cls, handlers in HANDLERS.items()}
+    assert documented == actual
+    assert len(text.splitlines()) <= 150
