@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from helpdesk import cli, create_app
+from helpdesk import cli
 from helpdesk.core import localtime, spreadsheet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,20 +43,20 @@ def test_every_command_module_exists():
         importlib.import_module(name)
 
 
-def test_time_zone_and_languages_follow_the_settings(monkeypatch, tmp_path):
-    # configure() updates this dict; a copy keeps the other tests' app settings intact.
-    monkeypatch.setattr(localtime, "_settings", dict(localtime._settings))
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "BABEL_DEFAULT_TIMEZONE": "UTC",
-                      "LANGUAGES": ["el"], "REDIS_URL": "redis://127.0.0.1:1/0",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/tz.db"})
+def test_time_zone_and_languages_follow_the_settings(app, monkeypatch):
+    from helpdesk.app_setup import select_locale
     from helpdesk.census import rules
     from helpdesk.reports.filters import athens_midnight
 
+    # app setup took them from the settings
+    assert localtime.zone().key == app.config["BABEL_DEFAULT_TIMEZONE"]
+    assert localtime.languages() == tuple(app.config["LANGUAGES"])
+    # other settings: configure() updates this dict; a copy keeps the app's intact
+    monkeypatch.setattr(localtime, "_settings", dict(localtime._settings))
+    localtime.configure("UTC", ["el"], "el")
     late_evening = datetime(2026, 6, 1, 22, 30, tzinfo=UTC)  # 01:30 next day in Athens
     assert rules.athens_day(late_evening) == date(2026, 6, 1)
     assert athens_midnight(date(2026, 6, 1)) == datetime(2026, 6, 1, tzinfo=UTC)
-    from helpdesk.app_setup import select_locale
-
     with app.test_request_context("/?lang=en"):
         assert select_locale() == "el"  # English is not among LANGUAGES here
 
