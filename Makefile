@@ -7,7 +7,7 @@ HELPDESK := $(BIN)/helpdesk
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: venv translations migrate run test
+.PHONY: venv lock translations migrate run test
 
 venv: $(VENV)/.stamp-installed
 
@@ -17,10 +17,22 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo "Could not create $(VENV). On Debian: apt-get install python3-venv"; exit 1; }
 
-# Reinstall only when pyproject.toml changed since the last install.
-$(VENV)/.stamp-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Exactly the versions in requirements.lock (the tested set), then the project itself.
+# Reinstall only when the lock or pyproject.toml changed since the last install.
+$(VENV)/.stamp-installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# requirements.lock: every dependency of pyproject.toml (with the test extra) pinned.
+# After changing dependencies in pyproject.toml run `make lock`, then commit both files;
+# versions already in the lock are kept. `make lock UPGRADE=--upgrade` moves all to the
+# newest allowed, `UPGRADE="--upgrade-package X"` one package.
+UV_VERSION := 0.13.9
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+	  --custom-compile-command "make lock" $(UPGRADE) -o requirements.lock
 
 translations: venv
 	$(HELPDESK) i18n compile

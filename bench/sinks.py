@@ -115,7 +115,7 @@ class PgSink:
              WHERE t.relname = ANY(%s) AND t.relnamespace = 'public'::regnamespace
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
              ORDER BY t.relname, i.relname""", (tables,)).fetchall()
-        for table, index, definition in rows:
+        for _table, index, _definition in rows:
             self.conn.execute(f'DROP INDEX "{index}"')
         self.dropped = [tuple(r) for r in rows]
         self.bulk_tables = tables

@@ -50,9 +50,8 @@ def prepare(url: str | None):
         from flask_migrate import upgrade
 
         upgrade(revision="heads")
-        from helpdesk.org.services import load_reference_data
-
         from helpdesk.org.models import SupportUnit
+        from helpdesk.org.services import load_reference_data
 
         if not db.session.scalar(select(func.count(SupportUnit.id))):
             load_reference_data()

@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         engine = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         engine.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
 
+    # Here, not at the top: app_setup imports every feature, and each imports this package.
     from helpdesk.app_setup import init_app
 
     init_app(app)

@@ -1,24 +1,60 @@
-"""Wires extensions, blueprints, template helpers and CLI into an app."""
+"""Wires extensions, blueprints, template helpers, hooks and CLI into an app.
+
+The top of the stack (docs/ARCHITECTURE.md): it imports every feature, and fills the
+registries through which lower layers reach higher ones (the bus's handler table, the
+ticket writer's change followers, the API's error documents).
+"""
 from __future__ import annotations
 
 import os
+import sqlite3
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import helpdesk.accounts.models  # noqa: F401 - every model is mapped before the first query
+import helpdesk.api.models  # noqa: F401
+import helpdesk.api.webhook_models  # noqa: F401
+import helpdesk.audit.models  # noqa: F401
+import helpdesk.census.models  # noqa: F401
+import helpdesk.inventory.models  # noqa: F401
+import helpdesk.mail.models  # noqa: F401
+import helpdesk.org.models  # noqa: F401
+import helpdesk.outbox.models  # noqa: F401
+import helpdesk.sla.models  # noqa: F401
+import helpdesk.tickets.models  # noqa: F401
+from helpdesk import bus, permissions
+from helpdesk.accounts.views import bp as accounts_bp
+from helpdesk.accounts.views import load_user  # noqa: F401 - registers the loader
+from helpdesk.api.core import problem
+from helpdesk.api.views import api_bp
+from helpdesk.api.views import pages as api_pages
+from helpdesk.census.views import bp as census_bp
+from helpdesk.cli import register_commands
+from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, redisconn
+from helpdesk.core.errors import register_error_handlers
 from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from helpdesk.handlers import HANDLERS
+from helpdesk.inventory.views import bp as inventory_bp
+from helpdesk.mail.views import bp as mail_bp
+from helpdesk.reports.views import bp as reports_bp
+from helpdesk.sla.services import refresh_ticket_sla
+from helpdesk.sla.views import bp as sla_bp
+from helpdesk.tickets import services as ticket_services
+from helpdesk.tickets.views import bp as tickets_bp
 
 
 def init_app(app: Flask) -> None:
-    from helpdesk.core import redisconn
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Athens")
+    # Flask-Babel reads BABEL_DEFAULT_TIMEZONE itself; the pure modules ask localtime.
+    localtime.configure(app.config["BABEL_DEFAULT_TIMEZONE"], app.config["LANGUAGES"],
+                        app.config["BABEL_DEFAULT_LOCALE"])
+    babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", redisconn.limiter_storage_uri(app))
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -26,38 +62,31 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
-    from helpdesk.accounts.views import load_user  # noqa: F401 (registers the loader)
-    from helpdesk.core import bounds
-
     bounds.init_app(app)  # before the blueprints: their <int:…> rules use its converter
 
-    _register_models()
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_notifications(app)
     _register_cli(app)
     _register_security_headers(app)
-    from helpdesk.core import door
-    from helpdesk.core.errors import register_error_handlers
-
     door.init_app(app)
-
-    register_error_handlers(app)
+    register_error_handlers(app, api_problem=problem)
 
 
 def select_locale() -> str:
-    """?lang=, then the session, then the user's setting; Greek by default."""
+    """?lang=, then the session, then the user's setting; BABEL_DEFAULT_LOCALE by default."""
+    languages, default = localtime.languages(), localtime.default_locale()
     if not has_request_context():
-        return "el"
-    if "lang" in request.args and request.args["lang"] in ("el", "en"):
+        return default
+    if "lang" in request.args and request.args["lang"] in languages:
         return request.args["lang"]
     if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(["el", "en"]) or "el"
-    if session.get("lang") in ("el", "en"):
+        return request.accept_languages.best_match(languages) or default
+    if session.get("lang") in languages:
         return session["lang"]
     if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user.locale or "el"
-    return "el"
+        return current_user.locale or default
+    return default
 
 
 #: Milliseconds a SQLite writer waits for the write lock before "database is locked".
@@ -69,8 +98,6 @@ SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("HELPDESK_SQLITE_BUSY_TIMEOUT_MS", "
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Real transactions, foreign keys and concurrent readers on SQLite."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
@@ -94,72 +121,27 @@ def _sqlite_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
-def _register_models() -> None:
-    import helpdesk.accounts.models  # noqa: F401
-    import helpdesk.org.models  # noqa: F401
-    import helpdesk.tickets.models  # noqa: F401
-    import helpdesk.sla.models  # noqa: F401
-    import helpdesk.outbox.models  # noqa: F401
-    import helpdesk.api.models  # noqa: F401
-    import helpdesk.api.webhook_models  # noqa: F401
-    import helpdesk.inventory.models  # noqa: F401
-    import helpdesk.census.models  # noqa: F401
-    import helpdesk.mail.models  # noqa: F401
-    import helpdesk.audit.models  # noqa: F401
-
-
 def _register_blueprints(app: Flask) -> None:
-    from helpdesk.accounts.views import bp as accounts_bp
-    from helpdesk.sla.views import bp as sla_bp
-    from helpdesk.tickets.views import bp as tickets_bp
-
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(tickets_bp)
-    app.register_blueprint(sla_bp)
-    from helpdesk.reports.views import bp as reports_bp
-
-    app.register_blueprint(reports_bp)
-    from helpdesk.api.views import api_bp, pages as api_pages
-
-    app.register_blueprint(api_bp)
-    app.register_blueprint(api_pages)
-    from helpdesk.inventory.views import bp as inventory_bp
-
-    app.register_blueprint(inventory_bp)
-    from helpdesk.census.views import bp as census_bp
-
-    app.register_blueprint(census_bp)
-    from helpdesk.mail.views import bp as mail_bp
-
-    app.register_blueprint(mail_bp)
+    for blueprint in (accounts_bp, tickets_bp, sla_bp, reports_bp, api_bp, api_pages,
+                      inventory_bp, census_bp, mail_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from helpdesk import permissions
-    from helpdesk.core import display
-
     display.register(app)
     permissions.register(app)
 
 
 def _register_notifications(app: Flask) -> None:
-    """The bus and after-commit hooks on the session, and failed notifications for the
-    ticket page."""
-    from helpdesk import bus
-    from helpdesk.core import aftercommit
-    from helpdesk.notify import services as notify
-
+    """The bus (with its handler table) and the after-commit hooks on the session; the
+    SLA clock follows every ticket change."""
     aftercommit.register()
-    bus.register()
-    from helpdesk.core import filestore
-
+    bus.register(HANDLERS)
     filestore.register()
-    app.jinja_env.globals["failed_notifications"] = notify.list_failed
+    ticket_services.follow_changes(refresh_ticket_sla)
 
 
 def _register_cli(app: Flask) -> None:
-    from helpdesk.cli import register_commands
-
     register_commands(app)
 
 

@@ -7,7 +7,8 @@ transaction (as Cosmic Python's message bus, with the session as the unit of wor
 - ``handle(event)``: the handlers run now, in the caller's transaction, and their
   results are returned (the SLA sweep counts the mails it wrote).
 
-Which handlers an event calls is one table, helpdesk.handlers.HANDLERS. A handler takes
+Which handlers an event calls is one table, helpdesk.handlers.HANDLERS, handed to
+``register`` at app setup (helpdesk.app_setup). A handler takes
 a list of events: at the commit each handler is called once with all the events of
 the transaction it is listed for, in the order they were recorded, so the events of one
 change (one ticket, one actor, one moment) reach the notification rules together.
@@ -34,12 +35,14 @@ _PAUSED = "bus.paused"
 _MAX_ROUNDS = 5
 
 
+#: The table, helpdesk.handlers.HANDLERS, given to ``register`` at app setup: the
+#: handlers import the features that record events, so the bus cannot import them.
+_TABLE: dict[type, list[Callable]] = {}
+
+
 def handlers() -> dict[type, list[Callable]]:
     """The table (helpdesk.handlers.HANDLERS)."""
-    # Imported on use: the handlers import the features that record events.
-    from helpdesk.handlers import HANDLERS
-
-    return HANDLERS
+    return _TABLE
 
 
 def handlers_for(event_type: type) -> list[Callable]:
@@ -133,8 +136,12 @@ _HOOKS = (("before_flush", _before_flush), ("before_commit", _before_commit),
           ("after_transaction_end", _after_transaction_end))
 
 
-def register() -> None:
-    """Install the hooks on the app's sessions (idempotent)."""
+def register(table: dict[type, list[Callable]]) -> None:
+    """Use ``table`` (helpdesk.handlers.HANDLERS) and install the hooks on the app's
+    sessions (idempotent)."""
+    if _TABLE is not table:
+        _TABLE.clear()
+        _TABLE.update(table)
     for name, fn in _HOOKS:
         if not sa_event.contains(db.session, name, fn):
             sa_event.listen(db.session, name, fn)

@@ -6,12 +6,13 @@ import importlib
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from helpdesk import create_app
+
 #: Modules exposing a click group or command named ``cli``, or a list ``commands``
 #: of commands to add at the top level.
 COMMAND_MODULES = (
     "helpdesk.org.cli",
     "helpdesk.accounts.cli",
-    "helpdesk.tickets.cli",
     "helpdesk.inventory.cli",
     "helpdesk.demo.cli",
     "helpdesk.api.cli",
@@ -23,19 +24,12 @@ COMMAND_MODULES = (
 
 def register_commands(app: Flask) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+        module = importlib.import_module(name)  # a missing module is an error, not skipped
         for command in getattr(module, "commands", None) or [module.cli]:
             app.cli.add_command(command)
 
 
 def _create_app():
-    from helpdesk import create_app
-
     return create_app()
 
 

@@ -13,11 +13,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import wraps
 
-from sqlalchemy import Select, exists, false, or_, select, true
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import Select, and_, exists, false, or_, select, true
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.system import SystemActor
+from helpdesk.census import rules as census_rules
+from helpdesk.census.models import target_condition
 from helpdesk.core.errors import NotFound, PermissionDenied
+from helpdesk.extensions import db
+from helpdesk.inventory.models import EquipmentItem
+from helpdesk.org.models import School
+from helpdesk.org.queries import schools_served_by_units
 from helpdesk.tickets.models import Ticket, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
 
@@ -52,8 +62,6 @@ def _is_signed_in(actor) -> bool:
 def is_system(actor) -> bool:
     """The helpdesk itself acting (helpdesk.accounts.system.SYSTEM; None too, as the sweep
     passed before the system had an actor): a service that allows it says so explicitly."""
-    from helpdesk.accounts.system import SystemActor
-
     return actor is None or isinstance(actor, SystemActor)
 
 
@@ -105,11 +113,6 @@ def admin_only(view=None, *, status: int = 404):
     """The administrators' guard of the web pages: log in first; anyone else gets ``status``
     (404 by default: there is nothing here for them; 403 where the section is known to
     them, as the census campaigns are to staff)."""
-    from functools import wraps
-
-    from flask import abort
-    from flask_login import current_user, login_required
-
     def decorate(fn):
         @wraps(fn)
         @login_required
@@ -208,8 +211,6 @@ def _stayed_at_any(ticket: Ticket, unit_ids: frozenset[int]) -> bool:
     of units, remembered on the instance (a page asks for a dozen permissions). Safe to
     remember: stays are never deleted, and a ticket that moves to one of these units is
     seen through ``unit_id`` before this is asked."""
-    from helpdesk.extensions import db
-
     memo = ticket.__dict__.setdefault("_stayed_at_memo", {})
     if unit_ids not in memo:
         memo[unit_ids] = bool(db.session.scalar(
@@ -246,8 +247,6 @@ def scope_tickets(actor: User | None, stmt: Select) -> Select:
 # --- the equipment registry -----------------------------------------------------------------
 
 def _served_school_ids(actor: User):
-    from helpdesk.org.queries import schools_served_by_units
-
     return schools_served_by_units(actor.unit_ids)
 
 
@@ -260,8 +259,6 @@ def can_view_school_equipment(actor: User | None, school_id: int | None) -> bool
     if actor.is_school:
         return actor.school_id == school_id
     if actor.is_staff and actor.unit_ids:
-        from helpdesk.extensions import db
-        from helpdesk.org.models import School
 
         return db.session.scalar(select(School.id).where(
             School.id == school_id, School.id.in_(_served_school_ids(actor)))) is not None
@@ -275,8 +272,6 @@ def can_edit_school_equipment(actor: User | None, school_id: int | None) -> bool
 
 def equipment_scope(actor: User | None):
     """The SQL condition on EquipmentItem for what ``actor`` may see."""
-    from helpdesk.inventory.models import EquipmentItem
-
     if _is_anonymous(actor) or not actor.is_active:
         return false()
     if actor.is_admin:
@@ -297,8 +292,6 @@ def can_link_equipment(actor: User | None, ticket: Ticket) -> bool:
 
 def import_school_ids(actor: User | None):
     """The schools whose registry ``actor`` may import into: a select of ids, or None for all."""
-    from helpdesk.org.models import School
-
     if _is_anonymous(actor) or not actor.is_active:
         return select(School.id).where(false())
     if actor.is_admin:
@@ -337,11 +330,16 @@ def can_use_census(actor: User | None) -> bool:
 def can_view_census(actor: User | None, census, *, now: datetime) -> bool:
     """A school sees a campaign once it has opened and only if it is one of its targets;
     staff and administrators see every campaign's dashboard."""
-    from helpdesk.census import queries, rules
-
     if _is_signed_in(actor) and actor.is_school:
-        return rules.has_opened(census.opens_on, now) and queries.is_targeted(census, actor.school_id)
+        return (census_rules.has_opened(census.opens_on, now)
+                and census_targets(census, actor.school_id))
     return can_view_census_reports(actor)
+
+
+def census_targets(census, school_id: int) -> bool:
+    """The campaign is addressed to the school (its criteria match it)."""
+    return bool(db.session.scalar(select(exists().where(School.id == school_id,
+                                                        target_condition(census)))))
 
 
 def census_school_ids(actor: User | None):
@@ -349,8 +347,6 @@ def census_school_ids(actor: User | None):
 
     Schools their own; staff the schools their units serve; administrators every school.
     """
-    from helpdesk.org.models import School
-
     if _is_anonymous(actor) or not actor.is_active:
         return select(School.id).where(false())
     if actor.is_admin:
@@ -422,10 +418,6 @@ def report_scope(actor: User | None):
     units they manage; a technician what ``ticket_scope`` lets them see. Schools have no
     reports (PermissionDenied).
     """
-    from sqlalchemy import and_
-
-    from helpdesk.accounts.models import Role
-
     if not _is_signed_in(actor):
         return false()
     if not can_view_reports(actor):
@@ -443,9 +435,6 @@ def report_scope(actor: User | None):
 def school_scope(actor: User | None):
     """The SQL condition on School for the schools an actor may see: its own, those its
     units serve, or None for all (administrators)."""
-    from helpdesk.org.models import School
-    from helpdesk.org.queries import schools_served_by_units
-
     if actor.is_admin:
         return None
     if actor.is_school:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite on SQLite, then on PostgreSQL when one is reachable at
+# ruff and the import-graph check, then the whole suite on SQLite, then on PostgreSQL when one is reachable at
 # TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/helpdesk_test).
 # Arguments are passed to pytest. Exit 0 only if every run that ran passed.
 set -uo pipefail
@@ -20,6 +20,12 @@ run() {  # run LABEL [pytest args...]
     fi
     [ "$rc" -eq 0 ] || failed+=("$label (pytest exit $rc)")
 }
+
+# Seconds, before any database: the lint (ruff, configured in pyproject.toml) and the
+# package stack (scripts/import_graph.py: no cycle, no upward import).
+echo "=== ruff and the import graph"
+"$PY" -m ruff check . || failed+=("ruff")
+"$PY" scripts/import_graph.py || failed+=("import graph")
 
 TEST_DATABASE_URL= run "SQLite" "$@"
 

@@ -3,9 +3,9 @@ no response that breaks the schema, whatever the input. Runs over HTTP against t
 live test server (its own SQLite database)."""
 import pytest
 import schemathesis
+from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.core.parameters import ParameterLocation
-from hypothesis import HealthCheck, settings
 
 import helpdesk.api.views  # noqa: F401  (declares every endpoint)
 from helpdesk.api.registry import openapi_document

@@ -26,7 +26,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import psutil
-import pytest
 import redis
 import requests
 from aiosmtpd.controller import Controller
@@ -284,9 +283,9 @@ def test_serve_as_shipped(tmp_path):
         if restarted is not None:
             try:
                 restarted.wait(timeout=15)  # serve's exit shut it down through the socket
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired as err:
                 restarted.kill()
-                raise AssertionError("the restarted Redis was not stopped by serve")
+                raise AssertionError("the restarted Redis was not stopped by serve") from err
     assert serve.returncode == 0, log_path.read_text()[-3000:]
     assert "helpdesk serve: stopped" in log_path.read_text()
     time.sleep(1)

@@ -364,7 +364,6 @@ def test_a_full_disk_mid_upload_records_nothing_and_leaves_no_file(client, w, at
 
 def test_a_reply_whose_attachment_cannot_be_stored_is_not_recorded(app, client, w, tmp_path):
     from tests.factories import make_ticket
-    from tests.web import act
 
     t = make_ticket(w.user_a)
     _db.session.commit()

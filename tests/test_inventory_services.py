@@ -7,9 +7,14 @@ from sqlalchemy import select
 from helpdesk.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from helpdesk.extensions import db as _db
 from helpdesk.inventory import queries, services
-from helpdesk.inventory.models import EquipmentCategory, EquipmentHistory, ItemStatus, TicketEquipment
+from helpdesk.inventory.models import (
+    EquipmentCategory,
+    EquipmentHistory,
+    EquipmentItem,
+    ItemStatus,
+    TicketEquipment,
+)
 from helpdesk.permissions import can_view_school_equipment, equipment_scope
-from helpdesk.inventory.models import EquipmentItem
 from tests.factories import World, at, make_ticket
 
 

@@ -9,8 +9,7 @@ import pytest
 from helpdesk.mail import parse
 from helpdesk.mail.classify import Kind, classify, may_answer
 from helpdesk.mail.ids import ThreadRef
-from helpdesk.mail.threading import (Action, Sender, TicketFacts, clean_subject, decide,
-                                     subject_refs)
+from helpdesk.mail.threading import Action, Sender, TicketFacts, clean_subject, decide, subject_refs
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)

@@ -24,7 +24,6 @@ from helpdesk.tickets import services
 from tests.factories import World, at, make_ticket
 from tests.web import login
 
-
 # --- an SMTP sink ----------------------------------------------------------------------------
 
 class Sink:

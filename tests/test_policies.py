@@ -6,8 +6,15 @@ import pytest
 from helpdesk.core.text import fold, like_pattern
 from helpdesk.org import routing
 from helpdesk.org.routing import Chain
-from helpdesk.tickets.states import (OPEN_STATUSES, TRANSITIONS, Action, IllegalTransition,
-                                     Status, allowed_actions, next_status)
+from helpdesk.tickets.states import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Action,
+    IllegalTransition,
+    Status,
+    allowed_actions,
+    next_status,
+)
 
 
 @pytest.mark.parametrize("status,action", list(itertools.product(Status, Action)))

@@ -15,7 +15,6 @@ from helpdesk.tickets import reasons
 from helpdesk.tickets.models import TicketEvent
 from tests.factories import World, at, make_ticket
 
-
 # --- reason codes (helpdesk/tickets/reasons.py) --------------------------------------------
 
 def test_a_reason_code_renders_in_the_readers_language(app):

@@ -6,8 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.sla.calendar import (BusinessCalendar, add_working_minutes, calendar_from_rows,
-                                   default_calendar, public_holidays, working_minutes)
+from helpdesk.sla.calendar import (
+    BusinessCalendar,
+    add_working_minutes,
+    calendar_from_rows,
+    default_calendar,
+    public_holidays,
+    working_minutes,
+)
 from helpdesk.sla.clock import Event, Policy, compute
 
 ATHENS = ZoneInfo("Europe/Athens")

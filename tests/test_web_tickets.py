@@ -32,7 +32,6 @@ def test_school_files_a_request_and_sees_it(client, w):
     login(client, w.user_a)
     response = file_request(client)
     assert response.status_code == 302
-    ref = response.headers["Location"].rsplit("/", 1)[-1]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Ο εκτυπωτής δεν τυπώνει" in page and "ΑΡ-2026-" in page
     listing = client.get("/tickets").get_data(as_text=True)

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 from flask import Flask
 
+from helpdesk import create_app
+
 _app: Flask | None = None
 
 
@@ -24,8 +26,6 @@ def get_app() -> Flask:
     """The app jobs run in: the one given to ``set_app``, else ``create_app()`` once."""
     global _app
     if _app is None:
-        from helpdesk import create_app
-
         _app = create_app()
     return _app
 

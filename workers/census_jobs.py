@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from helpdesk.census.services import send_due_reminders
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from workers import app_context
@@ -12,8 +13,6 @@ log = logging.getLogger(__name__)
 
 def send_census_reminders() -> int:
     """Queue the census reminders due today; safe to run twice (each is sent once)."""
-    from helpdesk.census.services import send_due_reminders
-
     with app_context():
         queued = send_due_reminders(utcnow())
         db.session.commit()

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+import workers
 from helpdesk.core import redisconn
 from helpdesk.extensions import db
+from workers import resilient
+from workers import serve as runner
+from workers.schedule import PERIODIC, build_scheduler, get_periodic
 
 
 def _log_to_stderr() -> None:
@@ -43,9 +46,6 @@ def worker(queues, burst, fork):
     commit or roll back whole and hold no state between runs. A crashed worker is
     restarted (by `helpdesk serve` or the service manager) and RQ marks its job abandoned;
     the outbox and inbound-mail sweeps queue the work again."""
-    import workers
-    from workers import resilient
-
     _log_to_stderr()
     app = current_app._get_current_object()
     _use_redis(app)
@@ -66,9 +66,6 @@ def worker(queues, burst, fork):
 @with_appcontext
 def cron():
     """Run the cron scheduler that enqueues the periodic jobs of workers.schedule."""
-    from workers import resilient
-    from workers.schedule import build_scheduler
-
     _log_to_stderr()
     app = current_app._get_current_object()
     _use_redis(app)
@@ -85,8 +82,6 @@ def cron():
 @with_appcontext
 def serve(host, port, web_workers):
     """Run the web server, RQ workers and the cron scheduler until Ctrl-C."""
-    from workers import serve as runner
-
     app = current_app._get_current_object()
     if not runner.port_is_free(host, port):
         raise click.ClickException(f"{host}:{port} is already in use; pass --port")
@@ -125,8 +120,6 @@ def cli():
 @cli.command("list")
 def list_jobs():
     """Show the periodic job table."""
-    from workers.schedule import PERIODIC
-
     for entry in PERIODIC:
         when = f"every {entry.interval}s" if entry.interval else f"cron '{entry.cron}'"
         click.echo(f"{entry.name:<28} {entry.queue:<8} {when:<16} {entry.func}")
@@ -137,9 +130,6 @@ def list_jobs():
 @with_appcontext
 def run_job(name):
     """Run one periodic job now, in this process."""
-    import workers
-    from workers.schedule import get_periodic
-
     try:
         entry = get_periodic(name)
     except KeyError:

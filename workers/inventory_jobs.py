@@ -1,13 +1,12 @@
 """RQ job of the equipment registry: import an uploaded inventory file."""
 from __future__ import annotations
 
+from helpdesk.inventory import runs
 from workers import app_context
 
 
 def import_inventory(upload_id: int) -> dict:
     """Run ImportRun ``upload_id``; safe to run twice. Returns its counts."""
-    from helpdesk.inventory import runs
-
     with app_context():
         run = runs.process(upload_id)
         if run is None:

@@ -9,6 +9,9 @@ from datetime import timedelta
 
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.sla.services import recompute_open
+from helpdesk.sla.sweep import sweep
+from helpdesk.tickets.services import close_resolved
 from workers import app_context
 
 log = logging.getLogger(__name__)
@@ -19,8 +22,6 @@ MAX_BATCHES = 1000
 
 def close_resolved_tickets() -> int:
     """Close tickets resolved more than AUTO_CLOSE_DAYS ago; return how many."""
-    from helpdesk.tickets.services import close_resolved
-
     with app_context() as app:
         older_than = timedelta(days=app.config["AUTO_CLOSE_DAYS"])
         now = utcnow()
@@ -37,8 +38,6 @@ def close_resolved_tickets() -> int:
 
 def sla_sweep() -> dict:
     """Escalate or warn about tickets whose level time ran out; commit per batch."""
-    from helpdesk.sla.sweep import sweep
-
     with app_context():
         # On SQLite each batch is one write transaction holding the database's write lock,
         # so batches stay small there (the web would wait on busy_timeout while a backlog
@@ -54,8 +53,6 @@ def sla_sweep() -> dict:
 
 def sla_recompute_open() -> int:
     """Recompute the due times of all open tickets after a policy or calendar change."""
-    from helpdesk.sla.services import recompute_open
-
     with app_context():
         done = recompute_open(now=utcnow(), on_batch=db.session.commit)
         db.session.commit()

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.outbox import delivery
 from workers import app_context
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,6 @@ log = logging.getLogger(__name__)
 
 def deliver_notification(note_id: int) -> str:
     """Send notification ``note_id`` if it is pending and due; returns the outcome."""
-    from helpdesk.outbox import delivery
-
     with app_context():
         now = utcnow()
         if not delivery.claim(note_id, now):
@@ -38,8 +37,6 @@ def deliver_notification(note_id: int) -> str:
 def sweep_outbox(limit: int = 500) -> int:
     """Release stale claims and queue the pending notifications that are due; returns how
     many were queued."""
-    from helpdesk.outbox import delivery
-
     with app_context() as app:
         now = utcnow()
         lease = timedelta(seconds=app.config["MAIL_SEND_LEASE_SECONDS"])

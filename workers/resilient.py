@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import redis
 from rq import SimpleWorker, Worker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import SchedulerNotFound, StopRequested
 from rq.scheduler import RQScheduler
 
@@ -115,7 +116,7 @@ def run_forever(name: str, attempt: Callable[[], bool], connection: redis.Redis,
 
 def _parent_watch() -> None:
     """In the scheduler child: SIGTERM from the kernel when the worker dies (Linux)."""
-    import ctypes
+    import ctypes  # prctl is Linux's; loaded only in the scheduler child that uses it
 
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -157,8 +158,6 @@ class OrphanAwareScheduler(RQScheduler):
 class _SchedulerMixin:
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None,
                          log_format=None):
-        from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
-
         self.scheduler = OrphanAwareScheduler(
             self.queues, connection=self.connection,
             logging_level=logging_level if logging_level is not None else self.log.level,

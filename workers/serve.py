@@ -25,6 +25,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from helpdesk import ROOT
+from helpdesk.core.redisconn import BULK_QUEUES, INTERACTIVE_QUEUES
 
 #: Seconds the web server may take to start answering.
 START_TIMEOUT = 60
@@ -56,8 +57,6 @@ class Child:
 
 
 def children(host: str, port: int, web_workers: int) -> list[Child]:
-    from helpdesk.core.redisconn import BULK_QUEUES, INTERACTIVE_QUEUES
-
     python = sys.executable
 
     def worker(queues):
@@ -83,7 +82,7 @@ def next_restart_delay(previous: float, ran_for: float) -> float:
 
 def _gunicorn_extra() -> list[str]:
     """No control socket (gunicorn >= 24 puts one in ~/.gunicorn, shared by all runs)."""
-    from gunicorn.config import KNOWN_SETTINGS
+    from gunicorn.config import KNOWN_SETTINGS  # only `helpdesk serve` starts gunicorn
 
     if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
         return ["--no-control-socket"]
@@ -270,7 +269,7 @@ def banner(url: str, redis: str, database: str, logins: list[tuple[str, str, str
 def demo_logins() -> tuple[list[tuple[str, str, str]] | None, str | None]:
     """(logins, note) from ``helpdesk.demo.logins()`` when the demo package has it."""
     try:
-        from helpdesk.demo import logins
+        from helpdesk.demo import logins  # optional: a deployment may ship without the demo
     except (ImportError, AttributeError):
         return None, "(no demo data module: create accounts with `helpdesk user create`)"
     try:

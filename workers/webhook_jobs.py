@@ -1,15 +1,15 @@
 """Webhook delivery jobs: one delivery by id, and the sweep that re-queues due ones."""
 from datetime import timedelta
 
+from helpdesk.api import webhooks
+from helpdesk.core import aftercommit
 from helpdesk.core.types import utcnow
+from helpdesk.extensions import db
 from workers import app_context
 
 
 def deliver_webhook(delivery_id: int) -> str:
     """Send one delivery if it is still pending (safe to run twice)."""
-    from helpdesk.api import webhooks
-    from helpdesk.extensions import db
-
     with app_context():
         delivery = webhooks.claim(delivery_id, now=utcnow())
         if delivery is None:
@@ -24,10 +24,6 @@ def deliver_webhook(delivery_id: int) -> str:
 def sweep_webhooks() -> int:
     """Re-queue due deliveries (after Redis was down, or after a back-off); returns how
     many were queued."""
-    from helpdesk.api import webhooks
-    from helpdesk.core import aftercommit
-    from helpdesk.extensions import db
-
     with app_context():
         ids = webhooks.due_ids(now=utcnow(), stale_after=timedelta(minutes=10))
         db.session.commit()

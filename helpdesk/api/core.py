@@ -84,7 +84,7 @@ def endpoint(method: str, path: str, summary: str, *, response=None, body=None,
     for p in params:
         if p.where == "path":
             converter = "int:" if p.schema.get("type") == "integer" else ""
-            rule = rule.replace("{%s}" % p.name, f"<{converter}{p.name}>")
+            rule = rule.replace(f"{{{p.name}}}", f"<{converter}{p.name}>")
 
     def decorate(fn):
         @functools.wraps(fn)

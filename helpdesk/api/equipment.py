@@ -8,16 +8,29 @@ from sqlalchemy import select
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.org import get_school_row
 from helpdesk.api.registry import Param
-from helpdesk.api.schemas import (CensusStatusOut, CompletionOut, EquipmentCreate, EquipmentList,
-                                  EquipmentOut, EquipmentPatch, ReportColumn, ReportOut, TicketList)
+from helpdesk.api.schemas import (
+    CensusStatusOut,
+    CompletionOut,
+    EquipmentCreate,
+    EquipmentList,
+    EquipmentOut,
+    EquipmentPatch,
+    ReportColumn,
+    ReportOut,
+    TicketList,
+)
 from helpdesk.api.tickets import ticket_out
+from helpdesk.census import queries as cq
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
+from helpdesk.core.localtime import default_locale, languages
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import queries as inv_queries
 from helpdesk.inventory import services as inv_services
 from helpdesk.inventory.models import EquipmentCategory, EquipmentItem
-from helpdesk.permissions import can_view_reports
+from helpdesk.permissions import can_view_census_reports, can_view_reports
+from helpdesk.reports import queries as rq
+from helpdesk.reports.filters import ReportFilters
 
 ITEM = Param("id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "Equipment item id.",
              where="path")
@@ -114,14 +127,11 @@ REPORT_PARAMS = [
 
 
 def _report(kind: str) -> ReportOut:
-    from helpdesk.reports import queries as rq
-    from helpdesk.reports.filters import ReportFilters
-
     if not can_view_reports(actor()):
         raise PermissionDenied()
     now = utcnow()
     f = ReportFilters.from_args(request.args, now.date())
-    locale = "en" if request.accept_languages.best_match(["el", "en"]) == "en" else "el"
+    locale = request.accept_languages.best_match(languages()) or default_locale()
     table = {"sla": lambda: rq.sla_compliance(actor(), f, locale),
              "health": lambda: rq.tier_health(actor(), f, now, locale),
              "backlog": lambda: rq.backlog_ageing(actor(), f, now),
@@ -166,8 +176,6 @@ def report_trend():
                         where="path")],
           tag="census")
 def census_status(id: int):  # noqa: A002
-    from helpdesk.census import queries as cq
-    from helpdesk.permissions import can_view_census_reports
 
     census = cq.get_census(id)
     if census is None:

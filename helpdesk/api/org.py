@@ -14,8 +14,6 @@ from helpdesk.org.models import School, SupportUnit
 from helpdesk.permissions import school_scope
 
 
-
-
 def _school_out(s: School) -> SchoolOut:
     return SchoolOut(code=s.code, name=s.name, email=s.email, school_type=s.school_type,
                      directorate_code=s.directorate.code, directorate_name=s.directorate.short_name_el)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from helpdesk.api.schemas import Problem
+
 
 @dataclass(frozen=True)
 class Param:
@@ -43,8 +45,6 @@ def declare(endpoint: Endpoint) -> Endpoint:
 
 
 def _models() -> list[type[BaseModel]]:
-    from helpdesk.api.schemas import Problem
-
     found = {Problem}
     for e in ENDPOINTS:
         found.update(m for m in (e.body, e.response) if m is not None)

@@ -10,13 +10,27 @@ from sqlalchemy.orm import joinedload
 from helpdesk.accounts.models import User
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.registry import Param
+from helpdesk.api.schemas import (
+    AssignIn,
+    Empty,
+    EventList,
+    EventOut,
+    MessageCreate,
+    MessageList,
+    MessageOut,
+    MoveIn,
+    ReasonIn,
+    ResolveIn,
+    SchoolRef,
+    TicketCreate,
+    TicketList,
+    TicketOut,
+)
 from helpdesk.core import bounds
-from helpdesk.api.schemas import (AssignIn, Empty, EventList, EventOut, MessageCreate, MessageList,
-                                  MessageOut, MoveIn, ReasonIn, ResolveIn, SchoolRef, TicketCreate,
-                                  TicketList, TicketOut)
 from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.inventory.models import TicketEquipment
 from helpdesk.org.models import Category, ResolutionType, School, SupportUnit
 from helpdesk.permissions import Perm, acts_for_school, require, sees_staff_text
 from helpdesk.tickets import queries, services
@@ -107,8 +121,6 @@ def _list_conditions() -> list:
         conds.append(Ticket.category_id.in_(cats))
     item_id = _int_arg("equipment", 1, 2**31 - 1)
     if item_id is not None:
-        from helpdesk.inventory.models import TicketEquipment
-
         conds.append(Ticket.id.in_(select(TicketEquipment.ticket_id)
                                    .where(TicketEquipment.item_id == item_id)))
     if args.get("assignee") == "none":

@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 
 from helpdesk.api import equipment, org, tickets  # noqa: F401 (routes register on import)
 from helpdesk.api import tokens as token_services
-from helpdesk.api.core import bp as api_bp  # noqa: F401
 from helpdesk.api import webhooks as webhook_services
+from helpdesk.api.core import bp as api_bp  # noqa: F401
 from helpdesk.api.forms import TokenForm, WebhookForm
 from helpdesk.api.webhook_models import EVENTS, WebhookSubscription
 from helpdesk.api.webhook_wording import EVENT_LABELS, STATUS_LABELS, failure_text
+from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.display import translated
 from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
@@ -30,16 +31,12 @@ def tokens():
     if form.validate_on_submit():
         now = utcnow()
         expires = now + timedelta(days=form.expires_days.data) if form.expires_days.data else None
-        try:
-            _token, secret = token_services.create_token(current_user, form.name.data, now=now,
-                                                         read_only=form.read_only.data,
-                                                         expires_at=expires)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Copy the token now: it is not shown again."), "success")
+        outcome = commit_or_flash(
+            lambda: token_services.create_token(current_user, form.name.data, now=now,
+                                                read_only=form.read_only.data, expires_at=expires),
+            done=_("Copy the token now: it is not shown again."))
+        if outcome:
+            _token, secret = outcome.value
     return render_template("api/tokens.html", form=form, secret=secret,
                            tokens=token_services.list_tokens(current_user))
 
@@ -63,15 +60,12 @@ def webhooks():
     form = _webhook_form()
     secret = None
     if form.validate_on_submit():
-        try:
-            _sub, secret = webhook_services.subscribe(current_user, form.url.data, form.events.data,
-                                                      now=utcnow(), allow_private=form.allow_private.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Copy the signing secret now: it is not shown again."), "success")
+        outcome = commit_or_flash(
+            lambda: webhook_services.subscribe(current_user, form.url.data, form.events.data,
+                                               now=utcnow(), allow_private=form.allow_private.data),
+            done=_("Copy the signing secret now: it is not shown again."))
+        if outcome:
+            _sub, secret = outcome.value
     return render_template("api/webhooks.html", form=form, secret=secret,
                            subscriptions=webhook_services.list_subscriptions(current_user),
                            deliveries=webhook_services.recent_deliveries(current_user),
@@ -87,16 +81,11 @@ def webhook_edit(sub_id: int):
         return _not_found()
     form = _webhook_form(obj=sub)
     if form.validate_on_submit():
-        try:
-            webhook_services.update_subscription(current_user, sub.id, form.url.data,
-                                                 form.events.data, now=utcnow(),
-                                                 allow_private=form.allow_private.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("The webhook was saved."), "success")
+        if commit_or_flash(
+                lambda: webhook_services.update_subscription(
+                    current_user, sub.id, form.url.data, form.events.data, now=utcnow(),
+                    allow_private=form.allow_private.data),
+                done=_("The webhook was saved.")):
             return redirect(url_for("api_tokens.webhooks"))
     return render_template("api/webhook_edit.html", form=form, sub=sub)
 

@@ -25,6 +25,8 @@ from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
 from helpdesk.outbox import family
 from helpdesk.outbox.models import Notification
+from helpdesk.permissions import can_manage_webhooks
+from helpdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 #: The event of a delivery an administrator sends to try a subscription out.
@@ -110,8 +112,6 @@ def _known_events(events: list[str]) -> list[str]:
 
 
 def _require_manager(actor) -> None:
-    from helpdesk.permissions import can_manage_webhooks
-
     if not can_manage_webhooks(actor):
         raise PermissionDenied()
 
@@ -218,8 +218,6 @@ def _write(found: list[tuple[str, object]]) -> None:
 
 
 def _payload(session: Session, name: str, obj) -> dict:
-    from helpdesk.tickets.models import Ticket
-
     occurred = getattr(obj, "at", None) or getattr(obj, "created_at", None)
     body = {"event": name, "occurred_at": occurred.isoformat() if occurred else None}
     ticket_id = getattr(obj, "ticket_id", None)

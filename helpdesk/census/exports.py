@@ -1,14 +1,12 @@
 """Census tables as CSV (UTF-8 with BOM) or XLSX; formula-like cells are neutralised."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.census.queries import Table
-from helpdesk.core.text import sheet_title
-from helpdesk.reports.exports import XLSX_MIMETYPE, neutralise
+from helpdesk.core import spreadsheet
+from helpdesk.core.spreadsheet import XLSX_MIMETYPE
+from helpdesk.reports.exports import neutralise
 
 __all__ = ["HEADERS", "XLSX_MIMETYPE", "to_csv", "to_xlsx", "rows_of"]
 
@@ -38,28 +36,8 @@ def rows_of(table: Table) -> list[list]:
 
 
 def to_csv(table: Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows_of(table):
-        writer.writerow(["" if cell is None else cell for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet.to_csv(rows_of(table))
 
 
 def to_xlsx(table: Table, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_title(title)
-    for row in rows_of(table):
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheet.to_xlsx(rows_of(table), title)

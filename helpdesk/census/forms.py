@@ -10,8 +10,8 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from helpdesk.core.bounds import bounded_int, date_in_bounds
 from helpdesk.census import rules
+from helpdesk.core.bounds import bounded_int, date_in_bounds
 from helpdesk.core.text import by_label
 from helpdesk.extensions import db
 from helpdesk.org.models import Directorate, Region, School
@@ -24,8 +24,8 @@ EDU_LEVEL_CHOICES = [("", _l("Both levels")), ("PE", _l("Primary education")),
 def _reminder_days(form, field):
     try:
         field.parsed = rules.parse_reminder_days(field.data or "")
-    except ValueError:
-        raise ValidationError(_l("Write whole numbers of days between 0 and 90, separated by commas."))
+    except ValueError as err:
+        raise ValidationError(_l("Write whole numbers of days between 0 and 90, separated by commas.")) from err
 
 
 class CensusForm(FlaskForm):

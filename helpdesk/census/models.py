@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, and_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import User
 from helpdesk.core.types import UTCDateTime, utcnow
 from helpdesk.extensions import db
-from helpdesk.org.models import School
+from helpdesk.org.models import Directorate, School
 
 
 class Census(db.Model):
@@ -110,3 +110,19 @@ class CensusReminder(db.Model):
 
     __table_args__ = (UniqueConstraint("census_id", "school_id", "days_before",
                                        name="uq_census_reminders_census_id_school_id_days_before"),)
+
+
+def target_condition(census: Census):
+    """The SQL condition on School for the campaign's schools (active, matching every criterion)."""
+    conds = [School.is_active.is_(True)]
+    if census.target_edu_level:
+        conds.append(School.directorate_id.in_(
+            select(Directorate.id).where(Directorate.edu_level == census.target_edu_level)))
+    if census.target_school_types:
+        conds.append(School.school_type.in_(list(census.target_school_types)))
+    if census.target_region_ids:
+        conds.append(School.directorate_id.in_(
+            select(Directorate.id).where(Directorate.region_id.in_(list(census.target_region_ids)))))
+    if census.target_directorate_ids:
+        conds.append(School.directorate_id.in_(list(census.target_directorate_ids)))
+    return and_(*conds)

@@ -9,31 +9,14 @@ from sqlalchemy import and_, case, exists, func, literal, select, true
 
 from helpdesk.accounts.models import User
 from helpdesk.census import rules, verification
-from helpdesk.census.models import Census, CensusSnapshotItem, CensusSubmission
+from helpdesk.census.models import Census, CensusSnapshotItem, CensusSubmission, target_condition
 from helpdesk.extensions import db
 from helpdesk.inventory.models import EquipmentCategory, TicketEquipment
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.permissions import census_school_ids
+from helpdesk.permissions import census_school_ids, census_targets
 from helpdesk.tickets.models import Ticket
 
-
 # --- the target ------------------------------------------------------------------------------
-
-def target_condition(census: Census):
-    """The SQL condition on School for the campaign's schools (active, matching every criterion)."""
-    conds = [School.is_active.is_(True)]
-    if census.target_edu_level:
-        conds.append(School.directorate_id.in_(
-            select(Directorate.id).where(Directorate.edu_level == census.target_edu_level)))
-    if census.target_school_types:
-        conds.append(School.school_type.in_(list(census.target_school_types)))
-    if census.target_region_ids:
-        conds.append(School.directorate_id.in_(
-            select(Directorate.id).where(Directorate.region_id.in_(list(census.target_region_ids)))))
-    if census.target_directorate_ids:
-        conds.append(School.directorate_id.in_(list(census.target_directorate_ids)))
-    return and_(*conds)
-
 
 def _scoped(actor: User | None, *conds):
     """``conds`` plus the actor's census scope on School."""
@@ -51,8 +34,7 @@ def count_targets(census: Census) -> int:
 
 
 def is_targeted(census: Census, school_id: int) -> bool:
-    return bool(db.session.scalar(select(exists().where(School.id == school_id,
-                                                        target_condition(census)))))
+    return census_targets(census, school_id)
 
 
 # --- campaigns ---------------------------------------------------------------------------------

@@ -1,22 +1,22 @@
-"""Census dates in Athens time: opening, lateness, reminder days (pure: no Flask, no DB)."""
+"""Census dates in local (Athens) time: opening, lateness, reminder days (pure: no Flask, no DB)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-ATHENS = ZoneInfo("Europe/Athens")
+from helpdesk.core.localtime import zone
+
 #: Reminder days an administrator may choose (days before the deadline).
 MAX_REMINDER_DAYS = 90
 
 
 def athens_day(now: datetime) -> date:
     """The calendar day in Athens at the instant ``now`` (timezone-aware)."""
-    return now.astimezone(ATHENS).date()
+    return now.astimezone(zone()).date()
 
 
 def end_of_day(day: date) -> datetime:
     """The end of ``day`` in Athens (midnight that starts the next day), in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(0), ATHENS).astimezone(UTC)
+    return datetime.combine(day + timedelta(days=1), time(0), zone()).astimezone(UTC)
 
 
 def is_late(deadline: date, now: datetime) -> bool:

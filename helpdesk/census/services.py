@@ -20,8 +20,12 @@ from helpdesk.events import CensusReminderDue
 from helpdesk.extensions import db
 from helpdesk.inventory.models import ACTIVE_STATUSES, EquipmentCategory, EquipmentItem
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.permissions import (can_manage_census, can_submit_census_for, can_view_census_school,
-                                  require_census_submit)
+from helpdesk.permissions import (
+    can_manage_census,
+    can_submit_census_for,
+    can_view_census_school,
+    require_census_submit,
+)
 from helpdesk.tickets import attachments as files
 
 EDU_LEVELS = ("PE", "DE")
@@ -165,7 +169,7 @@ def upload_signed(actor: User | None, submission: CensusSubmission, upload: file
 
 def is_readable_pdf(data: bytes) -> bool:
     """The bytes parse as a PDF with at least one page (pypdf), not merely start with ``%PDF``."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # heavy, and only the signed upload needs it
 
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level

@@ -2,24 +2,40 @@
 staff, and the school's page (review, submit, statement PDF, signed upload)."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, send_file, url_for)
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.bounds import bounded_int
 from helpdesk.census import exports, forms, pdf, queries, rules, services
 from helpdesk.census.models import Census
-from helpdesk.core.errors import DomainError
+from helpdesk.core.bounds import bounded_int
+from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db, limiter
 from helpdesk.org.models import Directorate, Region, School
-from helpdesk.permissions import (acts_for_school, admin_only, can_manage_census, can_view_census,
-                                  can_view_census_reports, can_view_census_school, school_of)
+from helpdesk.permissions import (
+    acts_for_school,
+    admin_only,
+    can_manage_census,
+    can_view_census,
+    can_view_census_reports,
+    can_view_census_school,
+    school_of,
+)
 from helpdesk.tickets import attachments as files
 
 bp = Blueprint("census", __name__, url_prefix="/census")
@@ -65,20 +81,17 @@ def new():
     form = forms.CensusForm()
     form.fill_choices(_english())
     if form.validate_on_submit():
-        try:
-            census = services.open_census(
+        outcome = commit_or_flash(
+            lambda: services.open_census(
                 current_user, title=form.title.data, opens_on=form.opens_on.data,
                 deadline=form.deadline.data, now=utcnow(),
                 reminder_days=form.reminder_days.parsed, edu_level=form.edu_level.data,
                 school_types=form.school_types.data, region_ids=form.regions.data,
-                directorate_ids=form.directorates.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return render_template("census/new.html", form=form), exc.status
-        db.session.commit()
-        flash(_("The campaign “%(title)s” is open.", title=census.title), "success")
-        return redirect(url_for("census.show", census_id=census.id))
+                directorate_ids=form.directorates.data),
+            done=lambda census: _("The campaign “%(title)s” is open.", title=census.title))
+        if not outcome:
+            return render_template("census/new.html", form=form), outcome.error.status
+        return redirect(url_for("census.show", census_id=outcome.value.id))
     return render_template("census/new.html", form=form), 422 if form.is_submitted() else 200
 
 
@@ -123,17 +136,13 @@ def submit(census_id: int):
     census = _census_or_404(census_id)
     if not forms.SubmitForm().validate_on_submit():
         abort(400)
-    try:
-        submission = services.submit(current_user, census, current_user.school, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("census.show", census_id=census.id))
-    db.session.commit()
-    flash(ngettext("Your registry was submitted (%(num)s item). Download the statement, have it "
-                   "signed and upload it.",
-                   "Your registry was submitted (%(num)s items). Download the statement, have it "
-                   "signed and upload it.", submission.item_count), "success")
+    commit_or_flash(
+        lambda: services.submit(current_user, census, current_user.school, now=utcnow()),
+        done=lambda submission: ngettext(
+            "Your registry was submitted (%(num)s item). Download the statement, have it "
+            "signed and upload it.",
+            "Your registry was submitted (%(num)s items). Download the statement, have it "
+            "signed and upload it.", submission.item_count))
     return redirect(url_for("census.show", census_id=census.id))
 
 
@@ -151,14 +160,8 @@ def upload_signed(census_id: int):
         return redirect(url_for("census.show", census_id=census.id))
     limit = current_app.config.get("CENSUS_SIGNED_MAX_BYTES", services.SIGNED_MAX_BYTES) + 1
     upload = files.Upload(form.signed_file.data.filename or "", form.signed_file.data.read(limit))
-    try:
-        services.upload_signed(current_user, submission, upload, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("census.show", census_id=census.id))
-    db.session.commit()
-    flash(_("The signed statement was uploaded."), "success")
+    commit_or_flash(lambda: services.upload_signed(current_user, submission, upload, now=utcnow()),
+                    done=_("The signed statement was uploaded."))
     return redirect(url_for("census.show", census_id=census.id))
 
 

@@ -15,8 +15,11 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from rq import Queue
+from rq.job import Job as RqJob
 from sqlalchemy import event
 
+from helpdesk.core.redisconn import get_queue
 from helpdesk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -86,11 +89,6 @@ def enqueue_many(jobs: Iterable[Job], *, skip_busy: bool = False) -> int:
 
 
 def _enqueue(name: str, jobs: list[Job], skip_busy: bool) -> int:
-    from rq import Queue
-    from rq.job import Job as RqJob
-
-    from helpdesk.core.redisconn import get_queue
-
     queue = get_queue(name)
     if skip_busy:
         jobs = [j for j in jobs if not (j.job_id and _busy(RqJob, j.job_id, queue.connection))]

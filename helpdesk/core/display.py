@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_babel import format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+
+from helpdesk.core import localtime
 
 STATUS_LABELS = {
     "new": _l("New"), "open": _l("In progress"), "waiting": _l("Waiting on the school"),
@@ -33,7 +34,7 @@ EVENT_LABELS = {
 }
 
 
-ATHENS = ZoneInfo("Europe/Athens")
+ATHENS = localtime.DEFAULT_ZONE  # the default of BABEL_DEFAULT_TIMEZONE; see localtime.zone()
 #: The all-digit Babel patterns the templates use, as the same output built directly:
 #: no locale is involved, and skipping Babel's pattern parser makes a 50-row queue cheap.
 _DIGIT_PATTERNS = {
@@ -43,7 +44,7 @@ _DIGIT_PATTERNS = {
 
 
 def athens(value: datetime | None, fmt: str = "dd/MM/yyyy HH:mm") -> str:
-    """A UTC timestamp shown in Europe/Athens (the Babel timezone); naive means UTC."""
+    """A UTC timestamp shown in the local zone (BABEL_DEFAULT_TIMEZONE); naive means UTC."""
     if not value:
         return ""
     build = _DIGIT_PATTERNS.get(fmt)
@@ -51,7 +52,7 @@ def athens(value: datetime | None, fmt: str = "dd/MM/yyyy HH:mm") -> str:
         return format_datetime(value, fmt)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return build(value.astimezone(ATHENS))
+    return build(value.astimezone(localtime.zone()))
 
 
 def localized(obj, attr: str = "name") -> str:

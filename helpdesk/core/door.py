@@ -1,7 +1,7 @@
 """The door of the web app: trusted proxies, cookies and response headers."""
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 _PROXY_SETTINGS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
@@ -27,8 +27,6 @@ def _secure_cookies(app: Flask) -> None:
 def _door_headers(response):
     """HSTS on HTTPS; pages of a logged-in user are never stored by a browser or proxy
     (a shared school computer's back button, a caching proxy)."""
-    from flask import current_app
-
     cfg = current_app.config
     if cfg.get("HSTS_SECONDS") and (request.is_secure or cfg.get("HSTS_ALWAYS")):
         response.headers.setdefault("Strict-Transport-Security",

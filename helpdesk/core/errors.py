@@ -1,7 +1,9 @@
 """Domain errors every door (web, mail, API, CLI) translates into its own answer."""
 from __future__ import annotations
 
-from flask import Flask, make_response, render_template, request
+from collections.abc import Callable
+
+from flask import Flask, Response, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -56,12 +58,13 @@ class Conflict(DomainError):
     status = 409
 
 
-def register_error_handlers(app: Flask) -> None:
+def register_error_handlers(app: Flask, *,
+                            api_problem: Callable[[int, str], Response] | None = None) -> None:
+    """Error pages; under /api/ the answer is ``api_problem(status, detail)`` (the API's
+    problem document, passed in by app setup: this layer does not know the API)."""
     def page(code: int, title, text):
-        if request.path.startswith("/api/"):
-            from helpdesk.api.core import problem
-
-            return problem(code, str(text))
+        if api_problem is not None and request.path.startswith("/api/"):
+            return api_problem(code, str(text))
         return make_response(render_template("error.html", code=code, title=title, text=text), code)
 
     @app.errorhandler(CSRFError)

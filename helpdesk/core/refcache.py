@@ -25,6 +25,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from helpdesk.extensions import db
+
 T = TypeVar("T")
 _MEMO = "refcache.fingerprints"
 #: Table names whose fingerprints are read together.
@@ -94,8 +96,6 @@ def _sql(dialect: str, names: tuple[str, ...]) -> str:
 
 
 def _row_text(name: str) -> str:
-    from helpdesk.extensions import db
-
     return " || ',' || ".join(f"quote({c.name})" for c in db.metadata.tables[name].columns)
 
 

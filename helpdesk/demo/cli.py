@@ -5,12 +5,19 @@ import time
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from helpdesk.accounts.models import Role, User
 from helpdesk.core.types import utcnow
 from helpdesk.demo.accounts import demo_loaded, logins
+from helpdesk.demo.equipment import create_equipment
 from helpdesk.demo.generator import create_population, generate_tickets, status_counts
 from helpdesk.extensions import db
+from helpdesk.inventory.services import load_categories
+from helpdesk.notify.services import paused
+from helpdesk.org.models import School
 from helpdesk.org.services import load_reference_data
+from helpdesk.sla.services import seed_default_policies
 
 cli = AppGroup("demo", help="Demo data: schools, accounts and tickets.")
 
@@ -32,7 +39,6 @@ def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
     """Load the reference organisation, demo schools, accounts and tickets."""
     started = time.monotonic()
     load_reference_data()
-    from helpdesk.sla.services import seed_default_policies
 
     seed_default_policies()
     db.session.commit()
@@ -53,13 +59,6 @@ def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
 
 def _load_equipment(seed: int) -> None:
     """Equipment categories, and a registry for every demo school that has none yet."""
-    from sqlalchemy import select
-
-    from helpdesk.accounts.models import Role, User
-    from helpdesk.demo.equipment import create_equipment
-    from helpdesk.inventory.services import load_categories
-    from helpdesk.org.models import School
-
     load_categories()
     schools = list(db.session.scalars(select(School).where(School.id.in_(
         select(User.school_id).where(User.role == Role.SCHOOL))).order_by(School.id)))
@@ -71,8 +70,6 @@ def _load_equipment(seed: int) -> None:
 
 def _load_tickets(count: int, seed: int, started: float) -> None:
     """Play the tickets, committing every BATCH, and print progress and totals."""
-    from helpdesk.notify.services import paused
-
     done = 0
     with paused():  # made-up history: nobody is notified of it
         for done in generate_tickets(count, seed, utcnow()):

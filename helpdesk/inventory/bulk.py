@@ -13,7 +13,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import JSON, Column, Connection, String, Table, and_, any_, bindparam, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 #: Values per IN list where arrays are not available (SQLite's limit is 32,766 variables).

@@ -10,6 +10,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from helpdesk.extensions import db
+from helpdesk.inventory.importer import ImportContext, ImportFileError, error_text, import_file
+from helpdesk.inventory.importer import school_code as parse_code
+from helpdesk.inventory.services import load_categories
+from helpdesk.org.models import School
 
 
 @click.group("inventory")
@@ -25,10 +29,6 @@ def cli():
 @with_appcontext
 def import_command(file: Path, school_code: str | None, quiet: bool):
     """Import FILE (CSV or XLSX; inventory.sch.gr report or our export): an upsert."""
-    from helpdesk.inventory.importer import (ImportContext, ImportFileError, error_text,
-                                             import_file, school_code as parse_code)
-    from helpdesk.org.models import School
-
     only = None
     if school_code:
         code = parse_code(school_code)
@@ -70,8 +70,6 @@ def import_command(file: Path, school_code: str | None, quiet: bool):
 @with_appcontext
 def load_categories_command():
     """Insert or refresh the equipment categories from equipment_categories.csv."""
-    from helpdesk.inventory.services import load_categories
-
     n = load_categories()
     db.session.commit()
     click.echo(f"{n} equipment categories")

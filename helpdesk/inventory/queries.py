@@ -9,8 +9,14 @@ from sqlalchemy.orm import joinedload
 from helpdesk.accounts.models import User
 from helpdesk.core.text import like_pattern
 from helpdesk.extensions import db
-from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
-                                       ImportRun, ItemStatus, TicketEquipment)
+from helpdesk.inventory.models import (
+    EquipmentCategory,
+    EquipmentHistory,
+    EquipmentItem,
+    ImportRun,
+    ItemStatus,
+    TicketEquipment,
+)
 from helpdesk.permissions import can_view_import, equipment_scope, scope_tickets
 from helpdesk.tickets.models import Ticket
 

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from flask import current_app
 
+from helpdesk.accounts.models import User
+from helpdesk.core import aftercommit
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import importer
 from helpdesk.inventory.models import ImportRun, ImportStatus
+from helpdesk.permissions import import_school_ids
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +41,6 @@ def create_run(actor, filename: str, data: bytes, *, school_id: int | None) -> I
 
 
 def context_for(run: ImportRun) -> importer.ImportContext:
-    from helpdesk.accounts.models import User
-    from helpdesk.permissions import import_school_ids
-
     actor = db.session.get(User, run.created_by_id) if run.created_by_id else None
     allowed = None
     if actor is not None:
@@ -95,7 +95,6 @@ def enqueue(run: ImportRun) -> None:
     if current_app.config.get("INVENTORY_IMPORT_INLINE", current_app.testing):
         process(run.id)
         return
-    from helpdesk.core import aftercommit
 
     if not aftercommit.enqueue(aftercommit.Job(
             "bulk", "workers.inventory_jobs.import_inventory", (run.id,), timeout=3600,

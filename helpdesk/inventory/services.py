@@ -12,11 +12,20 @@ from helpdesk.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from helpdesk.core.text import fold
 from helpdesk.extensions import db
 from helpdesk.inventory import reference
-from helpdesk.inventory.models import (EquipmentCategory, EquipmentHistory, EquipmentItem,
-                                       ItemStatus, TicketEquipment)
+from helpdesk.inventory.models import (
+    EquipmentCategory,
+    EquipmentHistory,
+    EquipmentItem,
+    ItemStatus,
+    TicketEquipment,
+)
 from helpdesk.org.models import School
-from helpdesk.permissions import (can_edit_school_equipment, can_file_for, can_link_equipment,
-                                  can_view_school_equipment)
+from helpdesk.permissions import (
+    can_edit_school_equipment,
+    can_file_for,
+    can_link_equipment,
+    can_view_school_equipment,
+)
 from helpdesk.tickets.models import Ticket
 
 #: Fields a person edits (and whose changes the history records), in form order.

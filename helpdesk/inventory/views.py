@@ -1,22 +1,39 @@
 """Web door to the equipment registry: lists, item pages, import/export, ticket links."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
+from helpdesk.core.commit import commit_or_flash
+from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import forms, importer, queries, reference, runs, services
 from helpdesk.inventory.models import EquipmentItem, ItemStatus
 from helpdesk.org.models import School
-from helpdesk.permissions import (acts_for_school, can_edit_school_equipment, can_import_equipment,
-                                  can_link_equipment, can_view_school_equipment, school_of)
+from helpdesk.permissions import (
+    acts_for_school,
+    can_edit_school_equipment,
+    can_import_equipment,
+    can_link_equipment,
+    can_view_school_equipment,
+    equipment_scope,
+    school_of,
+)
 from helpdesk.tickets.queries import get_visible_ticket
 
 bp = Blueprint("inventory", __name__)
@@ -100,15 +117,12 @@ def new_item(code: str):
     form = forms.ItemForm()
     form.fill_choices(queries.categories(), _english())
     if form.validate_on_submit():
-        try:
-            item = services.add_item(current_user, school, now=utcnow(), **_values(form))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return _render_form(form, school, status=exc.status)
-        db.session.commit()
-        flash(_("The item was added to the registry."), "success")
-        return redirect(url_for("inventory.item", item_id=item.id))
+        outcome = commit_or_flash(
+            lambda: services.add_item(current_user, school, now=utcnow(), **_values(form)),
+            done=_("The item was added to the registry."))
+        if not outcome:
+            return _render_form(form, school, status=outcome.error.status)
+        return redirect(url_for("inventory.item", item_id=outcome.value.id))
     return _render_form(form, school, status=422 if form.is_submitted() else 200)
 
 
@@ -135,14 +149,11 @@ def edit_item(item_id: int):
         form.category.data = item.category_id
         form.serial_number.data = item.serial_number or ""
     if form.validate_on_submit():
-        try:
-            services.edit_item(current_user, item, now=utcnow(), **_values(form))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return _render_form(form, item.school, item, status=exc.status)
-        db.session.commit()
-        flash(_("Saved."), "success")
+        outcome = commit_or_flash(
+            lambda: services.edit_item(current_user, item, now=utcnow(), **_values(form)),
+            done=_("Saved."))
+        if not outcome:
+            return _render_form(form, item.school, item, status=outcome.error.status)
         return redirect(url_for("inventory.item", item_id=item.id))
     return _render_form(form, item.school, item, status=422 if form.is_submitted() else 200)
 
@@ -154,16 +165,10 @@ def withdraw(item_id: int):
     form = forms.WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.withdraw_item(current_user, item, now=utcnow(), reason=form.reason.data or "")
-    except PermissionDenied:
-        abort(403)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("inventory.item", item_id=item.id))
-    db.session.commit()
-    flash(_("The item was withdrawn."), "success")
+    commit_or_flash(
+        lambda: services.withdraw_item(current_user, item, now=utcnow(),
+                                       reason=form.reason.data or ""),
+        done=_("The item was withdrawn."), abort_on=(PermissionDenied,))
     return redirect(url_for("inventory.item", item_id=item.id))
 
 
@@ -184,8 +189,6 @@ def export(code: str, fmt: str):
 
 def _all_items(school_id: int):
     """Every item of the school the user may see, withdrawn ones included."""
-    from helpdesk.permissions import equipment_scope
-
     return select(EquipmentItem).where(EquipmentItem.school_id == school_id,
                                        equipment_scope(current_user))
 
@@ -262,19 +265,12 @@ def link(ref: str):
         abort(400)
     ids = [int(i) for i in request.form.getlist("item_ids") if i.isdigit()]
     items = db.session.scalars(select(EquipmentItem).where(EquipmentItem.id.in_(ids))).all()
-    try:
-        if len(items) != len(set(ids)):
-            raise NotFound()
-        services.link_items(current_user, ticket, items, now=utcnow(),
-                            mark_faulty=bool(form.mark_faulty.data))
-    except NotFound:
-        db.session.rollback()
+    if len(items) != len(set(ids)):
         abort(404)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The equipment was linked to the request."), "success")
+    commit_or_flash(lambda: services.link_items(current_user, ticket, items, now=utcnow(),
+                                                mark_faulty=bool(form.mark_faulty.data)),
+                    done=_("The equipment was linked to the request."),
+                    abort_on=(NotFound, PermissionDenied))
     return redirect(url_for("tickets.show", ref=ticket.ref))
 
 
@@ -285,18 +281,10 @@ def unlink(ref: str, item_id: int):
     if not forms.SimpleForm().validate_on_submit():
         abort(400)
     item = db.session.get(EquipmentItem, item_id)
-    try:
-        if item is None:
-            raise NotFound()
-        services.unlink_item(current_user, ticket, item, now=utcnow())
-    except NotFound:
-        db.session.rollback()
+    if item is None:
         abort(404)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The item was unlinked."), "success")
+    commit_or_flash(lambda: services.unlink_item(current_user, ticket, item, now=utcnow()),
+                    done=_("The item was unlinked."), abort_on=(NotFound, PermissionDenied))
     return redirect(url_for("tickets.show", ref=ticket.ref))
 
 

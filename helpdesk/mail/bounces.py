@@ -96,6 +96,7 @@ def _failure(block) -> Failure | None:
 
 def _read_heuristic(msg, raw: bytes) -> Report | None:
     try:
+        # Only for a bounce that is not RFC 3464; inside the try: its failure is no report.
         from flufl.bounce import all_failures
 
         temporary, permanent = all_failures(msg)

@@ -5,12 +5,21 @@ import logging
 import signal
 import sys
 import threading
+from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from helpdesk.accounts.models import User
+from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
+from helpdesk.extensions import db
+from helpdesk.mail import process, queries
+from helpdesk.mail.imap import poll_all
+from helpdesk.mail.lmtp import make_controller
+from helpdesk.outbox.suppressions import clear, list_suppressions
 
 #: sysexits.h: the MTA keeps the message and tries again.
 EX_TEMPFAIL = 75
@@ -29,6 +38,7 @@ def cli():
 def ingest(source):
     """Store one message read from standard input (exit 0 stored, 75 try again)."""
     try:
+        # Inside the try: any failure, this import's too, answers 75 (try again) to the MTA.
         from helpdesk.mail.store import accept
 
         raw = sys.stdin.buffer.read()
@@ -47,8 +57,6 @@ def ingest(source):
 @with_appcontext
 def serve(host, port, protocol):
     """Listen for LMTP/SMTP; answer 250 only once a message is stored."""
-    from helpdesk.mail.lmtp import make_controller
-
     logging.basicConfig(level=logging.INFO)
     controller = make_controller(current_app._get_current_object(), host=host, port=port,
                                  protocol=protocol)
@@ -67,8 +75,6 @@ def serve(host, port, protocol):
 @with_appcontext
 def poll():
     """Fetch the configured IMAP mailboxes once."""
-    from helpdesk.mail.imap import poll_all
-
     for name, counts in poll_all(now=utcnow()).items():
         click.echo(f"{name}: {counts}")
 
@@ -79,10 +85,6 @@ def poll():
 @with_appcontext
 def process_cmd(ids, pending):
     """Process stored messages now, in this process."""
-    from datetime import timedelta
-
-    from helpdesk.mail import process, queries
-
     for inbound_id in ids:
         click.echo(f"{inbound_id}: {process.run(inbound_id, now=utcnow())}")
     if pending:  # as the worker does: in batches of MAIL_PROCESS_BATCH
@@ -96,8 +98,6 @@ def process_cmd(ids, pending):
 @with_appcontext
 def suppressions(show_all):
     """List the addresses no longer mailed (hard bounces)."""
-    from helpdesk.outbox.suppressions import list_suppressions
-
     rows = list_suppressions(only_active=not show_all)
     for row in rows:
         state = "suppressed" if row.is_suppressed else (
@@ -115,13 +115,6 @@ def suppressions(show_all):
 @with_appcontext
 def unsuppress(address, by_email):
     """Mail ADDRESS again (after it was fixed); recorded as cleared by --by, now."""
-    from sqlalchemy import select
-
-    from helpdesk.accounts.models import User
-    from helpdesk.core.errors import DomainError
-    from helpdesk.extensions import db
-    from helpdesk.outbox.suppressions import clear
-
     actor = None
     if by_email:
         actor = db.session.scalar(select(User).where(User.email == by_email.lower()))

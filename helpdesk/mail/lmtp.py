@@ -11,6 +11,7 @@ from aiosmtpd.smtp import SMTP
 from flask import Flask
 
 from helpdesk.core.types import utcnow
+from helpdesk.mail import store
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,8 @@ class StoreHandler:
         self.protocol = protocol
 
     def _store(self, raw: bytes) -> int:
-        from helpdesk.mail.store import accept
-
         with self.app.app_context():
-            inbound_id, _ = accept(raw, source=self.protocol, now=utcnow())
+            inbound_id, _ = store.accept(raw, source=self.protocol, now=utcnow())
             return inbound_id
 
     async def handle_DATA(self, server, session, envelope) -> str:

@@ -135,15 +135,6 @@ def parse_message(raw: bytes) -> EmailMessage:
     return BytesParser(policy=POLICY).parsebytes(raw)
 
 
-def parse_key(raw: bytes) -> str | None:
-    """The Message-ID of ``raw`` (without brackets), or None; never raises."""
-    try:
-        msg = parse_headers(raw)
-    except Exception:  # noqa: BLE001 - a broken header means "no usable id"
-        return None
-    return message_id_of(msg)
-
-
 def message_id_of(msg: EmailMessage) -> str | None:
     """The Message-ID of a parsed message (without brackets), or None; never raises."""
     try:
@@ -371,8 +362,8 @@ def split_quote(text: str) -> tuple[str, str]:
         stripped = line.strip()
         is_header = _QUOTE_START.match(stripped)
         if is_header and stripped.lower().startswith(("from:", "από:", "von:")):
-            following = [l.strip() for l in lines[i + 1:i + 4]]
-            is_header = any(_OUTLOOK_NEXT.match(l) for l in following)
+            following = [ln.strip() for ln in lines[i + 1:i + 4]]
+            is_header = any(_OUTLOOK_NEXT.match(ln) for ln in following)
         if is_header or (stripped.startswith(">") and _rest_is_quote(lines[i:])):
             new, quoted = "\n".join(lines[:i]).strip(), "\n".join(lines[i:]).strip()
             return (new, quoted) if new else (text.strip(), "")
@@ -381,6 +372,6 @@ def split_quote(text: str) -> tuple[str, str]:
 
 def _rest_is_quote(lines: list[str]) -> bool:
     """Only quoted or blank lines follow (a bottom quote, not interleaved answers)."""
-    body = [l for l in lines if l.strip()]
-    quoted = sum(1 for l in body if l.lstrip().startswith(">"))
+    body = [ln for ln in lines if ln.strip()]
+    quoted = sum(1 for ln in body if ln.lstrip().startswith(">"))
     return quoted >= max(1, len(body) - 2)

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import undefer
 
@@ -40,9 +42,10 @@ from helpdesk.mail import parse as parsing
 from helpdesk.mail.ids import find_thread, verify_message_id
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.services import record_bounces
+from helpdesk.mail.store import enqueue_job
 from helpdesk.mail.threading import Action, clean_subject, decide, subject_refs
-from helpdesk.notify.services import site_id
 from helpdesk.org.models import School
+from helpdesk.outbox.message import site_id
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket
@@ -86,8 +89,6 @@ def run_job(inbound_id: int | None, *, clock: Clock = utcnow, limit: int | None 
         counted, more = _count_attempts(None, limit)
         statuses.update(process_counted(counted, clock))
     if more:
-        from helpdesk.mail.store import enqueue_job
-
         enqueue_job(None)
     if inbound_id is None:
         return None
@@ -397,8 +398,6 @@ def _with_forwarded(text: str, subjects: list[str]) -> str:
     """A line per forwarded message kept as an .eml attachment (in the site's language)."""
     if not subjects:
         return text
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
 
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
         notes = [_("Forwarded message attached: %(subject)s", subject=s or _("(no subject)"))

@@ -9,10 +9,12 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import User
 from helpdesk.extensions import db
+from helpdesk.mail.ids import verify_message_id
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.threading import Sender, TicketFacts
 from helpdesk.org.models import Category, School
-from helpdesk.permissions import acts_for_school, is_support_staff
+from helpdesk.outbox.models import Notification
+from helpdesk.permissions import acts_for_school, is_support_staff, sees_staff_text
 from helpdesk.tickets.models import Ticket
 
 
@@ -138,7 +140,6 @@ def identify(address: str, *, school_id: int | None = None, lookups: Lookups | N
 def ticket_facts(ticket: Ticket | None, actor=None) -> TicketFacts | None:
     if ticket is None:
         return None
-    from helpdesk.permissions import sees_staff_text
 
     staff_view = sees_staff_text(actor, ticket)  # staff who may see it: a participant
     return TicketFacts(ticket.id, ticket.school_id, ticket.status, ticket.resolved_at, staff_view)
@@ -159,10 +160,6 @@ def recent_from(address: str, since: datetime, exclude_id: int) -> int:
 
 
 def notifications_to(address: str, since: datetime) -> int:
-    try:
-        from helpdesk.outbox.models import Notification
-    except ImportError:
-        return 0
     return db.session.scalar(select(func.count(Notification.id)).where(
         Notification.recipient_email == address, Notification.created_at >= since)) or 0
 
@@ -170,9 +167,6 @@ def notifications_to(address: str, since: datetime) -> int:
 def notifications_by_message_ids(message_ids: list[str], secret: str) -> list:
     """Our outbox rows named by ``message_ids``: a ticket's only by a signed id that
     verifies (helpdesk.mail.ids), others (no ticket) by their exact id."""
-    from helpdesk.mail.ids import verify_message_id
-    from helpdesk.outbox.models import Notification
-
     ids = [m for m in dict.fromkeys(message_ids) if len(m) <= 250][:20]
     if not ids:
         return []

@@ -18,6 +18,7 @@ from helpdesk.mail import bounces, queries
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.parse import parse_message
 from helpdesk.org.models import School
+from helpdesk.outbox.suppressions import record_bounce
 from helpdesk.permissions import require_admin
 
 #: What an administrator may take back out of each status.
@@ -64,8 +65,6 @@ def discard(actor: User, row: InboundMessage, *, now: datetime) -> None:
 def record_bounces(row: InboundMessage, *, now: datetime) -> str:
     """Mark the outbox rows a bounce reports as failed (helpdesk.mail.bounces); the note
     for the administrator. Only rows named by a Message-ID of ours are touched."""
-    from helpdesk.outbox.suppressions import record_bounce
-
     report = bounces.read(parse_message(row.raw), row.raw)
     if report is None:
         return "bounce: no failure could be read"

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from datetime import datetime
+from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
+from helpdesk.core import aftercommit
+from helpdesk.core.redisconn import get_redis
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.parse import message_id_of, one_line, parse_headers
@@ -27,15 +32,8 @@ def _key(message_id: str | None, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def message_key(raw: bytes) -> str:
-    """The Message-ID, or the hash of the bytes when there is none."""
-    return _key_and_summary(raw)[0]
-
-
 def _key_and_summary(raw: bytes) -> tuple[str, str | None, str | None]:
     """(key, sender, subject) from one parse of the header block; never raises."""
-    from email.utils import parseaddr
-
     try:
         msg = parse_headers(raw)
     except Exception:  # noqa: BLE001 - no usable header at all: the hash, no summary
@@ -75,8 +73,6 @@ def store_raw(raw: bytes, *, source: str, now: datetime) -> tuple[int, bool]:
 
 
 def _store_portable(key: str, values: dict) -> tuple[int, bool]:
-    from sqlalchemy.exc import IntegrityError
-
     existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.key == key))
     if existing is not None:
         return existing, False
@@ -120,8 +116,6 @@ def enqueue_processing(inbound_id: int | None) -> bool:
     messages, not one job each. The job clears the mark before it looks for messages
     (``job_started``), so a message committed later than that queues the next job."""
     try:
-        from helpdesk.core.redisconn import get_redis
-
         redis = get_redis()
         if not redis.set(JOB_QUEUED_KEY, inbound_id or 0, nx=True, ex=JOB_QUEUED_TTL):
             return True  # the queued job will see it
@@ -140,8 +134,6 @@ def enqueue_processing(inbound_id: int | None) -> bool:
 def enqueue_job(inbound_id: int | None) -> bool:
     """Queue a processing job for ``inbound_id`` (None: for whatever waits) whatever else
     is queued (the sweep does, for messages a job may have missed); False without Redis."""
-    from helpdesk.core import aftercommit
-
     return aftercommit.enqueue(aftercommit.Job(
         "mail", "workers.mail_jobs.process_inbound", (inbound_id,),
         job_id=f"mail-inbound-{inbound_id or 'next-' + _token()}", timeout=600,
@@ -152,14 +144,10 @@ def job_started() -> None:
     """Called by a processing job before it looks for messages: from now on a stored
     message queues a new job (see ``enqueue_processing``)."""
     try:
-        from helpdesk.core.redisconn import get_redis
-
         get_redis().delete(JOB_QUEUED_KEY)
     except Exception as exc:  # noqa: BLE001 - the mark lapses by itself
         log.warning("could not clear the queued-job mark (%s)", exc)
 
 
 def _token() -> str:
-    import secrets
-
     return secrets.token_hex(6)

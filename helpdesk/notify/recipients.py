@@ -1,18 +1,17 @@
 """Who an intent reaches: addresses, the user behind each (if any) and their language."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core.localtime import default_locale, languages
 from helpdesk.extensions import db
+from helpdesk.i18n import LOCALES  # noqa: F401 - the catalogues shipped (tests render each)
 from helpdesk.notify.rules import Audience, Intent, Kind
 from helpdesk.org.models import SupportUnit
 from helpdesk.permissions import acts_for_school
-
-DEFAULT_LOCALE = "el"
-LOCALES = ("el", "en")
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class Recipient:
     email: str
     #: The user the address belongs to; None for a school's or unit's own address.
     user_id: int | None = None
-    locale: str = DEFAULT_LOCALE
+    locale: str = field(default_factory=default_locale)
 
 
 def resolve(intents: list[Intent], ticket, actor) -> list[tuple[Intent, Recipient]]:
@@ -104,7 +103,7 @@ def locale_of(email: str | None) -> str:
     """The language of the active user whose address ``email`` is (a school's official
     address is its account's); the default for an address of nobody we know."""
     if not email:
-        return DEFAULT_LOCALE
+        return default_locale()
     value = db.session.scalar(select(User.locale).where(
         db.func.lower(User.email) == email.strip().lower(), User.is_active_account.is_(True))
         .order_by(User.id).limit(1))
@@ -112,4 +111,5 @@ def locale_of(email: str | None) -> str:
 
 
 def pick_locale(value: str | None) -> str:
-    return value if value in LOCALES else DEFAULT_LOCALE
+    """The reader's language when the service offers it (LANGUAGES), else the default."""
+    return value if value in languages() else default_locale()

@@ -9,7 +9,6 @@ The HTML is autoescaped; every value that reaches a header goes through
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -17,11 +16,8 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
-from helpdesk.notify.recipients import DEFAULT_LOCALE, LOCALES
-
-#: Characters that end or fold a header line, or are invisible controls.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
-SUBJECT_MAX = 250
+from helpdesk.notify.recipients import pick_locale
+from helpdesk.outbox.message import header_text
 
 
 @dataclass(frozen=True)
@@ -29,12 +25,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-def header_text(value: str | None, limit: int = SUBJECT_MAX) -> str:
-    """One line of text that can never break out of a mail header."""
-    text = " ".join(_UNSAFE.sub(" ", value or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def ticket_url(ref: str | None) -> str:
@@ -46,7 +36,7 @@ def render(kind: str, locale: str, **context) -> Rendered:
     """Render notification ``kind`` for a reader of ``locale`` (context: what the kind's
     template names, e.g. ref, subject, school_name, unit, category, status, description,
     body, reason, actor_name). ``html`` is "" for a kind without an HTML template."""
-    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    locale = pick_locale(locale)
     context.setdefault("url", ticket_url(context.get("ref")))
     context.setdefault("reopen_days", current_app.config.get("REOPEN_WINDOW_DAYS", 7))
     with force_locale(locale):

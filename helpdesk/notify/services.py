@@ -22,6 +22,9 @@ from helpdesk.extensions import db
 from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
 from helpdesk.notify.render import render
+from helpdesk.outbox.message import mail_domain
+from helpdesk.outbox.models import Notification
+from helpdesk.outbox.services import queue_notifications
 from helpdesk.permissions import acts_for_school, sees_staff_text
 from helpdesk.tickets import reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
@@ -34,8 +37,6 @@ log = logging.getLogger(__name__)
 def notify_events(events: list[TicketEvent]) -> list[int]:
     """Queue the notifications that ``events`` call for; returns the ids of the rows added
     (one INSERT for all of them; a dedupe key already queued is skipped)."""
-    from helpdesk.outbox.services import queue_notifications
-
     rows = []
     for (ticket_id, actor_id, at), group in rules.group_events(events):
         ticket = db.session.get(Ticket, ticket_id)
@@ -132,25 +133,9 @@ def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticke
         return reasons.render(intent.reason_code, dict(intent.reason_params)) or intent.reason or ""
 
 
-def mail_domain(config) -> str:
-    """The domain of our Message-IDs: MAIL_DOMAIN, else the sender's domain."""
-    if config.get("MAIL_DOMAIN"):
-        return config["MAIL_DOMAIN"]
-    sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
-    domain = sender.rpartition("@")[2].strip(" >")
-    return domain or "localhost"
-
-
-def site_id(config) -> str:
-    """Our ``X-Arogi-Loop`` value: MAIL_SITE_ID, else the domain of our Message-IDs."""
-    return config.get("MAIL_SITE_ID") or mail_domain(config)
-
-
 def list_failed(ticket_id: int) -> list:
     """The ticket's notifications that could not be delivered (failed, bounced or not sent
     to a suppressed address), newest first (one query)."""
-    from helpdesk.outbox.models import Notification
-
     return list(db.session.scalars(
         select(Notification).where(Notification.ticket_id == ticket_id,
                                    Notification.status.in_(("failed", "suppressed")))

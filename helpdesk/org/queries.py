@@ -105,8 +105,3 @@ def schools_served_by_units(unit_ids) -> Select:
         School.directorate_id.in_(level2_dirs),
         national,
     ))
-
-
-def unit_by_code(code: str) -> SupportUnit | None:
-    """Return the support unit with this code, or None."""
-    return db.session.scalar(select(SupportUnit).where(SupportUnit.code == code))

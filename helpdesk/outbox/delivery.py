@@ -28,11 +28,9 @@ from flask_mail import BadHeaderError, Connection
 from helpdesk.core import aftercommit
 from helpdesk.extensions import db
 from helpdesk.mail import ids
-from helpdesk.notify.render import header_text
-from helpdesk.notify.services import mail_domain, site_id
 from helpdesk.outbox import family
 from helpdesk.outbox.family import Outcome
-from helpdesk.outbox.message import OutgoingMessage
+from helpdesk.outbox.message import OutgoingMessage, header_text, mail_domain, site_id
 from helpdesk.outbox.models import Notification
 from helpdesk.outbox.services import JOB, delivery_job  # noqa: F401 (JOB: re-exported)
 from helpdesk.outbox.suppressions import is_suppressed

@@ -16,6 +16,7 @@ unchanged).
 from __future__ import annotations
 
 import base64
+import re
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
@@ -24,6 +25,29 @@ from flask_mail import Message
 
 #: Header lines folded at 78 characters, CRLF line ends, as SMTP wants them.
 POLICY = SMTP
+#: Characters that end or fold a header line, or are invisible controls.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+SUBJECT_MAX = 250
+
+
+def header_text(value: str | None, limit: int = SUBJECT_MAX) -> str:
+    """One line of text that can never break out of a mail header."""
+    text = " ".join(_UNSAFE.sub(" ", value or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def mail_domain(config) -> str:
+    """The domain of our Message-IDs: MAIL_DOMAIN, else the sender's domain."""
+    if config.get("MAIL_DOMAIN"):
+        return config["MAIL_DOMAIN"]
+    sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
+    domain = sender.rpartition("@")[2].strip(" >")
+    return domain or "localhost"
+
+
+def site_id(config) -> str:
+    """Our ``X-Arogi-Loop`` value: MAIL_SITE_ID, else the domain of our Message-IDs."""
+    return config.get("MAIL_SITE_ID") or mail_domain(config)
 
 
 class OutgoingMessage(Message):

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.core import aftercommit
 from helpdesk.extensions import db
@@ -41,7 +42,6 @@ def queue_notification(*, kind: str, recipient_email: str, subject: str, body: s
     note = Notification(kind=kind, recipient_email=recipient_email, ticket_id=ticket_id,
                         subject=subject[:300], body=body, dedupe_key=dedupe_key[:200],
                         created_at=now, **delivery)
-    from sqlalchemy.exc import IntegrityError
 
     try:
         with db.session.begin_nested():

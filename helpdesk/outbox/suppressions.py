@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.outbox.models import Notification, Suppression
+from helpdesk.permissions import can_manage_mail
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ def list_suppressions(*, only_active: bool = False, limit: int = 500) -> list[Su
 
 def clear(actor, address: str, *, now: datetime) -> Suppression:
     """Mail ``address`` again (an administrator fixed it); who and when are kept."""
-    from helpdesk.permissions import can_manage_mail
-
     if actor is not None and not can_manage_mail(actor):
         raise PermissionDenied()
     row = db.session.scalar(select(Suppression).where(

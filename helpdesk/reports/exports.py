@@ -1,15 +1,12 @@
 """A report table as CSV or XLSX, with spreadsheet formula injection neutralised."""
 from __future__ import annotations
 
-import csv
-import io
-
-from helpdesk.core.text import sheet_title
+from helpdesk.core import spreadsheet
+from helpdesk.core.spreadsheet import XLSX_MIMETYPE  # noqa: F401 - the views' import
 from helpdesk.reports.queries import ReportTable
 
 #: A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def neutralise(value):
@@ -36,30 +33,8 @@ def _plain(value):
 
 
 def to_csv(table: ReportTable, headers: dict) -> bytes:
-    """UTF-8 with a BOM, so that spreadsheet programs read the Greek correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in table_rows(table, headers):
-        writer.writerow(["" if cell is None else cell for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet.to_csv(table_rows(table, headers))
 
 
 def to_xlsx(table: ReportTable, headers: dict, title: str = "Report") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_title(title)
-    for row in table_rows(table, headers):
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    # Text cells are written as strings, never formulas, even after the apostrophe.
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheet.to_xlsx(table_rows(table, headers), title)

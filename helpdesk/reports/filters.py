@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from helpdesk.core import bounds
-
-ATHENS = ZoneInfo("Europe/Athens")
+from helpdesk.core.localtime import zone
 
 PERIOD_GROUPINGS = ("month", "quarter", "school_year")
 GROUPINGS = (*PERIOD_GROUPINGS, "level", "unit", "region", "directorate", "category", "priority")
@@ -18,7 +16,7 @@ MAX_DAYS = 366 * 5
 
 def athens_midnight(day: date) -> datetime:
     """The UTC instant at which ``day`` starts in Athens."""
-    return datetime.combine(day, time(0), ATHENS).astimezone(UTC)
+    return datetime.combine(day, time(0), zone()).astimezone(UTC)
 
 
 def _date(value: str | None) -> date | None:

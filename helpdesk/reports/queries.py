@@ -9,14 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import (Float, Integer, and_, case, cast, exists, func, literal, or_,
-                        select, text, union_all)
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
+from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
+from helpdesk.core.localtime import zone
 from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, School, SupportUnit
 from helpdesk.permissions import report_scope
-from helpdesk.reports.filters import ATHENS, PERIOD_GROUPINGS, ReportFilters, period_buckets
+from helpdesk.reports.filters import PERIOD_GROUPINGS, ReportFilters, period_buckets
 from helpdesk.tickets.models import Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
 
@@ -111,8 +125,6 @@ def _hours(minutes) -> float | None:
 
 def group_labels(grouping: str, keys, locale: str = "el") -> dict:
     """Readable names for the group keys of a report."""
-    from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
-
     keys = [k for k in keys if k is not None]
     if grouping in PERIOD_GROUPINGS:
         return {k: k for k in keys}
@@ -370,6 +382,6 @@ def backlog_trend(actor, f: ReportFilters, now: datetime) -> ReportTable:
     value = 0
     for i, b in enumerate(buckets):
         value = int(running.get(i, value))
-        label = (b.end_at - timedelta(seconds=1)).astimezone(ATHENS).date().isoformat()
+        label = (b.end_at - timedelta(seconds=1)).astimezone(zone()).date().isoformat()
         table.rows.append({"key": i, "period_end": label, "open": value})
     return table

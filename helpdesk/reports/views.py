@@ -1,20 +1,21 @@
 """Web door to the reports: pages with filters, a chart and a table; CSV and XLSX downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
+from helpdesk.core.localtime import zone
 from helpdesk.core.text import by_label, sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, SupportUnit
 from helpdesk.permissions import can_view_reports
 from helpdesk.reports import charts, exports, queries
-from helpdesk.reports.filters import ATHENS, GROUPINGS, ReportFilters
+from helpdesk.reports.filters import GROUPINGS, ReportFilters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -58,7 +59,7 @@ def _require_reports() -> None:
 
 
 def _filters() -> ReportFilters:
-    return ReportFilters.from_args(request.args, utcnow().astimezone(ATHENS).date())
+    return ReportFilters.from_args(request.args, utcnow().astimezone(zone()).date())
 
 
 def _locale() -> str:
@@ -153,7 +154,3 @@ def export(name: str, fmt: str):
         body, mimetype = exports.to_xlsx(table, headers, title=str(TITLES[name])), exports.XLSX_MIMETYPE
     return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def export_url(name: str, fmt: str, f: ReportFilters) -> str:
-    return url_for("reports.export", name=name, fmt=fmt, **f.to_args())

@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from helpdesk.core.display import PRIORITY_LABELS, localized
 from helpdesk.extensions import db
+from helpdesk.org.models import Category, SupportUnit
+from helpdesk.sla.wording import WEEKDAYS
 
 #: What each audited action of the SLA settings is called.
 ACTION_LABELS = {
@@ -53,16 +55,11 @@ def _value(name: str, value) -> str:
 
 
 def _unit(unit_id) -> str:
-    from helpdesk.org.models import SupportUnit
-
     unit = db.session.get(SupportUnit, unit_id) if unit_id is not None else None
     return localized(unit) if unit is not None else _("All units (default)")
 
 
 def _target(entry) -> str:
-    from helpdesk.org.models import Category
-    from helpdesk.sla.forms import WEEKDAYS
-
     fields = entry.after or entry.before or {}
     if entry.object_type == "sla_policy":
         label = str(PRIORITY_LABELS.get(fields.get("priority"), fields.get("priority")))

@@ -8,9 +8,8 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from helpdesk.core.bounds import bounded_int, date_in_bounds
 from helpdesk.sla.admin import TARGET_FIELDS, Targets
+from helpdesk.sla.wording import WEEKDAYS  # noqa: F401 - the views read it from here too
 
-WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-            (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
 ACTION_CHOICES = [("escalate", _l("Escalate to the next level")),
                   ("warn", _l("Only warn the unit manager"))]
 

@@ -3,8 +3,16 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import (CheckConstraint, Date, Float, ForeignKey, Index, String, Time,
-                        UniqueConstraint)
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.extensions import db

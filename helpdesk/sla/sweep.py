@@ -30,6 +30,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts.system import SYSTEM
+from helpdesk.core.errors import Conflict
 from helpdesk.extensions import db
 from helpdesk.org import routing
 from helpdesk.org.queries import chains_for_directorates
@@ -45,7 +46,10 @@ from helpdesk.sla.services import (
     event_rows,
     recompute,
 )
+from helpdesk.sla.wording import escalation_reason
+from helpdesk.tickets import services as ticket_services
 from helpdesk.tickets.models import Ticket, TicketEvent
+from helpdesk.tickets.reasons import sla_level_time_out
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +159,6 @@ def _target(chain: routing.Chain, level: int) -> tuple[int, int] | None:
 
 def reason(level: int, target_minutes: int | None) -> str:
     """The reason recorded with an automatic escalation from ``level`` (in Greek)."""
-    from helpdesk.sla.wording import escalation_reason
-
     return escalation_reason(level, target_minutes)
 
 
@@ -166,8 +168,6 @@ def _reason(sla: clock.SlaResult) -> str:
 
 def _why(sla: clock.SlaResult) -> dict:
     """The reason as a code, shown in each reader's language (helpdesk.tickets.reasons)."""
-    from helpdesk.tickets.reasons import sla_level_time_out
-
     code, params = sla_level_time_out(sla.level, sla.level_clock.target_minutes)
     return {"code": code, "params": params}
 
@@ -179,12 +179,10 @@ def _escalate_all(escalating, rows, chains, managers, ctx: SlaContext, now: date
     batch loaded in one query and without its per-ticket SLA refresh and flush: the new
     SLA comes from the batch's events plus the ones just added, and one flush ends it.
     """
-    from helpdesk.tickets.services import escalate
-
     # first, to the unit and the assignee the ticket is leaving
     sent = sum(sla_notify.level_breach(t, sla, managers, now=now) for t, sla in escalating)
     for ticket, sla in escalating:
-        escalate(SYSTEM, ticket, _reason(sla), now=now, **_why(sla),
+        ticket_services.escalate(SYSTEM, ticket, _reason(sla), now=now, **_why(sla),
                  chain=chains[ticket.school.directorate_id], refresh_sla=False)
     added: dict[int, list[clock.Event]] = {}
     for obj in db.session.new:
@@ -205,14 +203,11 @@ def _at(event: clock.Event) -> datetime:
 def _escalate_each(escalating, managers, now: datetime, result: SweepResult,
                    warning: list) -> None:
     """The slow path: each ticket through escalate() in a SAVEPOINT of its own."""
-    from helpdesk.core.errors import Conflict
-    from helpdesk.tickets.services import escalate
-
     for ticket, sla in escalating:
         try:
             with db.session.begin_nested():
                 sent = sla_notify.level_breach(ticket, sla, managers, now=now)
-                escalate(SYSTEM, ticket, _reason(sla), now=now, **_why(sla))
+                ticket_services.escalate(SYSTEM, ticket, _reason(sla), now=now, **_why(sla))
         except Conflict:  # no higher level after all: only warn
             warning.append((ticket, sla))
         except Exception:  # noqa: BLE001 - one ticket must not stop the sweep

@@ -6,7 +6,6 @@ import logging
 import threading
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Blueprint, flash, g, redirect, render_template, url_for
@@ -15,13 +14,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.core.display import localized
+from helpdesk.audit.queries import recent
+from helpdesk.core import aftercommit
+from helpdesk.core.display import PRIORITY_LABELS, localized
 from helpdesk.core.errors import ValidationFailed
+from helpdesk.core.localtime import zone
 from helpdesk.core.text import sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.org.models import Category, SupportUnit
 from helpdesk.permissions import admin_only
+from helpdesk.sla import admin, changes
+from helpdesk.sla.admin import PRIORITIES
 from helpdesk.sla.calendar import working_minutes
+from helpdesk.sla.forms import WEEKDAYS, ClosureForm, HoursForm, OverrideForm, PolicyForm
+from helpdesk.sla.services import SlaContext, default_policy, seed_default_policies
+from helpdesk.sla.sweep import sweep
 
 log = logging.getLogger(__name__)
 _MINUTE = timedelta(minutes=1)
@@ -30,17 +38,9 @@ bp = Blueprint("sla", __name__, cli_group="sla")
 
 def _context():
     """Policies and calendars, loaded once per request (constant queries per page)."""
-    from helpdesk.sla.services import SlaContext
-
     if "sla_context" not in g:
         g.sla_context = SlaContext.load()
     return g.sla_context
-
-
-@bp.app_template_global()
-def sla_time_left(ticket) -> dict | None:
-    """Working time left to the ticket's level due time: minutes, label and CSS class."""
-    return time_left([ticket]).get(ticket.id)
 
 
 def time_left(tickets, now=None) -> dict[int, dict | None]:
@@ -162,8 +162,6 @@ def format_minutes(minutes: float) -> str:
 @bp.cli.command("seed")
 def seed_command():
     """Store the default SLA policies (idempotent)."""
-    from helpdesk.sla.services import seed_default_policies
-
     added = seed_default_policies()
     db.session.commit()
     click.echo(f"{added} SLA policies added")
@@ -172,8 +170,6 @@ def seed_command():
 @bp.cli.command("sweep")
 def sweep_command():
     """Run the SLA escalation sweep once, now."""
-    from helpdesk.sla.sweep import sweep
-
     result = sweep(now=utcnow(), on_batch=db.session.commit)
     db.session.commit()
     click.echo(f"checked {result.checked}, escalated {len(result.escalated)}, "
@@ -184,8 +180,6 @@ def sweep_command():
 
 def _commit_and_recompute() -> None:
     """Commit an SLA setting, then recompute the open tickets' due times in a job."""
-    from helpdesk.core import aftercommit
-
     aftercommit.after_commit(aftercommit.Job(
         "bulk", "workers.jobs.sla_recompute_open", owner=__name__,
         what="SLA recomputation of open tickets",
@@ -212,8 +206,6 @@ def _refused(form, exc: ValidationFailed) -> None:
 
 
 def _unit_choices() -> list[tuple[str, str]]:
-    from helpdesk.org.models import SupportUnit
-
     units = db.session.scalars(select(SupportUnit))
     labelled = sorted(((u.level, str(u.id), f"{localized(u)} ({u.code})") for u in units),
                       key=lambda r: (r[0], sort_key(r[2])))
@@ -225,25 +217,17 @@ def _unit_names(choices) -> dict:
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    from helpdesk.org.models import Category
-
     rows = db.session.scalars(select(Category).order_by(Category.code))
     return [("", "—")] + [(str(c.id), f"{c.code} — {localized(c)}") for c in rows]
 
 
 def _priority_choices():
-    from helpdesk.core.display import PRIORITY_LABELS
-    from helpdesk.sla.admin import PRIORITIES
-
     return [(p, PRIORITY_LABELS[p]) for p in reversed(PRIORITIES)]
 
 
 @bp.route("/admin/sla")
 @admin_only
 def admin_index():
-    from helpdesk.audit.queries import recent
-    from helpdesk.sla import admin, changes
-
     return render_template("sla/index.html", defaults=admin.default_policies(),
                            overrides=admin.overrides(), hours=_hours,
                            changes=changes.describe(recent("sla.")))
@@ -252,9 +236,6 @@ def admin_index():
 @bp.route("/admin/sla/policies/<int:priority>", methods=["GET", "POST"])
 @admin_only
 def admin_policy(priority: int):
-    from helpdesk.sla import admin
-    from helpdesk.sla.forms import PolicyForm
-
     current = dict((p.priority, p) for p, _stored in admin.default_policies())
     if priority not in current:
         return render_template("error.html", code=404, title=_("Not found"), text=""), 404
@@ -277,10 +258,6 @@ def admin_policy(priority: int):
 @bp.route("/admin/sla/overrides/new", methods=["GET", "POST"])
 @admin_only
 def admin_override_new():
-    from helpdesk.sla import admin
-    from helpdesk.sla.forms import OverrideForm
-    from helpdesk.sla.services import default_policy
-
     form = OverrideForm()
     form.priority.choices = _priority_choices()
     form.category_id.choices = _category_choices()
@@ -303,9 +280,6 @@ def admin_override_new():
 @bp.route("/admin/sla/overrides/<int:policy_id>", methods=["GET", "POST"])
 @admin_only
 def admin_override(policy_id: int):
-    from helpdesk.sla import admin
-    from helpdesk.sla.forms import PolicyForm
-
     policy = admin.get_override(policy_id)  # NotFound → 404
     form = PolicyForm()
     if form.validate_on_submit():
@@ -326,8 +300,6 @@ def admin_override(policy_id: int):
 @bp.route("/admin/sla/overrides/<int:policy_id>/delete", methods=["POST"])
 @admin_only
 def admin_override_delete(policy_id: int):
-    from helpdesk.sla import admin
-
     admin.delete_override(current_user, policy_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The override was removed."), "success")
@@ -337,9 +309,6 @@ def admin_override_delete(policy_id: int):
 @bp.route("/admin/sla/hours", methods=["GET", "POST"])
 @admin_only
 def admin_hours():
-    from helpdesk.sla import admin
-    from helpdesk.sla.forms import WEEKDAYS, HoursForm
-
     form = HoursForm()
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
@@ -359,8 +328,6 @@ def admin_hours():
 @bp.route("/admin/sla/hours/<int:hours_id>/delete", methods=["POST"])
 @admin_only
 def admin_hours_delete(hours_id: int):
-    from helpdesk.sla import admin
-
     admin.delete_hours(current_user, hours_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The working hours were removed."), "success")
@@ -370,9 +337,6 @@ def admin_hours_delete(hours_id: int):
 @bp.route("/admin/sla/closures", methods=["GET", "POST"])
 @admin_only
 def admin_closures():
-    from helpdesk.sla import admin
-    from helpdesk.sla.forms import ClosureForm
-
     form = ClosureForm()
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
@@ -385,7 +349,7 @@ def admin_closures():
             _commit_and_recompute()
             flash(_("The closure was added."), "success")
             return redirect(url_for("sla.admin_closures"))
-    today = utcnow().astimezone(ZoneInfo("Europe/Athens")).date()
+    today = utcnow().astimezone(zone()).date()
     return render_template("sla/closures.html", form=form, rows=admin.closures(today),
                            today=today, units=_unit_names(form.unit_id.choices))
 
@@ -393,8 +357,6 @@ def admin_closures():
 @bp.route("/admin/sla/closures/<int:closure_id>/delete", methods=["POST"])
 @admin_only
 def admin_closure_delete(closure_id: int):
-    from helpdesk.sla import admin
-
     admin.delete_closure(current_user, closure_id, now=utcnow())
     _commit_and_recompute()
     flash(_("The closure was removed."), "success")

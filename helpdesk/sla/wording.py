@@ -6,8 +6,12 @@ from functools import lru_cache
 
 from flask import has_app_context
 from flask_babel import force_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 _DAY, _HOUR = 24 * 60, 60
+#: The weekdays of the working-hours pages and the audit trail (0 = Monday).
+WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
+            (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
 
 
 def duration(minutes: float) -> str:

@@ -11,7 +11,6 @@ from helpdesk.core.types import UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, ResolutionType, School, SupportUnit
 
-
 _OPEN_SQL = "status IN ('new', 'open', 'waiting')"
 
 

@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from types import SimpleNamespace
 
-from sqlalchemy import (Select, String, and_, case, exists, func, literal, or_, select,
-                        union_all)
+from flask_babel import get_locale
+from sqlalchemy import Select, String, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from helpdesk.core import bounds
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.core import bounds
+from helpdesk.core.display import localized
 from helpdesk.core.refcache import TableCache
-from helpdesk.core.types import utcnow
 from helpdesk.core.text import by_label, like_pattern, sort_key
+from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
 from helpdesk.permissions import acts_for_school, scope_tickets, sees_staff_text, works_at_units
@@ -258,8 +259,6 @@ def filter_choices(with_directorates: bool) -> tuple[list[tuple[int, str]], list
     "parent › child", sorted by label; the directorates as (code, short name). No query of
     their own: the per-process copy is checked by the one reference-data statement, and the
     labels are built once per locale and copy of the rows."""
-    from flask_babel import get_locale
-
     cats, directorates = _FILTER_ROWS.get(db.session())
     lang = str(get_locale())
     entry = _CHOICES.get(lang)
@@ -360,7 +359,7 @@ def timeline(actor: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]
     entries = [Entry(m.created_at, "note" if m.is_internal else "message", m.author, message=m,
                      is_internal=m.is_internal) for m in messages]
     readable = readable_events(events, show_internal)
-    for (at, actor_id, kind), group in groupby(readable, key=lambda r: (r[0].at, r[0].actor_id,
+    for (at, _actor_id, kind), group in groupby(readable, key=lambda r: (r[0].at, r[0].actor_id,
                                                                         r[0].kind)):
         group = list(group)
         entries.append(Entry(at, kind, group[0][0].actor, events=[e for e, _ in group],
@@ -388,8 +387,6 @@ class Names:
 def names_for_events(entries: list[Entry], members_of: int | None = None) -> Names:
     """Display names of the units and users that events refer to, the resolution types and
     the members of ``members_of``: one query (a UNION ALL of the four look-ups)."""
-    from helpdesk.core.display import localized
-
     unit_ids, user_ids = set(), set()
     for entry in entries:
         for e in entry.events:

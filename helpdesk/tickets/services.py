@@ -6,30 +6,38 @@ have one writer below, and every change writes a TicketEvent.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from helpdesk.accounts.models import UnitMembership, User
+from helpdesk.accounts.system import SYSTEM, SystemActor
 from helpdesk.core import filestore
+from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
 from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
+from helpdesk.core.localtime import zone
 from helpdesk.core.text import fold
 from helpdesk.extensions import db
 from helpdesk.org import routing
 from helpdesk.org.models import Category, ResolutionType, School
 from helpdesk.org.queries import chain_for_school
-from helpdesk.accounts.system import SYSTEM, SystemActor
-from helpdesk.permissions import (Perm, acts_for_school, can_file_for, is_system, require,
-                                  works_at_units)
+from helpdesk.permissions import (
+    Perm,
+    acts_for_school,
+    can_file_for,
+    is_system,
+    require,
+    works_at_units,
+)
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import Action, IllegalTransition, Priority, Status, next_status
 
-ATHENS = ZoneInfo("Europe/Athens")
 SUBJECT_MAX = 200
 BODY_MAX = 20000
 
@@ -70,8 +78,6 @@ def _set_status(ticket: Ticket, action: Action, actor, now, reason=None, **why) 
     try:
         new = next_status(ticket.status, action)
     except IllegalTransition as exc:
-        from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
-
         raise Conflict(_illegal_message(), status=STATUS_LABELS[exc.status.value],
                        action=EVENT_LABELS.get(exc.action.value, exc.action.value)) from exc
     if new != ticket.status:
@@ -80,8 +86,6 @@ def _set_status(ticket: Ticket, action: Action, actor, now, reason=None, **why) 
 
 
 def _illegal_message():
-    from flask_babel import lazy_gettext as _l
-
     return _l("This action (%(action)s) is not possible while the request is “%(status)s”.")
 
 
@@ -120,11 +124,21 @@ def _move(ticket: Ticket, level: int, unit_id: int, how: str | None, actor, now,
 _KIND = {"escalated": "escalate", "returned": "return"}
 
 
-def _after_change(ticket: Ticket, now: datetime, *, new: bool = False) -> None:
-    """Recompute the ticket's stored SLA from its history (due times, state); flush."""
-    from helpdesk.sla.services import refresh_ticket_sla
+#: What follows every change of a ticket in the same flush: the SLA clock's recompute
+#: of the stored due times and state (helpdesk.sla.services.refresh_ticket_sla),
+#: registered at app setup, so that tickets does not import the feature above it.
+_change_followers: list[Callable[..., None]] = []
 
-    refresh_ticket_sla(ticket, now=now, new=new)
+
+def follow_changes(follower: Callable[..., None]) -> None:
+    """Call ``follower(ticket, now=now, new=new)`` after every change (idempotent)."""
+    if follower not in _change_followers:
+        _change_followers.append(follower)
+
+
+def _after_change(ticket: Ticket, now: datetime, *, new: bool = False) -> None:
+    for follower in _change_followers:
+        follower(ticket, now=now, new=new)
 
 
 # --- validation ------------------------------------------------------------------------
@@ -169,7 +183,7 @@ def _store_attachments(ticket, message, actor, uploads, now, *, internal=False) 
 
 def format_ref(ticket_id: int, created_at: datetime) -> str:
     prefix = current_app.config["TICKET_REF_PREFIX"]
-    return f"{prefix}-{created_at.astimezone(ATHENS).year}-{ticket_id:06d}"
+    return f"{prefix}-{created_at.astimezone(zone()).year}-{ticket_id:06d}"
 
 
 def _search_text(ticket: Ticket, school: School) -> str:
@@ -316,8 +330,6 @@ def escalate(actor: User | SystemActor | None, ticket: Ticket, reason: str, *, n
     try:
         level, unit_id = routing.escalation_target(chain, ticket.level)
     except routing.NoHigherLevel:
-        from flask_babel import lazy_gettext as _l
-
         raise Conflict(_l("The request is already at the highest level.")) from None
     why = dict(shared=bool(tell_school), code=code, params=params)
     _set_status(ticket, Action.ESCALATE, actor, now, reason, **why)
@@ -337,8 +349,6 @@ def return_to_lower(actor: User, ticket: Ticket, instructions: str, *, now: date
     try:
         level, unit_id = routing.return_target(chain_for_school(ticket.school), ticket.level)
     except routing.NoLowerLevel:
-        from flask_babel import lazy_gettext as _l
-
         raise Conflict(_l("The request is already at the lowest level.")) from None
     shared = bool(tell_school)
     _set_status(ticket, Action.RETURN, actor, now, instructions, shared=shared)

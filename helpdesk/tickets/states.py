@@ -54,10 +54,6 @@ class IllegalTransition(ValueError):
         self.action = action
 
 
-def is_allowed(status: str, action: str) -> bool:
-    return (Status(status), Action(action)) in TRANSITIONS
-
-
 def next_status(status: str, action: str) -> Status:
     """The status after ``action``; raises IllegalTransition when it is not allowed."""
     key = (Status(status), Action(action))

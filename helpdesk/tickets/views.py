@@ -3,17 +3,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
+from helpdesk.accounts.models import User
+from helpdesk.core.commit import commit_or_flash
+from helpdesk.core.display import localized_by_id
+from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.inventory import filing as equipment
+from helpdesk.inventory.views import ticket_page_context
+from helpdesk.notify import services as notify
 from helpdesk.org.models import Category, ResolutionType
 from helpdesk.permissions import Perm, acts_for_school, can, can_file_for_own_school, works_at_units
+from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
 from helpdesk.tickets.attachments import Upload
@@ -36,9 +52,6 @@ def home():
 @bp.route("/tickets")
 @login_required
 def queue():
-    from helpdesk.core.display import localized_by_id
-    from helpdesk.sla.views import time_left
-
     names = queries.queues_for(current_user)
     default = "unassigned" if works_at_units(current_user) else "open"
     name = request.args.get("queue", default)
@@ -64,14 +77,13 @@ def queue():
 def new():
     if not can_file_for_own_school(current_user):
         abort(403)
-    from helpdesk.inventory import filing as equipment
 
     form = forms.NewTicketForm()
     form.category.choices = queries.filter_choices(False)[0]
     # The equipment fields do not check their choices (link_from_form checks the items),
     # so the school's items are read only when the form is shown.
     if form.validate_on_submit():
-        try:
+        def write():
             now = utcnow()
             ticket = services.open_ticket(
                 current_user, school=current_user.school,
@@ -79,16 +91,14 @@ def new():
                 description=form.description.data, priority=form.priority.data, now=now,
                 attachments=_uploads())
             equipment.link_from_form(current_user, ticket, form, now)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+            return ticket.ref  # read before the commit expires the ticket
+
+        outcome = commit_or_flash(
+            write, done=lambda ref: _("Your request was filed as %(ref)s.", ref=ref))
+        if not outcome:
             picker = equipment.prepare_form(form, current_user.school_id)
-            return render_template("tickets/new.html", form=form, **picker), exc.status
-        ref = ticket.ref  # read before the commit expires the ticket
-        message = _("Your request was filed as %(ref)s.", ref=ref)
-        db.session.commit()
-        flash(message, "success")
-        return redirect(url_for("tickets.show", ref=ref))
+            return render_template("tickets/new.html", form=form, **picker), outcome.error.status
+        return redirect(url_for("tickets.show", ref=outcome.value))
     status = 422 if form.is_submitted() else 200
     return render_template("tickets/new.html", form=form,
                            **equipment.prepare_form(form, current_user.school_id)), status
@@ -106,7 +116,6 @@ def _ticket_or_404(ref: str):
 def show(ref: str):
     ticket = _ticket_or_404(ref)
     entries, loose = queries.timeline(current_user, ticket)
-    from helpdesk.inventory.views import ticket_page_context
 
     forms_ = _action_forms(ticket)
     names = queries.names_for_events(
@@ -115,8 +124,10 @@ def show(ref: str):
         forms_["assign_form"].assignee.choices = names.members
     if "resolve_form" in forms_:
         forms_["resolve_form"].resolution_type.choices = names.resolution_choices
+    staff_text = Perm.VIEW_INTERNAL in forms_["allowed"]
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=names, staff_text=Perm.VIEW_INTERNAL in forms_["allowed"],
+                           names=names, staff_text=staff_text,
+                           failed_notifications=notify.list_failed(ticket.id) if staff_text else [],
                            **forms_, **ticket_page_context(ticket))
 
 
@@ -146,8 +157,6 @@ def _resolve(actor, ticket, form, now):
 
 
 def _assign(actor, ticket, form, now):
-    from helpdesk.accounts.models import User
-
     return services.assign(actor, ticket, db.session.get(User, form.assignee.data), now=now)
 
 
@@ -192,23 +201,10 @@ def act(ref: str, action: str):
         for field, errors in form.errors.items():
             flash(f"{getattr(form, field).label.text if hasattr(form, field) else field}: {errors[0]}", "error")
         return back
-    try:
-        call(current_user, ticket, form, utcnow())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status >= 500:  # nothing was recorded: say so on a page with that status
-            raise
-        flash(str(exc), "error")
-        return back
-    done = _("Done.")  # before the commit, which expires the user the locale comes from
-    db.session.commit()
-    flash(done, "success")
+    # "Done." is translated before the commit, which expires the user the locale comes from.
+    # A 5xx refusal means nothing was recorded: the error page says so with that status.
+    commit_or_flash(lambda: call(current_user, ticket, form, utcnow()), done=_("Done."),
+                    abort_on=(NotFound, PermissionDenied), raise_5xx=True)
     return back
 
 

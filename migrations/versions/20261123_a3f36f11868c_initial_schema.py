@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: a3f36f11868c
-Revises: 
+Revises:
 Create Date: 2026-11-23 18:56:55.479793
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3f36f11868c'

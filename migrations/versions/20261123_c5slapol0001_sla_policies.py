@@ -4,9 +4,8 @@ Revision ID: c5slapol0001
 Revises: fba9c46ce7d0
 Create Date: 2026-11-23 20:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c5slapol0001'

@@ -4,9 +4,8 @@ Revision ID: fba9c46ce7d0
 Revises: a3f36f11868c
 Create Date: 2026-11-23 19:02:47.758597
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fba9c46ce7d0'

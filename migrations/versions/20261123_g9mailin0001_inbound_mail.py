@@ -4,9 +4,8 @@ Revision ID: g9mailin0001
 Revises: fba9c46ce7d0
 Create Date: 2026-11-23 21:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "g9mailin0001"
 down_revision = "fba9c46ce7d0"
