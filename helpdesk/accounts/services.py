@@ -14,7 +14,6 @@ from helpdesk.core.errors import ValidationFailed
 from helpdesk.extensions import db
 from helpdesk.org.models import School, SupportUnit
 
-
 #: The shortest password any form accepts.
 PASSWORD_MIN = 10
 
