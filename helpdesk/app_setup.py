@@ -114,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.tickets.views import bp as tickets_bp
 
     app.register_blueprint(accounts_bp)
+    from helpdesk.accounts.people.views import bp as people_bp
+
+    app.register_blueprint(people_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sla_bp)
     from helpdesk.reports.views import bp as reports_bp
