@@ -117,6 +117,9 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.accounts.people.views import bp as people_bp
 
     app.register_blueprint(people_bp)
+    from helpdesk.org.views import bp as organisation_bp
+
+    app.register_blueprint(organisation_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sla_bp)
     from helpdesk.reports.views import bp as reports_bp
