@@ -137,3 +137,9 @@ MAIL_SWEEP_AFTER_SECONDS = 120
 # --- the JSON API (helpdesk.api) -----------------------------------------------------------
 #: Requests per API token (Flask-Limiter syntax).
 API_RATE_LIMIT = "600 per minute"
+
+#: Password reset by e-mail: how long a link holds (seconds), and how many requests
+#: per client address and per account (all requests count, found or not).
+PASSWORD_RESET_MAX_AGE = 3600
+PASSWORD_RESET_RATE_LIMIT = "5 per minute;20 per hour"
+PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "3 per 15 minutes;10 per day"

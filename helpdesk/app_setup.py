@@ -26,6 +26,7 @@ import helpdesk.outbox.models  # noqa: F401
 import helpdesk.sla.models  # noqa: F401
 import helpdesk.tickets.models  # noqa: F401
 from helpdesk import bus, permissions
+from helpdesk.accounts.people.views import bp as people_bp
 from helpdesk.accounts.views import bp as accounts_bp
 from helpdesk.accounts.views import load_user  # noqa: F401 - registers the loader
 from helpdesk.api.core import problem
@@ -39,6 +40,7 @@ from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, m
 from helpdesk.handlers import HANDLERS
 from helpdesk.inventory.views import bp as inventory_bp
 from helpdesk.mail.views import bp as mail_bp
+from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
 from helpdesk.sla.services import refresh_ticket_sla
 from helpdesk.sla.views import bp as sla_bp
@@ -122,8 +124,8 @@ def _sqlite_begin(conn):
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts_bp, tickets_bp, sla_bp, reports_bp, api_bp, api_pages,
-                      inventory_bp, census_bp, mail_bp):
+    for blueprint in (accounts_bp, people_bp, organisation_bp, tickets_bp, sla_bp, reports_bp,
+                      api_bp, api_pages, inventory_bp, census_bp, mail_bp):
         app.register_blueprint(blueprint)
 
 

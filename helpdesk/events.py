@@ -175,6 +175,18 @@ class UnknownSenderQuarantined(Event):
     at: datetime
 
 
+# --- accounts ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PasswordResetRequested(Event):
+    """Someone asked for a link to set the password of an active account (``invite``: an
+    administrator created the account, and the link is its first password)."""
+
+    user_id: int
+    at: datetime
+    invite: bool = False
+
+
 def from_row(obj) -> Event | None:
     """The event a new history row stands for (TicketEvent, EquipmentHistory), else None."""
     name = type(obj).__name__

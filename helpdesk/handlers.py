@@ -35,4 +35,5 @@ HANDLERS: dict[type[e.Event], list[Callable]] = {
     e.SlaBreached: [mail.sla_mail, webhooks.sla_deliveries],
     e.CensusReminderDue: [mail.census_reminder_mail],
     e.UnknownSenderQuarantined: [mail.unknown_sender_answer],
+    e.PasswordResetRequested: [mail.password_reset_mail],
 }

@@ -17,9 +17,9 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, exists, false, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import Role, UnitMembership, User
 from helpdesk.accounts.system import SystemActor
 from helpdesk.census import rules as census_rules
 from helpdesk.census.models import target_condition
@@ -455,11 +455,126 @@ def can_view_import(actor: User | None, run) -> bool:
     return actor is not None and run is not None and (actor.is_admin or run.created_by_id == actor.id)
 
 
+# --- people and the support organisation (issue 14) ---------------------------------------------
+
+def _is_manager(actor) -> bool:
+
+    return _is_signed_in(actor) and actor.role == Role.MANAGER and bool(actor.managed_unit_ids)
+
+
+def _is_school_account(actor) -> bool:
+
+    return _is_signed_in(actor) and actor.role == Role.SCHOOL and actor.school_id is not None
+
+
+def can_manage_people(actor) -> bool:
+    """Who has the people pages: administrators (everyone), unit managers (the people of
+    their units) and school accounts (the co-users of their own school: its teachers)."""
+    return is_administrator(actor) or _is_manager(actor) or _is_school_account(actor)
+
+
+def people_scope(actor):
+    """The SQL condition on User for the people ``actor`` may see on the people pages."""
+
+    if is_administrator(actor):
+        return true()
+    if _is_manager(actor):
+        return exists().where(UnitMembership.user_id == User.id,
+                              UnitMembership.unit_id.in_(sorted(actor.unit_ids)))
+    if _is_school_account(actor):
+        return (User.school_id == actor.school_id) & (User.role == Role.SCHOOL)
+    return false()
+
+
+def can_view_person(actor, person) -> bool:
+    """May ``actor`` open ``person``'s page (the same rule as ``people_scope``)."""
+    if person is None or not can_manage_people(actor):
+        return False
+    if is_administrator(actor):
+        return True
+    if _is_manager(actor):
+        return bool(person.unit_ids & actor.unit_ids)
+    return person.is_school and person.school_id == actor.school_id
+
+
+def can_edit_person(actor, person) -> bool:
+    """May ``actor`` change ``person`` (details, activity, memberships): administrators
+    anyone; a manager staff whose every unit is one of theirs and who manage no unit the
+    manager does not; a school account its co-users (not itself)."""
+    if not can_view_person(actor, person):
+        return False
+    if is_administrator(actor):
+        return True
+    if _is_manager(actor):
+        return (person.is_staff and person.unit_ids <= actor.unit_ids
+                and person.managed_unit_ids <= actor.managed_unit_ids)
+    return person.id != actor.id
+
+
+def grantable_roles(actor) -> tuple[str, ...]:
+    """The roles ``actor`` may give: never more than it holds."""
+
+    if is_administrator(actor):
+        return tuple(r.value for r in Role)
+    if _is_manager(actor):
+        return (Role.TECHNICIAN.value, Role.MANAGER.value)
+    if _is_school_account(actor):
+        return (Role.SCHOOL.value,)
+    return ()
+
+
+def may_grant(actor, *, role: str, school_id: int | None = None,
+              units: dict[int, bool] | None = None) -> bool:
+    """May ``actor`` make someone ``role`` (of ``school_id``) with these memberships
+    ({unit id: manager flag}): a manager gives no administrator or school role, no unit
+    outside theirs and no manager flag outside the units they manage; a school only its
+    own co-users; an administrator anything."""
+    units = units or {}
+    if role not in grantable_roles(actor):
+        return False
+    if is_administrator(actor):
+        return True
+    if _is_manager(actor):
+        return (set(units) <= actor.unit_ids
+                and {u for u, flag in units.items() if flag} <= actor.managed_unit_ids)
+    return not units and school_id == actor.school_id
+
+
+def keeps_an_administrator(person, *, becomes_admin: bool, becomes_active: bool,
+                           other_active_admins: int) -> bool:
+    """A change to ``person`` may not leave the helpdesk without an active administrator
+    (deactivating or demoting the last one)."""
+
+    was_active_admin = person.role == Role.ADMIN and person.is_active_account
+    stays = becomes_admin and becomes_active
+    return not was_active_admin or stays or other_active_admins > 0
+
+
+def count_other_active_admins(person) -> int:
+    """Active administrators other than ``person`` (for ``keeps_an_administrator``)."""
+
+
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.is_active_account.is_(True), User.id != person.id)) or 0
+
+
+def can_view_organisation(actor) -> bool:
+    """Administrators and unit managers see the support organisation."""
+    return is_administrator(actor) or _is_manager(actor)
+
+
+def can_change_partner(actor) -> bool:
+    """Only administrators change which partner serves a directorate."""
+    return is_administrator(actor)
+
+
 # --- templates ------------------------------------------------------------------------------------
 
 #: The functions templates ask (``{% if can_view_reports(current_user) %}``).
 TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manage_mail,
-                    can_manage_sla, can_manage_webhooks, can_file_for_own_school)
+                    can_manage_sla, can_manage_webhooks, can_file_for_own_school,
+                    can_manage_people, can_edit_person, can_view_organisation,
+                    can_change_partner)
 
 
 def register(app) -> None:

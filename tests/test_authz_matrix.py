@@ -183,3 +183,194 @@ def test_other_pages(client, scene, role):
         assert new == (200 if role.startswith("school") else 403)
         assert account == 200
         assert client.get("/").status_code == 302
+
+
+# --- issue 14: password reset, people, organisation -------------------------------------------
+
+#: Who has the people pages, and whom they may change there (scene: l1 and the manager share
+#: school A's level-1 unit; school_b's account is a school user of school B).
+PEOPLE = {"school_a", "school_b", "manager", "admin"}
+ORGANISATION = {"manager", "admin"}
+
+
+def _token(client, role):
+    return csrf_token(client, "/login" if role == "anonymous" else "/tickets")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_password_reset_pages_are_open_to_everyone(client, scene, role):
+    as_role(client, scene, role)
+    assert client.get("/password/forgot").status_code == 200
+    assert client.get("/password/reset/not-a-token").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", ["/admin/people", "/admin/people/new", "/admin/organisation"])
+def test_people_and_organisation_pages(client, scene, role, path):
+    as_role(client, scene, role)
+    response = client.get(path)
+    allowed = ORGANISATION if "organisation" in path else PEOPLE
+    if role == "anonymous":
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    else:
+        assert response.status_code == (200 if role in allowed else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_persons_page_and_who_may_change_them(client, scene, role):
+    """l1 is seen and changed by administrators and the manager of l1's unit; school B's
+    user by administrators and school B's account; nobody else finds either."""
+    as_role(client, scene, role)
+    l1, school_b = scene.users["l1"], scene.users["school_b"]
+    pages = {who: client.get(f"/admin/people/{u.id}").status_code
+             for who, u in (("l1", l1), ("school_b", school_b))}
+    if role == "anonymous":
+        assert set(pages.values()) == {302}
+        return
+    assert pages["l1"] == (200 if role in {"manager", "admin"} else 404)
+    # a school account's own page: seen, but not its own deactivation
+    assert pages["school_b"] == (200 if role in {"school_b", "admin"} else 404)
+    token = _token(client, role)
+    answer = client.post(f"/admin/people/{l1.id}/deactivate", data={"csrf_token": token})
+    assert answer.status_code == (302 if role in {"manager", "admin"} else 404)
+    _db.session.refresh(l1)
+    assert l1.is_active_account == (role not in {"manager", "admin"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ["reactivate", "memberships", "memberships/remove"])
+def test_membership_and_reactivation_posts(client, scene, role, action):
+    as_role(client, scene, role)
+    l1 = scene.users["l1"]
+    unit = l1.memberships[0].unit_id
+    url = {"reactivate": f"/admin/people/{l1.id}/reactivate",
+           "memberships": f"/admin/people/{l1.id}/memberships",
+           "memberships/remove": f"/admin/people/{l1.id}/memberships/{unit}/remove"}[action]
+    response = client.post(url, data={"csrf_token": _token(client, role), "unit": str(unit)})
+    if role == "anonymous":
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    else:
+        assert response.status_code == (302 if role in {"manager", "admin"} else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_partner_change_posts(client, scene, role):
+    from helpdesk.org.models import SupportUnit
+    from tests.factories import unit_at
+
+    as_role(client, scene, role)
+    school = scene.w.school_a
+    old = unit_at(school, 2)
+    new = _db.session.scalar(select(SupportUnit).where(SupportUnit.level == 2,
+                                                       SupportUnit.id != old.id))
+    data = {"directorate": school.directorate_id, "unit": new.id, "current": str(old.id),
+            "csrf_token": _token(client, role)}
+    preview = client.post("/admin/organisation/partner/preview", data=data)
+    applied = client.post("/admin/organisation/partner/apply", data=data)
+    if role == "anonymous":
+        assert {preview.status_code, applied.status_code} == {302}
+        return
+    expected = {"admin": (200, 302), "manager": (403, 403)}.get(role, (404, 404))
+    assert (preview.status_code, applied.status_code) == expected
+
+
+@pytest.mark.parametrize("role", ["manager", "school_a", "admin"])
+def test_creating_a_person_is_bounded_by_what_the_creator_holds(client, scene, role):
+    """Through the web: a manager cannot make an administrator, a school cannot make a
+    technician; an administrator can."""
+    from helpdesk.accounts.models import User
+    from tests.factories import unit_at
+
+    login(client, scene.users[role])
+    token = csrf_token(client, "/admin/people/new")
+    made = {}
+    for wanted in ("admin", "technician"):
+        email = f"new-{role}-{wanted}@sch.gr"
+        client.post("/admin/people/new", data={
+            "csrf_token": token, "name": "Νέο Πρόσωπο", "email": email, "role": wanted,
+            "unit": str(unit_at(scene.w.school_a, 1).id), "locale": "el"})
+        made[wanted] = _db.session.scalar(select(User.id).where(User.email == email)) is not None
+    assert made == {"admin": role == "admin", "technician": role in {"admin", "manager"}}
+
+
+# --- the grant rules and the last administrator, exhaustively ---------------------------------
+
+def _actor(role, units=frozenset(), managed=frozenset(), school_id=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=99, is_authenticated=True, is_active=True, role=role,
+                           is_admin=role == "admin", is_school=role == "school",
+                           is_staff=role in ("technician", "manager"),
+                           unit_ids=frozenset(units) | frozenset(managed),
+                           managed_unit_ids=frozenset(managed), school_id=school_id)
+
+
+def test_may_grant_never_more_than_held():
+    from itertools import product
+
+    from helpdesk.permissions import may_grant
+
+    roles = ("school", "technician", "manager", "admin")
+    unit_sets = [frozenset(s) for s in ([], [1], [2], [1, 2])]
+    actors = [_actor("admin"), _actor("technician", units={1}), _actor("school", school_id=7),
+              _actor("manager", units={2}, managed={1}), _actor("manager", managed={1, 2})]
+    for actor, role, units, managed, school in product(actors, roles, unit_sets, unit_sets,
+                                                       (None, 7, 8)):
+        grant = {u: u in managed for u in units | managed}
+        answer = may_grant(actor, role=role, school_id=school, units=grant)
+        if actor.role == "admin":
+            expected = True
+        elif actor.role == "manager":
+            expected = (role in ("technician", "manager") and set(grant) <= actor.unit_ids
+                        and {u for u, f in grant.items() if f} <= actor.managed_unit_ids)
+        elif actor.role == "school":
+            expected = role == "school" and not grant and school == 7
+        else:
+            expected = False
+        assert answer == expected, (actor.role, role, grant, school)
+
+
+def test_the_last_active_administrator_rule():
+    from itertools import product
+    from types import SimpleNamespace
+
+    from helpdesk.permissions import keeps_an_administrator
+
+    for role, active, to_admin, to_active, others in product(
+            ("admin", "technician"), (True, False), (True, False), (True, False), (0, 1, 2)):
+        person = SimpleNamespace(role=role, is_active_account=active)
+        answer = keeps_an_administrator(person, becomes_admin=to_admin, becomes_active=to_active,
+                                        other_active_admins=others)
+        last = role == "admin" and active and others == 0
+        assert answer == (not last or (to_admin and to_active)), (role, active, to_admin,
+                                                                  to_active, others)
+
+
+def test_the_last_administrator_through_the_web(client, scene):
+    """The scene's administrator may not be deactivated by another administrator once they
+    are the only active one left, nor demote themselves."""
+    from helpdesk.accounts import services as accounts
+    from helpdesk.accounts.models import Role, User
+    from helpdesk.accounts.people import services as people_services
+    from tests.factories import PASSWORD, T0
+
+    admin = scene.users["admin"]
+    second = people_services.create_person(admin, email="second-admin@sch.gr", name="Δεύτερος",
+                                    role="admin", now=T0)
+    accounts.set_password(second, PASSWORD)
+    for other in _db.session.scalars(select(User).where(User.role == Role.ADMIN,
+                                                         User.id.not_in([admin.id, second.id]))):
+        other.is_active_account = False
+    _db.session.commit()
+    login(client, second)
+    token = csrf_token(client, f"/admin/people/{admin.id}")
+    assert client.post(f"/admin/people/{admin.id}/deactivate",
+                       data={"csrf_token": token}).status_code == 302
+    _db.session.refresh(admin)
+    assert not admin.is_active_account
+    html = client.post(f"/admin/people/{second.id}", follow_redirects=True, data={
+        "csrf_token": token, "name": second.name, "email": second.email, "role": "school",
+        "school_code": scene.w.school_a.code, "locale": "el"}).get_data(as_text=True)
+    assert "τελευταίος ενεργός διαχειριστής" in html
+    _db.session.refresh(second)
+    assert second.role == Role.ADMIN and second.is_active_account

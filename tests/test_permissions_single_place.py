@@ -24,8 +24,9 @@ HOME = {"helpdesk/permissions.py", "helpdesk/accounts/models.py"}
 ALLOWED = {
     "helpdesk/mail/threading.py": "Sender.is_staff is a field of the pure mail router's value "
                                   "object, filled by mail.queries from permissions.is_support_staff",
-    "helpdesk/accounts/services.py": "create_user checks an account's shape for its role (a "
-                                     "school account needs a school, staff a unit)",
+    "helpdesk/accounts/": "create_user and the people writers check the shape of the account "
+                          "they write for its role (a school account needs a school, staff a "
+                          "unit); who may write it is asked of permissions.py",
     "helpdesk/demo/": "the demo data generator picks the school accounts to play their part",
 }
 

@@ -6,8 +6,9 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from helpdesk.core.text import fold
 from helpdesk.core.types import UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import School, SupportUnit
@@ -26,6 +27,9 @@ class User(UserMixin, db.Model):
     #: Stored lower-case; the log-in name.
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: The name folded (helpdesk.core.text.fold) for accent-insensitive search; set with it.
+    name_folded: Mapped[str] = mapped_column(String(200), default="", server_default="",
+                                             index=True)
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     #: Set for school accounts: the one school they act for.
@@ -42,6 +46,11 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list[UnitMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    @validates("name")
+    def _fold_name(self, _key, value):
+        self.name_folded = fold(value)[:200]
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login

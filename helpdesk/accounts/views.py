@@ -18,9 +18,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts import services
-from helpdesk.accounts.forms import LoginForm, PasswordForm
+from helpdesk.accounts.forms import ForgotForm, LoginForm, PasswordForm, ResetForm
 from helpdesk.accounts.models import User
-from helpdesk.accounts.passwords import verify_password
 from helpdesk.core.errors import ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db, limiter, login_manager
@@ -124,9 +123,7 @@ def account():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            if not verify_password(current_user.password_hash, form.current.data):
-                raise ValidationFailed("current", "The current password is wrong.")
-            services.set_password(current_user, form.new.data)
+            services.change_password(current_user, form.current.data, form.new.data, now=utcnow())
         except ValidationFailed as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -137,3 +134,47 @@ def account():
             flash(_("Your password was changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form)
+
+
+# --- password reset by e-mail -----------------------------------------------------------------
+
+def _reset_account() -> str:
+    return f"reset-account:{_account()}"
+
+
+def _reset_limits(view):
+    """Every request counts, found or not: per client address and per account."""
+    view = limiter.limit(lambda: current_app.config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"],
+                         key_func=_reset_account, methods=["POST"])(view)
+    return limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"],
+                         key_func=lambda: f"reset-address:{_address()}", methods=["POST"])(view)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@_reset_limits
+def forgot_password():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, now=utcnow())
+        db.session.commit()
+        return render_template("accounts/forgot.html", form=None, sent=True)
+    return render_template("accounts/forgot.html", form=form, sent=False)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if services.user_for_reset(token) is None:
+        return render_template("accounts/reset.html", form=None), 404
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new.data, now=utcnow())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your password was set. Log in with it."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)

@@ -12,3 +12,11 @@ def recent(prefix: str, limit: int = 30) -> list[AuditEntry]:
     return list(db.session.scalars(
         select(AuditEntry).where(AuditEntry.action.startswith(prefix, autoescape=True))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)).unique())
+
+
+def for_object(object_type: str, object_id: int, limit: int = 100) -> list[AuditEntry]:
+    """The entries of one object (e.g. a person's page), newest first."""
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == object_type,
+                                 AuditEntry.object_id == object_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)).unique())

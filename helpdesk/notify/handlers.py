@@ -13,6 +13,8 @@ from flask import current_app
 from flask_babel import force_locale
 
 from helpdesk import events
+from helpdesk.accounts import reset
+from helpdesk.accounts.models import User
 from helpdesk.census.models import Census, CensusReminder
 from helpdesk.extensions import db
 from helpdesk.mail.queries import notifications_to
@@ -123,6 +125,30 @@ def unknown_sender_answer(found: list[events.UnknownSenderQuarantined]) -> int:
     return count
 
 
+# --- accounts --------------------------------------------------------------------------------
+
+def password_reset_mail(found: list[events.PasswordResetRequested]) -> int:
+    """The link that sets a password, to the account's own address in its language; once
+    per request (the link is made here, at the commit that records the request)."""
+
+    base = (current_app.config.get("MAIL_BASE_URL") or "").rstrip("/")
+    hours = max(1, current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600)
+    count = 0
+    for event in found:
+        user = db.session.get(User, event.user_id)
+        if user is None or not user.is_active_account:
+            continue
+        locale = pick_locale(user.locale)
+        mail = render("password_reset", locale, name=user.name, invite=event.invite,
+                      hours=hours, url=f"{base}/password/reset/{reset.make_token(user)}")
+        if queue_notification(
+                kind="password_reset", recipient_email=user.email, recipient_user_id=user.id,
+                locale=locale, subject=mail.subject, body=mail.text, now=event.at,
+                dedupe_key=f"password_reset:{user.id}:{event.at.isoformat()}") is not None:
+            count += 1
+    return count
+
+
 # --- which mail each event causes (for the check that every kind has its template) ------------
 
 #: Event type -> the notification kinds its mail handler writes.
@@ -133,4 +159,5 @@ MAIL_KINDS: dict[type, tuple[str, ...]] = {
     events.SlaBreached: ("sla_breach",),
     events.CensusReminderDue: ("census_reminder",),
     events.UnknownSenderQuarantined: ("mail_unknown_sender",),
+    events.PasswordResetRequested: ("password_reset",),
 }

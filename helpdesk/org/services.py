@@ -140,7 +140,7 @@ def _apply(obj, fields: dict) -> bool:
     return changed
 
 
-def _source(*parts: str) -> str:
+def source_note(*parts: str) -> str:
     """Join the non-empty source notes, cut to the column size."""
     return "; ".join(p for p in parts if p)[:SOURCE_MAX]
 
@@ -151,7 +151,7 @@ def _region_rows() -> dict[str, dict]:
     """Build the wanted regions, by ISO code."""
     return {
         r["region_code"]: {"name_el": r["name_short_el"], "name_en": r["name_en"],
-                           "source": _source(r["source"])}
+                           "source": source_note(r["source"])}
         for r in read_csv("regions.csv")
     }
 
@@ -163,7 +163,7 @@ def _directorate_rows(regions: dict[str, Region]) -> dict[str, dict]:
             "edu_level": r["level"], "name_el": r["name_el"], "short_name_el": r["short_name_el"],
             "region_id": regions[r["region_code"]].id, "ldap_ou": r["ldap_ou"],
             "sch_domain": r["sch_third_level_domain"], "registry_no": r["registry_no_ypaith"],
-            "source": _source(r["source"]),
+            "source": source_note(r["source"]),
         }
         for r in read_csv("directorates.csv")
     }
@@ -201,7 +201,7 @@ def _plinet(row: dict[str, str], directorate: Directorate) -> dict:
         "level": 1, "name_el": f"ΠΛΗΝΕΤ {row['short_name_el']}",
         "name_en": f"PLINET ICT support, {kind} Education of {area}",
         "email": f"plinet@{directorate_host(row)}", "directorate_id": directorate.id,
-        "source": _source("derived from directorates.csv (one ΠΛΗΝΕΤ per directorate)", seen),
+        "source": source_note("derived from directorates.csv (one ΠΛΗΝΕΤ per directorate)", seen),
     }
 
 
@@ -223,7 +223,7 @@ def _partner_unit(p: dict[str, str]) -> dict:
         "level": 2, "name_el": f"Φορέας ΠΣΔ — {institution}",
         "name_en": f"GSN partner — {PARTNER_EN.get(p['partner_code'], p['partner_code'])}",
         "email": p["contact_email_2014"], "directorate_id": None,
-        "source": _source(
+        "source": source_note(
             f"partners.csv {p['partner_code']}: {p['name_el_mm2014']} ({p['initials_el']})",
             f"helpdesk_tier {p['helpdesk_tier']}",
             f"successor: {p['succession_note']} [{p['succession_confidence']}]", p["source"],
@@ -236,7 +236,7 @@ def _partner_area_rows(directorates: dict[str, Directorate], units: dict[str, Su
     return {
         directorates[r["directorate_code"]].id: {
             "unit_id": units[partner_unit_code(r["partner_code"])].id, "as_of": r["as_of"],
-            "source": _source(r["source"], r["confidence_2014"], r["confidence_current"]),
+            "source": source_note(r["source"], r["confidence_2014"], r["confidence_current"]),
         }
         for r in read_csv("partner_regions.csv")
     }
@@ -259,7 +259,7 @@ def _category(row: dict[str, str], parent_id: int | None) -> dict:
         "parent_id": parent_id, "name_el": row["name_el"], "name_en": row["name_en"],
         "first_level": int(row["typical_first_tier"].removeprefix("L") or 1),
         "asset_link": asset_link(row["asset_link"]),
-        "source": _source(row["source"], f"basis: {row['basis']}" if row["basis"] else ""),
+        "source": source_note(row["source"], f"basis: {row['basis']}" if row["basis"] else ""),
     }
 
 
@@ -287,7 +287,7 @@ def _school_rows(directorates: dict[str, Directorate]) -> dict[str, dict]:
         rows[code] = {
             "name": name, "name_folded": fold(name), "school_type": r["school_type_code"],
             "email": email, "directorate_id": directorates[r["directorate_code"]].id,
-            "source": _source(r["source"], name_note,
+            "source": source_note(r["source"], name_note,
                               "" if r["school_code_ypaith"] else "synthetic code",
                               "" if r["directorate_confidence"] == "high"
                               else f"directorate: {r['directorate_confidence']}"),

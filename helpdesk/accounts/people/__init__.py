@@ -1,0 +1,1 @@
+"""The people pages (/admin/people): administrators, managers and schools manage accounts."""
