@@ -90,6 +90,9 @@ class TicketCreate(Strict):
     subject: str = Field(min_length=3, max_length=200)
     description: str = Field(min_length=5, max_length=20000)
     priority: int = Field(2, ge=1, le=4)
+    channel: Literal["api", "phone", "visit", "other"] = Field(
+        "api", description="How the school asked: `phone`, `visit` or `other` when support "
+        "staff file for a school of their area (a school's own token files as `api`).")
 
 
 class MessageOut(BaseModel):

@@ -156,7 +156,7 @@ def create_ticket(body: TicketCreate):
         raise ValidationFailed("category", "Unknown category.")
     ticket = services.open_ticket(actor(), school=school, category=category, subject=body.subject,
                                   description=body.description, priority=body.priority,
-                                  now=utcnow(), channel="api")
+                                  now=utcnow(), channel=body.channel)
     return ticket_out(ticket)
 
 

@@ -107,6 +107,28 @@ def schools_served_by_units(unit_ids) -> Select:
     ))
 
 
+def find_schools(term: str, within: Select | None, *, limit: int = 20) -> list[School]:
+    """Active schools by code (its first digits) or by name, accent- and case-insensitive
+    (every word of ``term`` somewhere in the name), among ``within`` (a select of ids, from
+    helpdesk.permissions; None for all); by name, at most ``limit``."""
+    from sqlalchemy.orm import joinedload
+
+    from helpdesk.core.text import like_pattern
+
+    words = term.split()
+    if not words:
+        return []
+    if len(words) == 1 and words[0].isdigit():
+        match = School.code.startswith(words[0][:7], autoescape=True)
+    else:
+        match = and_(*[School.name_folded.like(like_pattern(w), escape="\\") for w in words[:8]])
+    stmt = select(School).where(School.is_active.is_(True), match)
+    if within is not None:
+        stmt = stmt.where(School.id.in_(within))
+    return list(db.session.scalars(stmt.options(joinedload(School.directorate))
+                                   .order_by(School.name, School.code).limit(limit)))
+
+
 def unit_by_code(code: str) -> SupportUnit | None:
     """Return the support unit with this code, or None."""
     return db.session.scalar(select(SupportUnit).where(SupportUnit.code == code))

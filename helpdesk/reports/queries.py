@@ -49,6 +49,8 @@ def _filter_conditions(f: ReportFilters) -> list:
             select(Category.id).where(or_(Category.id == f.category, Category.parent_id == f.category))))
     if f.priority is not None:
         conds.append(Ticket.priority == f.priority)
+    if f.channel is not None:
+        conds.append(Ticket.channel == f.channel)
     return conds
 
 
@@ -90,7 +92,7 @@ def _base(actor, f: ReportFilters, *columns):
                 .join(Directorate, Directorate.id == School.directorate_id))
     else:
         key = {"level": Ticket.level, "unit": Ticket.unit_id, "category": Ticket.category_id,
-               "priority": Ticket.priority}[f.grouping]
+               "priority": Ticket.priority, "channel": Ticket.channel}[f.grouping]
         stmt = select(key.label("k"), *cols).select_from(Ticket)
     return stmt.where(*conds).subquery("base")
 
@@ -120,6 +122,10 @@ def group_labels(grouping: str, keys, locale: str = "el") -> dict:
         return {k: str(LEVEL_LABELS.get(k, k)) for k in keys}
     if grouping == "priority":
         return {k: str(PRIORITY_LABELS.get(k, k)) for k in keys}
+    if grouping == "channel":
+        from helpdesk.core.display import CHANNEL_LABELS
+
+        return {k: str(CHANNEL_LABELS.get(k, k)) for k in keys}
     if not keys:
         return {}
     model = {"unit": SupportUnit, "region": Region, "category": Category}.get(grouping)

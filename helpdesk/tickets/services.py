@@ -25,9 +25,10 @@ from helpdesk.accounts.system import SYSTEM, SystemActor
 from helpdesk.permissions import (Perm, acts_for_school, can_file_for, is_system, require,
                                   works_at_units)
 from helpdesk.tickets import attachments as files
-from helpdesk.tickets import visibility
+from helpdesk.tickets import reasons, visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
-from helpdesk.tickets.states import Action, IllegalTransition, Priority, Status, next_status
+from helpdesk.tickets.states import (ON_BEHALF_CHANNELS, Action, Channel, IllegalTransition,
+                                     Priority, Status, next_status)
 
 ATHENS = ZoneInfo("Europe/Athens")
 SUBJECT_MAX = 200
@@ -182,9 +183,15 @@ def _search_text(ticket: Ticket, school: School) -> str:
 def open_ticket(actor: User, *, school: School, category: Category, subject: str,
                 description: str, priority=Priority.NORMAL, now: datetime, attachments=(),
                 channel: str = "web") -> Ticket:
-    """File a request for ``school``; it lands where the category and the chain say."""
+    """File a request for ``school``; it lands where the category and the chain say.
+
+    The school files its own (web, e-mail, API); a technician, manager or administrator
+    files on its behalf (permissions.can_file_for: a school of their area) and says how the
+    school asked (``channel``: phone, visit, other, or api). The school is then told as if
+    it had filed, and the timeline says who filed it and how (helpdesk.tickets.reasons)."""
     if not can_file_for(actor, school.id):
         raise PermissionDenied()
+    channel = _channel(actor, channel)
     if category is None or not category.is_active:
         raise ValidationFailed("category", "Unknown category.")
     subject = _text("subject", subject, minimum=3, maximum=SUBJECT_MAX)
@@ -207,10 +214,35 @@ def open_ticket(actor: User, *, school: School, category: Category, subject: str
     # it by id, so the flush would not know to write the ticket first).
     _after_change(ticket, now, new=True)
     _move(ticket, level, unit_id, None, actor, now, None, new=True)
-    _record(ticket, actor, now, "created", "status", None, Status.NEW)
+    _record(ticket, actor, now, "created", "status", None, Status.NEW,
+            **_on_behalf(actor, channel))
     _store_attachments(ticket, None, actor, attachments, now)
     db.session.flush()
     return ticket
+
+
+def _channel(actor, channel) -> str:
+    """The channel of a filing: the on-behalf ones (phone, visit, other) only for staff."""
+    try:
+        value = Channel(channel)
+    except ValueError:
+        raise ValidationFailed("channel", "Unknown channel.") from None
+    if value in ON_BEHALF_CHANNELS and (acts_for_school(actor) or is_system(actor)):
+        raise ValidationFailed("channel", "Only support staff file a request for a school.")
+    return value.value
+
+
+def _on_behalf(actor, channel: str) -> dict:
+    """The created event's reason when someone other than the school files: who and how
+    (a code rendered in each reader's language; the text in the site's)."""
+    if acts_for_school(actor) or is_system(actor):
+        return {}
+    from flask_babel import force_locale
+
+    code, params = reasons.filed_on_behalf(actor.name, channel)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
+        text = reasons.render(code, params)
+    return dict(reason=text, code=code, params=params)
 
 
 def _next_ticket_id() -> int | None:

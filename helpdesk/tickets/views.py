@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -13,7 +13,9 @@ from helpdesk.core.errors import DomainError, NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, ResolutionType
-from helpdesk.permissions import Perm, acts_for_school, can, can_file_for_own_school, works_at_units
+from helpdesk.org.queries import find_schools
+from helpdesk.permissions import (Perm, acts_for_school, can, can_file_for_own_school,
+                                  can_file_on_behalf, filing_school_ids, works_at_units)
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
 from helpdesk.tickets.attachments import Upload
@@ -64,9 +66,54 @@ def queue():
 def new():
     if not can_file_for_own_school(current_user):
         abort(403)
+    return _file(forms.NewTicketForm(), current_user.school, "web")
+
+
+@bp.route("/tickets/new/school")
+@login_required
+def new_for_school_search():
+    """Pick the school to file for: by code or name (a plain form; school-search.js only
+    fills the same list as the user types)."""
+    if not can_file_on_behalf(current_user):
+        abort(403)
+    term = (request.args.get("q") or "").strip()[:100]
+    schools = find_schools(term, filing_school_ids(current_user)) if term else []
+    return render_template("tickets/new_for_school.html", q=term, schools=schools)
+
+
+@bp.route("/tickets/new/school/lookup")
+@login_required
+def school_lookup():
+    """The schools the actor may file for that match ``q``, as JSON (for school-search.js)."""
+    if not can_file_on_behalf(current_user):
+        abort(403)
+    term = (request.args.get("q") or "").strip()[:100]
+    schools = find_schools(term, filing_school_ids(current_user)) if term else []
+    return jsonify(items=[{"code": s.code, "name": s.name,
+                           "directorate": s.directorate.short_name_el,
+                           "url": url_for("tickets.new_for_school", code=s.code)}
+                          for s in schools])
+
+
+@bp.route("/tickets/new/school/<code>", methods=["GET", "POST"])
+@login_required
+def new_for_school(code: str):
+    """File for a school of the actor's area, as a phone call or a visit asked."""
+    if not can_file_on_behalf(current_user):
+        abort(403)
+    school = next(iter(find_schools(code, filing_school_ids(current_user), limit=1)), None) \
+        if code.isdigit() and len(code) == 7 else None
+    if school is None:
+        abort(404)
+    form = forms.OnBehalfTicketForm()
+    return _file(form, school, form.channel.data)
+
+
+def _file(form, school, channel: str):
+    """The filing form of ``school``: shown, or filed through services.open_ticket with
+    the picked equipment (inventory.filing) and then the ticket page."""
     from helpdesk.inventory import filing as equipment
 
-    form = forms.NewTicketForm()
     form.category.choices = queries.filter_choices(False)[0]
     # The equipment fields do not check their choices (link_from_form checks the items),
     # so the school's items are read only when the form is shown.
@@ -74,24 +121,29 @@ def new():
         try:
             now = utcnow()
             ticket = services.open_ticket(
-                current_user, school=current_user.school,
+                current_user, school=school,
                 category=db.session.get(Category, form.category.data), subject=form.subject.data,
                 description=form.description.data, priority=form.priority.data, now=now,
-                attachments=_uploads())
+                attachments=_uploads(), channel=channel)
             equipment.link_from_form(current_user, ticket, form, now)
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            picker = equipment.prepare_form(form, current_user.school_id)
-            return render_template("tickets/new.html", form=form, **picker), exc.status
+            return _filing_page(form, school, exc.status)
         ref = ticket.ref  # read before the commit expires the ticket
-        message = _("Your request was filed as %(ref)s.", ref=ref)
+        message = (_("Your request was filed as %(ref)s.", ref=ref) if acts_for_school(current_user)
+                   else _("The request was filed as %(ref)s.", ref=ref))
         db.session.commit()
         flash(message, "success")
         return redirect(url_for("tickets.show", ref=ref))
-    status = 422 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form,
-                           **equipment.prepare_form(form, current_user.school_id)), status
+    return _filing_page(form, school, 422 if form.is_submitted() else 200)
+
+
+def _filing_page(form, school, status: int):
+    from helpdesk.inventory import filing as equipment
+
+    return render_template("tickets/new.html", form=form, school=school,
+                           **equipment.prepare_form(form, school.id)), status
 
 
 def _ticket_or_404(ref: str):
