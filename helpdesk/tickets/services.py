@@ -242,7 +242,7 @@ def _on_behalf(actor, channel: str) -> dict:
     code, params = reasons.filed_on_behalf(actor.name, channel)
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
         text = reasons.render(code, params)
-    return dict(reason=text, code=code, params=params)
+    return {"reason": text, "code": code, "params": params}
 
 
 def _next_ticket_id() -> int | None:
