@@ -35,10 +35,11 @@ class Perm(StrEnum):
     RESOLVE = "resolve"
     REOPEN = "reopen"
     FILE = "file"
+    RECATEGORISE = "recategorise"
 
 
 #: Actions a staff member may take on a ticket at one of their units while it is open.
-_WORK = frozenset({Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE})
+_WORK = frozenset({Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE, Perm.RECATEGORISE})
 
 
 def _is_anonymous(actor) -> bool:

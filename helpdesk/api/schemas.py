@@ -95,6 +95,12 @@ class TicketCreate(Strict):
         "staff file for a school of their area (a school's own token files as `api`).")
 
 
+class CategoryIn(Strict):
+    category: str = Field(min_length=1, max_length=30, description="The new category's code, "
+                          "e.g. HW-PRN. The ticket stays at its level and unit.")
+    reason: str | None = Field(None, max_length=500, description="Why (support staff only).")
+
+
 class MessageOut(BaseModel):
     id: int
     author: str | None

@@ -11,9 +11,9 @@ from helpdesk.accounts.models import User
 from helpdesk.api.core import actor, endpoint
 from helpdesk.api.registry import Param
 from helpdesk.core import bounds
-from helpdesk.api.schemas import (AssignIn, Empty, EventList, EventOut, MessageCreate, MessageList,
-                                  MessageOut, MoveIn, ReasonIn, ResolveIn, SchoolRef, TicketCreate,
-                                  TicketList, TicketOut)
+from helpdesk.api.schemas import (AssignIn, CategoryIn, Empty, EventList, EventOut,
+                                  MessageCreate, MessageList, MessageOut, MoveIn, ReasonIn,
+                                  ResolveIn, SchoolRef, TicketCreate, TicketList, TicketOut)
 from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
@@ -219,7 +219,7 @@ def _action(ref: str, call) -> TicketOut:
     ticket = _ticket(ref)
     call(ticket, utcnow())
     db.session.flush()
-    db.session.expire(ticket, ["unit", "assignee", "resolution_type"])
+    db.session.expire(ticket, ["unit", "assignee", "resolution_type", "category"])
     return ticket_out(ticket)
 
 
@@ -237,6 +237,18 @@ def assign(body: AssignIn, ref: str):
         if user is None:
             raise ValidationFailed("assignee_email", "Unknown user.")
         services.assign(actor(), t, user, now=now)
+    return _action(ref, call)
+
+
+@endpoint("POST", "/tickets/{ref}/category", "Change the category (not the level)",
+          response=TicketOut, body=CategoryIn, params=[REF])
+def change_category(body: CategoryIn, ref: str):
+    def call(t, now):
+        require(actor(), Perm.RECATEGORISE, t)
+        category = db.session.scalar(select(Category).where(Category.code == body.category))
+        if category is None:
+            raise ValidationFailed("category", "Unknown category.")
+        services.change_category(actor(), t, category, now=now, reason=body.reason)
     return _action(ref, call)
 
 

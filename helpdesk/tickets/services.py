@@ -328,6 +328,30 @@ def change_priority(actor: User, ticket: Ticket, priority, *, now: datetime,
         _after_change(ticket, now)
 
 
+def change_category(actor: User, ticket: Ticket, category: Category | None, *, now: datetime,
+                    reason: str | None = None) -> None:
+    """Put the ticket in another category (an e-mailed request arrives in
+    MAIL_DEFAULT_CATEGORY, a school may pick the wrong one): technicians of its current unit.
+
+    Only the category changes. ``Category.first_level`` decides where a request *starts*;
+    a ticket is never moved between levels or units here, even when the new category would
+    have started elsewhere: moving it is an escalation or a return, each with its own
+    reason and event. The event (kind "category", old → new code) is shown to the school;
+    ``reason`` is staff text. The SLA is recomputed (targets may depend on the category)."""
+    require(actor, Perm.RECATEGORISE, ticket)
+    if category is None or not category.is_active:
+        raise ValidationFailed("category", "Unknown category.")
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > 500:
+        raise ValidationFailed("reason", "This field is too long (at most %(n)s characters).", n=500)
+    if category.id == ticket.category_id:
+        return
+    _record(ticket, actor, now, "category", "category", ticket.category.code, category.code,
+            reason)
+    ticket.category_id, ticket.category = category.id, category
+    _after_change(ticket, now)
+
+
 def escalate(actor: User | SystemActor | None, ticket: Ticket, reason: str, *, now: datetime,
              tell_school: bool = False, code: str | None = None, params: dict | None = None,
              chain: routing.Chain | None = None, refresh_sla: bool = True) -> None:

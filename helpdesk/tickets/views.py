@@ -189,6 +189,9 @@ def _action_forms(ticket) -> dict:
             result[f"{name}_form"] = form_cls(prefix=name)
     if "priority_form" in result:
         result["priority_form"].priority.data = ticket.priority
+    if "category_form" in result:
+        result["category_form"].category.choices = queries.filter_choices(False)[0]
+        result["category_form"].category.data = ticket.category_id
     return result
 
 
@@ -201,6 +204,11 @@ def _assign(actor, ticket, form, now):
     from helpdesk.accounts.models import User
 
     return services.assign(actor, ticket, db.session.get(User, form.assignee.data), now=now)
+
+
+def _recategorise(actor, ticket, form, now):
+    return services.change_category(actor, ticket, db.session.get(Category, form.category.data),
+                                    now=now, reason=form.reason.data)
 
 
 #: action -> (form, permission, call)
@@ -219,6 +227,7 @@ ACTIONS = {
     "return": (forms.ReturnForm, Perm.RETURN,
                lambda a, t, f, n: services.return_to_lower(a, t, f.instructions.data, now=n,
                                                            tell_school=bool(f.tell_school.data))),
+    "category": (forms.CategoryForm, Perm.RECATEGORISE, _recategorise),
     "resolve": (forms.ResolveForm, Perm.RESOLVE, _resolve),
     "reopen": (forms.ReopenForm, Perm.REOPEN,
                lambda a, t, f, n: services.reopen(a, t, f.reason.data, now=n)),
@@ -237,6 +246,8 @@ def act(ref: str, action: str):
     form = form_cls(prefix=action)
     if action == "assign":
         form.assignee.choices = [(u.id, u.name) for u in queries.unit_members(ticket.unit_id)]
+    if action == "category":
+        form.category.choices = queries.filter_choices(False)[0]
     if action == "resolve":
         form.resolution_type.choices = [(t.id, t.code) for t in db.session.scalars(select(ResolutionType))]
     back = redirect(url_for("tickets.show", ref=ticket.ref))
