@@ -45,10 +45,11 @@ class Perm(StrEnum):
     RESOLVE = "resolve"
     REOPEN = "reopen"
     FILE = "file"
+    RECATEGORISE = "recategorise"
 
 
 #: Actions a staff member may take on a ticket at one of their units while it is open.
-_WORK = frozenset({Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE})
+_WORK = frozenset({Perm.PRIORITY, Perm.ESCALATE, Perm.RETURN, Perm.RESOLVE, Perm.RECATEGORISE})
 
 
 def _is_anonymous(actor) -> bool:
@@ -200,10 +201,17 @@ def require(actor, perm: Perm | str, ticket: Ticket, **kwargs) -> None:
 
 
 def can_file_for(actor: User | None, school_id: int) -> bool:
-    """A school files for itself; an administrator for any school."""
+    """A school files for itself; an administrator for any school; a technician or manager
+    for a school of their area (``filing_school_ids``), on the school's behalf."""
     if _is_anonymous(actor) or not actor.is_active:
         return False
-    return actor.is_admin or (actor.is_school and actor.school_id == school_id)
+    if actor.is_admin or actor.is_school:
+        return actor.is_admin or actor.school_id == school_id
+    if actor.is_staff and actor.unit_ids:
+
+        return db.session.scalar(select(School.id).where(
+            School.id == school_id, School.id.in_(_served_school_ids(actor)))) is not None
+    return False
 
 
 def _stayed_at_any(ticket: Ticket, unit_ids: frozenset[int]) -> bool:
@@ -404,6 +412,26 @@ def can_file_for_own_school(actor: User | None) -> bool:
     return acts_for_school(actor) and can_file_for(actor, actor.school_id)
 
 
+def can_file_on_behalf(actor: User | None) -> bool:
+    """Technicians, managers and administrators file for a school (the "New request for a
+    school" page: a phone call, a visit); each for the schools ``filing_school_ids`` gives."""
+    return _is_signed_in(actor) and (actor.is_admin or (actor.is_staff and bool(actor.unit_ids)))
+
+
+def filing_school_ids(actor: User | None):
+    """The schools ``actor`` may file for on their behalf: a select of ids, or None for all.
+
+    A unit's area is the schools whose chain includes it at its level (a level-1 unit its
+    directorate's schools, a level-2 partner its partner area, level 3 every school);
+    administrators file for any school; schools and strangers for none here."""
+
+    if not can_file_on_behalf(actor):
+        return select(School.id).where(false())
+    if actor.is_admin:
+        return None
+    return _served_school_ids(actor)
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 def can_view_reports(actor: User | None) -> bool:
@@ -574,7 +602,7 @@ def can_change_partner(actor) -> bool:
 TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manage_mail,
                     can_manage_sla, can_manage_webhooks, can_file_for_own_school,
                     can_manage_people, can_edit_person, can_view_organisation,
-                    can_change_partner)
+                    can_change_partner, can_file_on_behalf)
 
 
 def register(app) -> None:

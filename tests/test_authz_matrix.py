@@ -374,3 +374,88 @@ def test_the_last_administrator_through_the_web(client, scene):
     assert "τελευταίος ενεργός διαχειριστής" in html
     _db.session.refresh(second)
     assert second.role == Role.ADMIN and second.is_active_account
+
+
+# --- filing on behalf of a school, re-categorising (issue 14) -------------------------------------
+
+#: Who files for school A (whose chain has their unit at its level), besides administrators.
+FILES_FOR_A = {"l1", "l2", "l3", "manager", "admin"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_filing_for_a_school(client, scene, role):
+    from sqlalchemy import func
+
+    from helpdesk.tickets.models import Ticket
+    from tests.factories import category
+
+    as_role(client, scene, role)
+    code = scene.w.school_a.code
+    pages = [client.get("/tickets/new/school", query_string={"q": "γυμνασιο δοκιμης"}),
+             client.get("/tickets/new/school/lookup", query_string={"q": code}),
+             client.get(f"/tickets/new/school/{code}")]
+    if role == "anonymous":
+        assert [p.status_code for p in pages] == [302, 302, 302]
+        return
+    if role.startswith("school"):
+        assert [p.status_code for p in pages] == [403, 403, 403]
+        return
+    search, lookup, form = pages
+    assert search.status_code == lookup.status_code == 200
+    assert (f"/tickets/new/school/{code}" in search.get_data(as_text=True)) == (role in FILES_FOR_A)
+    assert [s["code"] for s in lookup.json["items"]] == ([code] if role in FILES_FOR_A else [])
+    assert form.status_code == (200 if role in FILES_FOR_A else 404)
+    before = _db.session.scalar(select(func.count(Ticket.id)))
+    token = csrf_token(client, "/tickets/new/school")
+    filed = client.post(f"/tickets/new/school/{code}", data={
+        "csrf_token": token, "category": str(category("HW-PRN").id), "subject": "Τηλεφώνημα",
+        "description": "Τηλεφώνησε ο διευθυντής.", "priority": "2", "channel": "phone"})
+    after = _db.session.scalar(select(func.count(Ticket.id)))
+    assert filed.status_code == (302 if role in FILES_FOR_A else 404)
+    assert after - before == (1 if role in FILES_FOR_A else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_filing_for_a_school_in_the_api(client, scene, role):
+    from tests.test_api import bearer
+
+    body = {"school_code": scene.w.school_a.code, "category": "HW-PRN", "subject": "Τηλεφώνημα",
+            "description": "Τηλεφώνησε ο διευθυντής.", "channel": "phone"}
+    if role == "anonymous":
+        assert client.post("/api/v1/tickets", json=body).status_code == 401
+        return
+    response = client.post("/api/v1/tickets", json=body, headers=bearer(scene.users[role]))
+    # the school itself files as "api": the phone is for staff (422 on the channel)
+    expected = 201 if role in FILES_FOR_A else 422 if role == "school_a" else 403
+    assert response.status_code == expected, response.json
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_recategorising(client, scene, role):
+    from tests.factories import category
+
+    as_role(client, scene, role)
+    new = str(category("HW-PC").id)
+    if role == "anonymous":
+        assert client.post(f"/tickets/{scene.ticket.ref}/category").status_code in (302, 400)
+        return
+    response = act(client, scene.ticket.ref, "category", category=new) if role in SEES else \
+        client.post(f"/tickets/{scene.ticket.ref}/category",
+                    data={"category-csrf_token": csrf_token(client, "/tickets"),
+                          "category-category": new})
+    assert response.status_code == (404 if role not in SEES else 302 if role in WORKS else 403)
+    if role in SEES:  # the form is on the page of those who may use it only
+        page = client.get(f"/tickets/{scene.ticket.ref}").get_data(as_text=True)
+        assert ('name="category-category"' in page) == (role in WORKS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_recategorising_in_the_api(client, scene, role):
+    from tests.test_api import bearer
+
+    url = f"/api/v1/tickets/{scene.ticket.ref}/category"
+    if role == "anonymous":
+        assert client.post(url, json={"category": "HW-PC"}).status_code == 401
+        return
+    response = client.post(url, json={"category": "HW-PC"}, headers=bearer(scene.users[role]))
+    assert response.status_code == (404 if role not in SEES else 200 if role in WORKS else 403)

@@ -185,7 +185,10 @@ def _main_pages(role: str, f: dict) -> list[str]:
                            f"/equipment/{item}/edit", f"/equipment/school/{code}/new",
                            "/equipment/import", f"/census/{census}"]
     reports = ["/reports/", "/reports/compliance", "/reports/health", "/reports/backlog",
-               "/reports/compliance?group=directorate", "/reports/health?group=unit"]
+               "/reports/compliance?group=directorate", "/reports/health?group=unit",
+               "/reports/compliance?group=channel",
+               # filing for a school of the area (every staff role here serves school A)
+               "/tickets/new/school?q=γυμνασιο", f"/tickets/new/school/{code}"]
     if role != "admin":
         queues = [f"/tickets?queue={q}" for q in
                   ("unassigned", "mine", "waiting", "breaching", "escalated", "open", "all")]
@@ -232,3 +235,53 @@ def test_charts_are_legible_on_a_phone(page, live_server, world, many_log_ins):
             .map(t => t.getBoundingClientRect().height)""")
         assert sizes and min(sizes) >= 11, (report, min(sizes or [0]))
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+# --- a technician files for a school after its phone call (issue 14) ---------------------------
+
+def _unaccented(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", text)
+                   if unicodedata.category(c) != "Mn").lower()
+
+
+def test_a_technician_files_for_a_school_found_without_accents(page, live_server, world,
+                                                             many_log_ins, tmp_path):
+    base, code = str(live_server), world["school_code"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, base, world["l1"])
+    page.click("header a.primary")  # «Νέο αίτημα για σχολείο»
+    page.wait_for_url(re.compile(r".*/tickets/new/school$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # part of the name, no accents, lower case: the list fills from the lookup as one types
+    typed = _unaccented(world["school_name"]).split(" ", 1)[1]  # e.g. "γυμνασιο δοκιμης"
+    assert typed != world["school_name"].split(" ", 1)[1]
+    page.type("#school-q", typed, delay=20)
+    page.click(f"#school-results a[href$='/tickets/new/school/{code}']")
+    page.wait_for_url(re.compile(rf".*/tickets/new/school/{code}$"))
+    assert world["school_name"] in page.inner_text(".school-picked")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.select_option("select[name=channel]", value="phone")
+    printer = page.locator("select[name=category] option", has_text="Εκτυπωτής").first
+    page.select_option("select[name=category]", value=printer.get_attribute("value"))
+    page.fill("input[name=subject]", "Τηλεφώνησαν: ο εκτυπωτής της γραμματείας σταμάτησε")
+    page.fill("textarea[name=description]", "Ο διευθυντής τηλεφώνησε στις 9:10, δεν τυπώνει τίποτα.")
+    page.fill("input[data-equipment-filter]", "cnbx900")
+    page.check(f"input[name=equipment][value='{world['printer_item']}']")
+    page.screenshot(path=str(tmp_path / "on-behalf-form.png"), full_page=True)
+    page.click("button[type=submit].primary")
+    ref = page.locator("p.ref").inner_text().strip()
+    assert re.fullmatch(r"ΑΡ-\d{4}-\d{6}", ref)
+    assert "εκ μέρους του σχολείου (τηλέφωνο)" in page.inner_text("section.timeline")
+    assert "LaserJet P2055" in page.inner_text("section.ticket-equipment")
+    log_out(page)
+
+    log_in(page, base, world["school_a"])
+    page.goto(f"{base}/tickets?queue=all")
+    page.click(f"a:has-text('{ref}')")
+    timeline = page.inner_text("section.timeline")
+    assert "Τηλεφώνησαν: ο εκτυπωτής" in page.inner_text("h1")
+    assert "εκ μέρους του σχολείου (τηλέφωνο)" in timeline
+    assert "LaserJet P2055" in page.inner_text("section.ticket-equipment")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -135,7 +135,7 @@ def test_the_sweep_stores_a_reason_code(w):
 # --- every event kind, as the school and as staff: web, API, mail ---------------------------
 
 #: Staff-to-staff text: never shown to the school, anywhere.
-SECRETS = ("ΜΥΣΤΙΚΗ-ΣΗΜΕΙΩΣΗ", "εσωτερικό-αρχείο.txt", "ΛΟΓΟΣ-ΠΡΟΤΕΡΑΙΟΤΗΤΑΣ",
+SECRETS = ("ΜΥΣΤΙΚΗ-ΣΗΜΕΙΩΣΗ", "εσωτερικό-αρχείο.txt", "ΛΟΓΟΣ-ΠΡΟΤΕΡΑΙΟΤΗΤΑΣ", "ΛΟΓΟΣ-ΚΑΤΗΓΟΡΙΑΣ",
            "ΚΡΥΦΟΣ-ΛΟΓΟΣ-ΚΛΙΜΑΚΩΣΗΣ", "ΚΡΥΦΕΣ-ΟΔΗΓΙΕΣ", "Αυτόματη κλιμάκωση",
            "Automatic escalation", "λεπτά εργασίας")
 #: Text written to the school, or shared with it by the technician.
@@ -155,7 +155,7 @@ class Story:
         from helpdesk.sla.sweep import sweep
         from helpdesk.tickets import services
         from helpdesk.tickets.attachments import Upload
-        from tests.factories import make_staff, resolution, unit_at
+        from tests.factories import category, make_staff, resolution, unit_at
 
         self.w = w
         w.l2b = make_staff(unit_at(w.school_a, 2), name="Τεχνικός Α2β")
@@ -171,6 +171,8 @@ class Story:
                 attachments=[Upload("εσωτερικό-αρχείο.txt", b"internal")])),
             ("priority", lambda n: services.change_priority(w.l1, t, 4, now=n,
                                                             reason="ΛΟΓΟΣ-ΠΡΟΤΕΡΑΙΟΤΗΤΑΣ")),
+            ("category", lambda n: services.change_category(w.l1, t, category("HW-PC"), now=n,
+                                                            reason="ΛΟΓΟΣ-ΚΑΤΗΓΟΡΙΑΣ")),
             ("await_school", lambda n: services.reply(w.l1, t, "Ποιος είναι ο σειριακός;",
                                                       now=n, await_school=True)),
             ("school_reply", lambda n: services.reply(w.user_a, t, "Ο σειριακός είναι X1.", now=n)),
@@ -277,7 +279,7 @@ def test_staff_read_everything_and_the_automatic_line_in_their_language(client, 
     _db.session.commit()
     login(client, story.w.l2)
     html = client.get(f"/tickets/{story.ticket.ref}").get_data(as_text=True)
-    for text in ("ΜΥΣΤΙΚΗ-ΣΗΜΕΙΩΣΗ", "εσωτερικό-αρχείο.txt", "ΛΟΓΟΣ-ΠΡΟΤΕΡΑΙΟΤΗΤΑΣ",
+    for text in ("ΜΥΣΤΙΚΗ-ΣΗΜΕΙΩΣΗ", "εσωτερικό-αρχείο.txt", "ΛΟΓΟΣ-ΠΡΟΤΕΡΑΙΟΤΗΤΑΣ", "ΛΟΓΟΣ-ΚΑΤΗΓΟΡΙΑΣ",
                  "ΚΡΥΦΟΣ-ΛΟΓΟΣ-ΚΛΙΜΑΚΩΣΗΣ", "ΚΡΥΦΕΣ-ΟΔΗΓΙΕΣ", line, *SHARED):
         assert text in html, text
     other = "Automatic escalation" if lang == "el" else "Αυτόματη κλιμάκωση"
@@ -298,7 +300,7 @@ def test_the_school_api_never_returns_staff_text(client, story):
         _absent(_api(client, story.w.user_a, path).get_data(as_text=True))
     events = _api(client, story.w.user_a, f"{ref}/events").json["items"]
     kinds = {e["kind"] for e in events}
-    assert "note" not in kinds and {"escalate", "return", "priority", "close"} <= kinds
+    assert "note" not in kinds and {"escalate", "return", "priority", "category", "close"} <= kinds
     moves = [e for e in events if e["kind"] in ("escalate", "return") and e["field"] == "unit"]
     assert [e["new_value"] for e in moves] == [str(story.level2_unit.id), str(story.level1_unit.id)] * 2 \
         + [str(story.level2_unit.id)]

@@ -43,8 +43,9 @@ def test_a_school_cannot_file_for_another_school(w):
     with pytest.raises(PermissionDenied):
         services.open_ticket(w.user_a, school=w.school_b, category=category(), subject="abc",
                              description="περιγραφή", now=at(0))
+    # staff file only for the schools of their area (tests/test_on_behalf.py)
     with pytest.raises(PermissionDenied):
-        services.open_ticket(w.l1, school=w.school_a, category=category(), subject="abc",
+        services.open_ticket(w.l1_far, school=w.school_a, category=category(), subject="abc",
                              description="περιγραφή", now=at(0))
 
 

@@ -7,8 +7,8 @@ from helpdesk.tickets import visibility as v
 from helpdesk.tickets.states import Action
 
 #: Every kind the ticket writers record (helpdesk.tickets.services): the status actions,
-#: the filing, replies, notes and priority changes.
-RECORDED_KINDS = {a.value for a in Action} | {"created", "reply", "note", "priority"}
+#: the filing, replies, notes, priority and category changes.
+RECORDED_KINDS = {a.value for a in Action} | {"created", "reply", "note", "priority", "category"}
 STAFF_ONLY = {"note"}
 FLAGS = list(itertools.product([False, True], repeat=2))
 
@@ -54,7 +54,7 @@ def test_defaults_share_what_is_written_to_the_school_only(kind):
 
 
 def test_notes_escalation_reasons_and_priority_reasons_are_staff_text_by_default():
-    for kind in ("note", "escalate", "return", "priority"):
+    for kind in ("note", "escalate", "return", "priority", "category"):
         assert not v.is_shared_by_default(kind)
     assert not v.school_view("note", is_internal=True, is_shared=False).is_shown
 

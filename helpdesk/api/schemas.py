@@ -90,6 +90,15 @@ class TicketCreate(Strict):
     subject: str = Field(min_length=3, max_length=200)
     description: str = Field(min_length=5, max_length=20000)
     priority: int = Field(2, ge=1, le=4)
+    channel: Literal["api", "phone", "visit", "other"] = Field(
+        "api", description="How the school asked: `phone`, `visit` or `other` when support "
+        "staff file for a school of their area (a school's own token files as `api`).")
+
+
+class CategoryIn(Strict):
+    category: str = Field(min_length=1, max_length=30, description="The new category's code, "
+                          "e.g. HW-PRN. The ticket stays at its level and unit.")
+    reason: str | None = Field(None, max_length=500, description="Why (support staff only).")
 
 
 class MessageOut(BaseModel):

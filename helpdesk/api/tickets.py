@@ -12,6 +12,7 @@ from helpdesk.api.core import actor, endpoint
 from helpdesk.api.registry import Param
 from helpdesk.api.schemas import (
     AssignIn,
+    CategoryIn,
     Empty,
     EventList,
     EventOut,
@@ -168,7 +169,7 @@ def create_ticket(body: TicketCreate):
         raise ValidationFailed("category", "Unknown category.")
     ticket = services.open_ticket(actor(), school=school, category=category, subject=body.subject,
                                   description=body.description, priority=body.priority,
-                                  now=utcnow(), channel="api")
+                                  now=utcnow(), channel=body.channel)
     return ticket_out(ticket)
 
 
@@ -231,7 +232,7 @@ def _action(ref: str, call) -> TicketOut:
     ticket = _ticket(ref)
     call(ticket, utcnow())
     db.session.flush()
-    db.session.expire(ticket, ["unit", "assignee", "resolution_type"])
+    db.session.expire(ticket, ["unit", "assignee", "resolution_type", "category"])
     return ticket_out(ticket)
 
 
@@ -249,6 +250,18 @@ def assign(body: AssignIn, ref: str):
         if user is None:
             raise ValidationFailed("assignee_email", "Unknown user.")
         services.assign(actor(), t, user, now=now)
+    return _action(ref, call)
+
+
+@endpoint("POST", "/tickets/{ref}/category", "Change the category (not the level)",
+          response=TicketOut, body=CategoryIn, params=[REF])
+def change_category(body: CategoryIn, ref: str):
+    def call(t, now):
+        require(actor(), Perm.RECATEGORISE, t)
+        category = db.session.scalar(select(Category).where(Category.code == body.category))
+        if category is None:
+            raise ValidationFailed("category", "Unknown category.")
+        services.change_category(actor(), t, category, now=now, reason=body.reason)
     return _action(ref, call)
 
 

@@ -57,7 +57,10 @@ def _recipients(intent: Intent, ticket) -> list[Recipient]:
 
 
 def school_recipients(ticket) -> list[Recipient]:
-    """The school's official address; the filer too when they wrote from another one."""
+    """The school's official address; the filer too when they wrote from another one.
+
+    In the filer's language when the school filed; else (support staff filed for it, or it
+    mailed in) in the language of the school's account (``school_locale``)."""
     creator = ticket.created_by
     school_user = creator if (acts_for_school(creator)
                               and creator.school_id == ticket.school_id
@@ -66,8 +69,9 @@ def school_recipients(ticket) -> list[Recipient]:
     out = []
     if official:
         same = school_user is not None and school_user.email.lower() == official.lower()
-        out.append(Recipient(official, school_user.id if same else None,
-                             pick_locale(school_user.locale if school_user else None)))
+        locale = (pick_locale(school_user.locale) if school_user
+                  else school_locale(ticket.school_id, official))
+        out.append(Recipient(official, school_user.id if same else None, locale))
     if school_user is not None and school_user.email.lower() != (official or "").lower():
         out.append(_of_user(school_user))
     return out
@@ -107,6 +111,16 @@ def locale_of(email: str | None) -> str:
     value = db.session.scalar(select(User.locale).where(
         db.func.lower(User.email) == email.strip().lower(), User.is_active_account.is_(True))
         .order_by(User.id).limit(1))
+    return pick_locale(value)
+
+
+def school_locale(school_id: int, official: str | None = None) -> str:
+    """The language of the school's account: the active account of its official address,
+    else its first active account; the default for a school without one."""
+    value = db.session.scalar(
+        select(User.locale).where(User.school_id == school_id, User.is_active_account.is_(True))
+        .order_by((db.func.lower(User.email) == (official or "").strip().lower()).desc(), User.id)
+        .limit(1))
     return pick_locale(value)
 
 

@@ -101,7 +101,8 @@ def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
                       category=ticket.category, status=ticket.status,
                       description=ticket.description, body=message.body if message else "",
                       reason=_reason(intent, recipient, ticket),
-                      actor_name=actor.name if actor else "")
+                      actor_name=actor.name if actor else "",
+                      on_behalf=_on_behalf(intent, recipient, group))
     except Exception:  # a template bug must not stop the ticket change itself
         log.exception("could not render %s for ticket %s", intent.kind, ticket.id)
         return None
@@ -131,6 +132,19 @@ def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticke
             return ""
     with force_locale(recipient.locale):
         return reasons.render(intent.reason_code, dict(intent.reason_params)) or intent.reason or ""
+
+
+def _on_behalf(intent: rules.Intent, recipient: recipients.Recipient,
+               group: list[TicketEvent]) -> str:
+    """For the acknowledgement of a request support staff filed for the school: who filed
+    it and how, in the recipient's language; "" otherwise."""
+    if intent.kind != rules.Kind.ACK:
+        return ""
+    filed = next((e for e in group if e.kind == "created" and e.reason_code), None)
+    if filed is None:
+        return ""
+    with force_locale(recipient.locale):
+        return reasons.render(filed.reason_code, filed.reason_params) or filed.reason or ""
 
 
 def list_failed(ticket_id: int) -> list:

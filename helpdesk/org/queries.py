@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import joinedload
 
 from helpdesk.core.refcache import TableCache
+from helpdesk.core.text import like_pattern
 from helpdesk.extensions import db
 from helpdesk.org.models import Directorate, PartnerArea, School, SupportUnit
 from helpdesk.org.routing import Chain
@@ -105,3 +107,21 @@ def schools_served_by_units(unit_ids) -> Select:
         School.directorate_id.in_(level2_dirs),
         national,
     ))
+
+
+def find_schools(term: str, within: Select | None, *, limit: int = 20) -> list[School]:
+    """Active schools by code (its first digits) or by name, accent- and case-insensitive
+    (every word of ``term`` somewhere in the name), among ``within`` (a select of ids, from
+    helpdesk.permissions; None for all); by name, at most ``limit``."""
+    words = term.split()
+    if not words:
+        return []
+    if len(words) == 1 and words[0].isdigit():
+        match = School.code.startswith(words[0][:7], autoescape=True)
+    else:
+        match = and_(*[School.name_folded.like(like_pattern(w), escape="\\") for w in words[:8]])
+    stmt = select(School).where(School.is_active.is_(True), match)
+    if within is not None:
+        stmt = stmt.where(School.id.in_(within))
+    return list(db.session.scalars(stmt.options(joinedload(School.directorate))
+                                   .order_by(School.name, School.code).limit(limit)))

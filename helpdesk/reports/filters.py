@@ -8,7 +8,10 @@ from helpdesk.core import bounds
 from helpdesk.core.localtime import zone
 
 PERIOD_GROUPINGS = ("month", "quarter", "school_year")
-GROUPINGS = (*PERIOD_GROUPINGS, "level", "unit", "region", "directorate", "category", "priority")
+GROUPINGS = (*PERIOD_GROUPINGS, "level", "unit", "region", "directorate", "category", "priority",
+             "channel")
+#: Ticket.channel values (helpdesk.tickets.states.Channel), for the channel filter.
+CHANNELS = ("web", "email", "api", "phone", "visit", "other")
 STEPS = ("week", "month")
 #: The longest period a report covers, so a bucket table stays small.
 MAX_DAYS = 366 * 5
@@ -49,6 +52,8 @@ class ReportFilters:
     directorate: int | None = None
     category: int | None = None
     priority: int | None = None
+    #: How the requests reached us (a Channel value).
+    channel: str | None = None
 
     @classmethod
     def from_args(cls, args, today: date) -> ReportFilters:
@@ -71,6 +76,7 @@ class ReportFilters:
             unit=_int(args.get("unit")), region=_int(args.get("region")),
             directorate=_int(args.get("directorate")), category=_int(args.get("category")),
             priority=_int(args.get("priority")),
+            channel=args.get("channel") if args.get("channel") in CHANNELS else None,
         )
 
     @property

@@ -24,7 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
+from helpdesk.core.display import CHANNEL_LABELS, LEVEL_LABELS, PRIORITY_LABELS
 from helpdesk.core.localtime import zone
 from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
@@ -63,6 +63,8 @@ def _filter_conditions(f: ReportFilters) -> list:
             select(Category.id).where(or_(Category.id == f.category, Category.parent_id == f.category))))
     if f.priority is not None:
         conds.append(Ticket.priority == f.priority)
+    if f.channel is not None:
+        conds.append(Ticket.channel == f.channel)
     return conds
 
 
@@ -104,7 +106,7 @@ def _base(actor, f: ReportFilters, *columns):
                 .join(Directorate, Directorate.id == School.directorate_id))
     else:
         key = {"level": Ticket.level, "unit": Ticket.unit_id, "category": Ticket.category_id,
-               "priority": Ticket.priority}[f.grouping]
+               "priority": Ticket.priority, "channel": Ticket.channel}[f.grouping]
         stmt = select(key.label("k"), *cols).select_from(Ticket)
     return stmt.where(*conds).subquery("base")
 
@@ -132,6 +134,9 @@ def group_labels(grouping: str, keys, locale: str = "el") -> dict:
         return {k: str(LEVEL_LABELS.get(k, k)) for k in keys}
     if grouping == "priority":
         return {k: str(PRIORITY_LABELS.get(k, k)) for k in keys}
+    if grouping == "channel":
+
+        return {k: str(CHANNEL_LABELS.get(k, k)) for k in keys}
     if not keys:
         return {}
     model = {"unit": SupportUnit, "region": Region, "category": Category}.get(grouping)

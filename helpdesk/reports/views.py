@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.core.display import LEVEL_LABELS, PRIORITY_LABELS
+from helpdesk.core.display import CHANNEL_LABELS, LEVEL_LABELS, PRIORITY_LABELS
 from helpdesk.core.localtime import zone
 from helpdesk.core.text import by_label, sort_key
 from helpdesk.core.types import utcnow
@@ -23,6 +23,7 @@ GROUPING_LABELS = {
     "month": _l("Month"), "quarter": _l("Quarter"), "school_year": _l("School year"),
     "level": _l("Level"), "unit": _l("Support unit"), "region": _l("Region"),
     "directorate": _l("Directorate"), "category": _l("Category"), "priority": _l("Priority"),
+    "channel": _l("Channel"),
 }
 AGE_LABELS = {"lt1": _l("Under 1 day"), "1-3": _l("1–3 days"), "3-7": _l("3–7 days"),
               "7-30": _l("7–30 days"), "gt30": _l("Over 30 days"), "total": _l("Total")}
@@ -115,7 +116,7 @@ def _choices() -> dict:
         "categories": by_label(rows(select(Category.id, name(Category))
                                     .where(Category.is_active.is_(True)))),
         "groupings": [(g, GROUPING_LABELS[g]) for g in GROUPINGS],
-        "levels": LEVEL_LABELS, "priorities": PRIORITY_LABELS,
+        "levels": LEVEL_LABELS, "priorities": PRIORITY_LABELS, "channels": CHANNEL_LABELS,
     }
 
 

@@ -31,6 +31,22 @@ class NewTicketForm(FlaskForm):
                                           validators=[Length(max=2000)])
 
 
+#: How the school asked, when support staff file for it (helpdesk.tickets.states).
+ON_BEHALF_CHOICES = [("phone", _l("Phone")), ("visit", _l("Visit")), ("other", _l("Other channel"))]
+
+
+class OnBehalfTicketForm(NewTicketForm):
+    """The filing form support staff fill in for a school (the school is in the URL)."""
+
+    channel = SelectField(_l("How did the school ask?"), choices=ON_BEHALF_CHOICES,
+                          default="phone", validators=[DataRequired()])
+
+
+class CategoryForm(FlaskForm):
+    category = SelectField(_l("Category"), coerce=bounded_int, validators=[DataRequired()])
+    reason = StringField(_l("Why (only support staff read it)"), validators=[Length(max=500)])
+
+
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Reply"), validators=[DataRequired(), Length(max=20000)])
     await_school = BooleanField(_l("Wait for the school's answer"))

@@ -154,7 +154,8 @@ class TicketEvent(db.Model):
     actor_email: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: created, claim, assign, reply, note, escalate, return, resolve, reopen, close,
-    #: priority, await_school, school_reply (the kinds helpdesk.tickets.visibility knows)
+    #: priority, category, await_school, school_reply (the kinds helpdesk.tickets.visibility
+    #: knows)
     kind: Mapped[str] = mapped_column(String(20))
     field: Mapped[str | None] = mapped_column(String(30))
     old_value: Mapped[str | None] = mapped_column(String(200))

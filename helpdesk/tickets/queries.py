@@ -382,14 +382,19 @@ class Names:
     resolution_choices: list[tuple[int, str]]
     #: (id, name) of the active members of the unit asked for, in Greek order of name.
     members: list[tuple[int, str]]
+    #: Category code -> label, of the categories category events name.
+    category: dict[str, str] = field(default_factory=dict)
 
 
 def names_for_events(entries: list[Entry], members_of: int | None = None) -> Names:
-    """Display names of the units and users that events refer to, the resolution types and
-    the members of ``members_of``: one query (a UNION ALL of the four look-ups)."""
-    unit_ids, user_ids = set(), set()
+    """Display names of the units, users and categories that events refer to, the
+    resolution types and the members of ``members_of``: one query (a UNION ALL of the
+    look-ups)."""
+    unit_ids, user_ids, category_codes = set(), set(), set()
     for entry in entries:
         for e in entry.events:
+            if e.field == "category":
+                category_codes.update(v for v in (e.old_value, e.new_value) if v)
             target = unit_ids if e.field == "unit" else user_ids if e.field == "assignee" else None
             if target is not None:
                 target.update(int(v) for v in (e.old_value, e.new_value) if v and v.isdigit())
@@ -402,6 +407,9 @@ def names_for_events(entries: list[Entry], members_of: int | None = None) -> Nam
         select(literal("r"), ResolutionType.id, ResolutionType.code, ResolutionType.name_el,
                ResolutionType.name_en),
     ]
+    if category_codes:
+        parts.append(select(literal("c"), Category.id, Category.code, Category.name_el,
+                            Category.name_en).where(Category.code.in_(category_codes)))
     if members_of is not None:
         parts.append(select(literal("m"), User.id, none, User.name, none)
                      .join(UnitMembership, UnitMembership.user_id == User.id)
@@ -419,6 +427,8 @@ def names_for_events(entries: list[Entry], members_of: int | None = None) -> Nam
             names.assignee[id_] = name
         elif kind == "m":
             names.members.append((id_, name))
+        elif kind == "c":
+            names.category[code] = localized(SimpleNamespace(name_el=name, name_en=name_en))
         else:
             label = localized(SimpleNamespace(name_el=name, name_en=name_en))
             names.resolution_type[code] = label

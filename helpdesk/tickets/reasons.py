@@ -13,6 +13,8 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from helpdesk.core.display import CHANNEL_WORDS
+
 SLA_LEVEL_TIME_OUT = "sla.level_time_out"
 
 
@@ -34,7 +36,23 @@ def _level_time_out(params: dict) -> str:
     return _("Automatic escalation: level %(level)s time ran out.", level=level)
 
 
-RENDERERS: dict[str, Callable[[dict], str]] = {SLA_LEVEL_TIME_OUT: _level_time_out}
+FILED_ON_BEHALF = "ticket.filed_on_behalf"
+
+
+def filed_on_behalf(name: str, channel: str) -> tuple[str, dict]:
+    """(code, params) of a request support staff filed for the school: who, and how the
+    school asked (a Channel value)."""
+    return FILED_ON_BEHALF, {"name": str(name), "channel": str(channel)}
+
+
+def _filed_on_behalf(params: dict) -> str:
+    channel = params["channel"]
+    return _("Filed by %(name)s on behalf of the school (%(channel)s).", name=params["name"],
+             channel=str(CHANNEL_WORDS.get(channel, channel)))
+
+
+RENDERERS: dict[str, Callable[[dict], str]] = {SLA_LEVEL_TIME_OUT: _level_time_out,
+                                               FILED_ON_BEHALF: _filed_on_behalf}
 
 
 def render(code: str | None, params: dict | None) -> str | None:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -34,9 +35,17 @@ from helpdesk.permissions import (
     works_at_units,
 )
 from helpdesk.tickets import attachments as files
-from helpdesk.tickets import visibility
+from helpdesk.tickets import reasons, visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
-from helpdesk.tickets.states import Action, IllegalTransition, Priority, Status, next_status
+from helpdesk.tickets.states import (
+    ON_BEHALF_CHANNELS,
+    Action,
+    Channel,
+    IllegalTransition,
+    Priority,
+    Status,
+    next_status,
+)
 
 SUBJECT_MAX = 200
 BODY_MAX = 20000
@@ -196,9 +205,15 @@ def _search_text(ticket: Ticket, school: School) -> str:
 def open_ticket(actor: User, *, school: School, category: Category, subject: str,
                 description: str, priority=Priority.NORMAL, now: datetime, attachments=(),
                 channel: str = "web") -> Ticket:
-    """File a request for ``school``; it lands where the category and the chain say."""
+    """File a request for ``school``; it lands where the category and the chain say.
+
+    The school files its own (web, e-mail, API); a technician, manager or administrator
+    files on its behalf (permissions.can_file_for: a school of their area) and says how the
+    school asked (``channel``: phone, visit, other, or api). The school is then told as if
+    it had filed, and the timeline says who filed it and how (helpdesk.tickets.reasons)."""
     if not can_file_for(actor, school.id):
         raise PermissionDenied()
+    channel = _channel(actor, channel)
     if category is None or not category.is_active:
         raise ValidationFailed("category", "Unknown category.")
     subject = _text("subject", subject, minimum=3, maximum=SUBJECT_MAX)
@@ -221,10 +236,33 @@ def open_ticket(actor: User, *, school: School, category: Category, subject: str
     # it by id, so the flush would not know to write the ticket first).
     _after_change(ticket, now, new=True)
     _move(ticket, level, unit_id, None, actor, now, None, new=True)
-    _record(ticket, actor, now, "created", "status", None, Status.NEW)
+    _record(ticket, actor, now, "created", "status", None, Status.NEW,
+            **_on_behalf(actor, channel))
     _store_attachments(ticket, None, actor, attachments, now)
     db.session.flush()
     return ticket
+
+
+def _channel(actor, channel) -> str:
+    """The channel of a filing: the on-behalf ones (phone, visit, other) only for staff."""
+    try:
+        value = Channel(channel)
+    except ValueError:
+        raise ValidationFailed("channel", "Unknown channel.") from None
+    if value in ON_BEHALF_CHANNELS and (acts_for_school(actor) or is_system(actor)):
+        raise ValidationFailed("channel", "Only support staff file a request for a school.")
+    return value.value
+
+
+def _on_behalf(actor, channel: str) -> dict:
+    """The created event's reason when someone other than the school files: who and how
+    (a code rendered in each reader's language; the text in the site's)."""
+    if acts_for_school(actor) or is_system(actor):
+        return {}
+    code, params = reasons.filed_on_behalf(actor.name, channel)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
+        text = reasons.render(code, params)
+    return {"reason": text, "code": code, "params": params}
 
 
 def _next_ticket_id() -> int | None:
@@ -308,6 +346,30 @@ def change_priority(actor: User, ticket: Ticket, priority, *, now: datetime,
         _record(ticket, actor, now, "priority", "priority", ticket.priority, value, reason)
         ticket.priority = value
         _after_change(ticket, now)
+
+
+def change_category(actor: User, ticket: Ticket, category: Category | None, *, now: datetime,
+                    reason: str | None = None) -> None:
+    """Put the ticket in another category (an e-mailed request arrives in
+    MAIL_DEFAULT_CATEGORY, a school may pick the wrong one): technicians of its current unit.
+
+    Only the category changes. ``Category.first_level`` decides where a request *starts*;
+    a ticket is never moved between levels or units here, even when the new category would
+    have started elsewhere: moving it is an escalation or a return, each with its own
+    reason and event. The event (kind "category", old → new code) is shown to the school;
+    ``reason`` is staff text. The SLA is recomputed (targets may depend on the category)."""
+    require(actor, Perm.RECATEGORISE, ticket)
+    if category is None or not category.is_active:
+        raise ValidationFailed("category", "Unknown category.")
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > 500:
+        raise ValidationFailed("reason", "This field is too long (at most %(n)s characters).", n=500)
+    if category.id == ticket.category_id:
+        return
+    _record(ticket, actor, now, "category", "category", ticket.category.code, category.code,
+            reason)
+    ticket.category_id, ticket.category = category.id, category
+    _after_change(ticket, now)
 
 
 def escalate(actor: User | SystemActor | None, ticket: Ticket, reason: str, *, now: datetime,

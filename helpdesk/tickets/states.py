@@ -29,6 +29,21 @@ class Priority(IntEnum):
     URGENT = 4
 
 
+class Channel(StrEnum):
+    """How a request reached us (Ticket.channel)."""
+
+    WEB = "web"        #: the school filed it on the web
+    EMAIL = "email"    #: the school mailed it
+    API = "api"        #: a program filed it
+    PHONE = "phone"    #: support staff filed it for the school after a phone call
+    VISIT = "visit"    #: … during or after a visit
+    OTHER = "other"    #: … for another reason (a letter, a meeting)
+
+
+#: The channels of a request support staff file on a school's behalf.
+ON_BEHALF_CHANNELS = (Channel.PHONE, Channel.VISIT, Channel.OTHER)
+
+
 OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
 WORKING = (Status.NEW, Status.OPEN, Status.WAITING)
 

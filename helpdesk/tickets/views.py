@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -28,7 +29,16 @@ from helpdesk.inventory import filing as equipment
 from helpdesk.inventory.views import ticket_page_context
 from helpdesk.notify import services as notify
 from helpdesk.org.models import Category, ResolutionType
-from helpdesk.permissions import Perm, acts_for_school, can, can_file_for_own_school, works_at_units
+from helpdesk.org.queries import find_schools
+from helpdesk.permissions import (
+    Perm,
+    acts_for_school,
+    can,
+    can_file_for_own_school,
+    can_file_on_behalf,
+    filing_school_ids,
+    works_at_units,
+)
 from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
@@ -77,8 +87,53 @@ def queue():
 def new():
     if not can_file_for_own_school(current_user):
         abort(403)
+    return _file(forms.NewTicketForm(), current_user.school, "web")
 
-    form = forms.NewTicketForm()
+
+@bp.route("/tickets/new/school")
+@login_required
+def new_for_school_search():
+    """Pick the school to file for: by code or name (a plain form; school-search.js only
+    fills the same list as the user types)."""
+    if not can_file_on_behalf(current_user):
+        abort(403)
+    term = (request.args.get("q") or "").strip()[:100]
+    schools = find_schools(term, filing_school_ids(current_user)) if term else []
+    return render_template("tickets/new_for_school.html", q=term, schools=schools)
+
+
+@bp.route("/tickets/new/school/lookup")
+@login_required
+def school_lookup():
+    """The schools the actor may file for that match ``q``, as JSON (for school-search.js)."""
+    if not can_file_on_behalf(current_user):
+        abort(403)
+    term = (request.args.get("q") or "").strip()[:100]
+    schools = find_schools(term, filing_school_ids(current_user)) if term else []
+    return jsonify(items=[{"code": s.code, "name": s.name,
+                           "directorate": s.directorate.short_name_el,
+                           "url": url_for("tickets.new_for_school", code=s.code)}
+                          for s in schools])
+
+
+@bp.route("/tickets/new/school/<code>", methods=["GET", "POST"])
+@login_required
+def new_for_school(code: str):
+    """File for a school of the actor's area, as a phone call or a visit asked."""
+    if not can_file_on_behalf(current_user):
+        abort(403)
+    school = next(iter(find_schools(code, filing_school_ids(current_user), limit=1)), None) \
+        if code.isdigit() and len(code) == 7 else None
+    if school is None:
+        abort(404)
+    form = forms.OnBehalfTicketForm()
+    return _file(form, school, form.channel.data)
+
+
+def _file(form, school, channel: str):
+    """The filing form of ``school``: shown, or filed through services.open_ticket with
+    the picked equipment (inventory.filing) and then the ticket page."""
+
     form.category.choices = queries.filter_choices(False)[0]
     # The equipment fields do not check their choices (link_from_form checks the items),
     # so the school's items are read only when the form is shown.
@@ -86,22 +141,27 @@ def new():
         def write():
             now = utcnow()
             ticket = services.open_ticket(
-                current_user, school=current_user.school,
+                current_user, school=school,
                 category=db.session.get(Category, form.category.data), subject=form.subject.data,
                 description=form.description.data, priority=form.priority.data, now=now,
-                attachments=_uploads())
+                attachments=_uploads(), channel=channel)
             equipment.link_from_form(current_user, ticket, form, now)
             return ticket.ref  # read before the commit expires the ticket
 
-        outcome = commit_or_flash(
-            write, done=lambda ref: _("Your request was filed as %(ref)s.", ref=ref))
+        if acts_for_school(current_user):
+            done = lambda ref: _("Your request was filed as %(ref)s.", ref=ref)  # noqa: E731
+        else:
+            done = lambda ref: _("The request was filed as %(ref)s.", ref=ref)  # noqa: E731
+        outcome = commit_or_flash(write, done=done)
         if not outcome:
-            picker = equipment.prepare_form(form, current_user.school_id)
-            return render_template("tickets/new.html", form=form, **picker), outcome.error.status
+            return _filing_page(form, school, outcome.error.status)
         return redirect(url_for("tickets.show", ref=outcome.value))
-    status = 422 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form,
-                           **equipment.prepare_form(form, current_user.school_id)), status
+    return _filing_page(form, school, 422 if form.is_submitted() else 200)
+
+
+def _filing_page(form, school, status: int):
+    return render_template("tickets/new.html", form=form, school=school,
+                           **equipment.prepare_form(form, school.id)), status
 
 
 def _ticket_or_404(ref: str):
@@ -148,6 +208,9 @@ def _action_forms(ticket) -> dict:
             result[f"{name}_form"] = form_cls(prefix=name)
     if "priority_form" in result:
         result["priority_form"].priority.data = ticket.priority
+    if "category_form" in result:
+        result["category_form"].category.choices = queries.filter_choices(False)[0]
+        result["category_form"].category.data = ticket.category_id
     return result
 
 
@@ -158,6 +221,11 @@ def _resolve(actor, ticket, form, now):
 
 def _assign(actor, ticket, form, now):
     return services.assign(actor, ticket, db.session.get(User, form.assignee.data), now=now)
+
+
+def _recategorise(actor, ticket, form, now):
+    return services.change_category(actor, ticket, db.session.get(Category, form.category.data),
+                                    now=now, reason=form.reason.data)
 
 
 #: action -> (form, permission, call)
@@ -176,6 +244,7 @@ ACTIONS = {
     "return": (forms.ReturnForm, Perm.RETURN,
                lambda a, t, f, n: services.return_to_lower(a, t, f.instructions.data, now=n,
                                                            tell_school=bool(f.tell_school.data))),
+    "category": (forms.CategoryForm, Perm.RECATEGORISE, _recategorise),
     "resolve": (forms.ResolveForm, Perm.RESOLVE, _resolve),
     "reopen": (forms.ReopenForm, Perm.REOPEN,
                lambda a, t, f, n: services.reopen(a, t, f.reason.data, now=n)),
@@ -194,6 +263,8 @@ def act(ref: str, action: str):
     form = form_cls(prefix=action)
     if action == "assign":
         form.assignee.choices = [(u.id, u.name) for u in queries.unit_members(ticket.unit_id)]
+    if action == "category":
+        form.category.choices = queries.filter_choices(False)[0]
     if action == "resolve":
         form.resolution_type.choices = [(t.id, t.code) for t in db.session.scalars(select(ResolutionType))]
     back = redirect(url_for("tickets.show", ref=ticket.ref))

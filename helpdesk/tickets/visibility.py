@@ -3,7 +3,7 @@
 Staff read everything. A school reads that its request moved, who took it, its status and
 priority, and the texts written *to* it (replies, the resolution, a reopening); it never
 reads what staff write to staff: internal notes, escalation reasons, the instructions of a
-return down, the reason of a priority change or an automatic escalation — unless the
+return down, the reason of a priority or category change or an automatic escalation — unless the
 technician chose to tell the school (``is_shared_with_school``).
 
 Kinds this module does not know (a future kind, a typo) are staff-only until listed here.
@@ -15,14 +15,14 @@ from dataclasses import dataclass
 #: Event kinds a school sees (the event itself: who, when, from, to).
 SCHOOL_KINDS = frozenset({
     "created", "claim", "assign", "reply", "await_school", "school_reply",
-    "escalate", "return", "resolve", "reopen", "close", "priority",
+    "escalate", "return", "resolve", "reopen", "close", "priority", "category",
 })
 #: Kinds whose reason is text for the school by default (it is also a public reply, or
 #: the system's own wording meant for everyone).
 SHARED_REASON_KINDS = frozenset({"created", "reply", "resolve", "reopen", "close",
                                  "claim", "assign", "await_school", "school_reply"})
 #: Kinds whose reason staff write to staff; shared only when the technician says so.
-STAFF_REASON_KINDS = frozenset({"escalate", "return", "priority"})
+STAFF_REASON_KINDS = frozenset({"escalate", "return", "priority", "category"})
 #: Kinds that move a ticket between levels and units: the school sees where it went.
 MOVE_KINDS = frozenset({"escalate", "return"})
 
