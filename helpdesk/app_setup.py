@@ -96,6 +96,7 @@ def _sqlite_begin(conn):
 
 def _register_models() -> None:
     import helpdesk.accounts.models  # noqa: F401
+    import helpdesk.accounts.cas_models  # noqa: F401
     import helpdesk.org.models  # noqa: F401
     import helpdesk.tickets.models  # noqa: F401
     import helpdesk.sla.models  # noqa: F401
@@ -114,6 +115,9 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.tickets.views import bp as tickets_bp
 
     app.register_blueprint(accounts_bp)
+    from helpdesk.accounts.cas_views import bp as cas_bp
+
+    app.register_blueprint(cas_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sla_bp)
     from helpdesk.reports.views import bp as reports_bp
