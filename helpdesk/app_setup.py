@@ -167,6 +167,17 @@ def _register_cli(app: Flask) -> None:
     register_commands(app)
 
 
+def _cas_origin(app: Flask) -> str:
+    """The ΠΣΔ CAS server, where our log-out form's redirect goes on (CSP form-action
+    covers redirects after a form is sent)."""
+    if not app.config.get("CAS_ENABLED"):
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(app.config.get("CAS_SERVER_URL") or "")
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
@@ -176,7 +187,7 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
+            f"frame-ancestors 'none'; form-action 'self'{_cas_origin(app)}",
         )
         return response
 

@@ -27,7 +27,7 @@ REQUIREMENTS = ("Django>=5.2,<5.3", "django-cas-server==3.1.0")
 
 
 class Unavailable(Exception):
-    """The CAS server could not be installed (no PyPI) or started."""
+    """The CAS server could not be installed: PyPI is unreachable (the tests skip)."""
 
 
 def venv_dir() -> Path:
@@ -170,7 +170,7 @@ def start(workdir: Path, users: dict, service_patterns: list[tuple[str, str, boo
         subprocess.run([str(python), "setup_services.py", json.dumps(service_patterns)],
                        cwd=workdir, env=env, check=True, capture_output=True, timeout=120)
     except subprocess.CalledProcessError as exc:
-        raise Unavailable(f"django-cas-server set-up failed: {exc.stderr.decode()[-800:]}") from exc
+        raise RuntimeError(f"django-cas-server set-up failed: {exc.stderr.decode()[-800:]}") from exc
     port = _free_port()
     log = workdir / "cas.log"
     process = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -181,7 +181,7 @@ def start(workdir: Path, users: dict, service_patterns: list[tuple[str, str, boo
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise Unavailable(f"the CAS server stopped: {log.read_text(errors='replace')[-800:]}")
+            raise RuntimeError(f"the CAS server stopped: {log.read_text(errors='replace')[-800:]}")
         try:
             with urllib.request.urlopen(server.url + "login", timeout=2) as response:
                 if response.status == 200:
@@ -189,4 +189,44 @@ def start(workdir: Path, users: dict, service_patterns: list[tuple[str, str, boo
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     server.stop()
-    raise Unavailable("the CAS server did not answer within 60 s")
+    raise RuntimeError("the CAS server did not answer within 60 s")
+
+
+def issue_ticket(server: CasServer, service: str, username: str, password: str) -> str:
+    """Log in at the CAS server as a browser would (its form, login ticket and CSRF token)
+    and return the service ticket it issues for ``service``, unused."""
+    import http.cookiejar
+    import re
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    jar = http.cookiejar.CookieJar()
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    login = server.url + "login?" + urlencode({"service": service})
+    html = opener.open(login, timeout=10).read().decode()
+    fields = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', html))
+    fields.update(username=username, password=password)
+    try:
+        opener.open(urllib.request.Request(login, data=urlencode(fields).encode(),
+                                           headers={"Referer": login}), timeout=10)
+    except urllib.error.HTTPError as answer:
+        if answer.code == 302:
+            return parse_qs(urlsplit(answer.headers["Location"]).query)["ticket"][0]
+        raise
+    raise AssertionError("the CAS server issued no ticket (wrong password?)")
+
+
+def age_ticket(server: CasServer, ticket: str, seconds: int = 3600) -> None:
+    """Make a service ticket older than the server's validity (it then fails as expired)."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    old = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+    with sqlite3.connect(server.database) as connection:
+        changed = connection.execute("UPDATE cas_server_serviceticket SET creation = ? "
+                                     "WHERE value = ?", (old, ticket)).rowcount
+    assert changed == 1, "no such ticket at the CAS server"

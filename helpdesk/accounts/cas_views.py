@@ -81,8 +81,9 @@ def _refused(key, status: int = 403, detail: str = ""):
     if texts[0][0] != "en":
         with force_locale("en"):
             texts.append(("en", str(title), str(text)))
+    name = "-".join(map(str, key)) if isinstance(key, tuple) else str(key)
     return render_template("accounts/cas_refused.html", texts=texts, detail=detail,
-                           key=str(key)), status
+                           key=name), status
 
 
 @bp.before_app_request
