@@ -95,8 +95,8 @@ def _sqlite_begin(conn):
 
 
 def _register_models() -> None:
-    import helpdesk.accounts.models  # noqa: F401
     import helpdesk.accounts.cas_models  # noqa: F401
+    import helpdesk.accounts.models  # noqa: F401
     import helpdesk.org.models  # noqa: F401
     import helpdesk.tickets.models  # noqa: F401
     import helpdesk.sla.models  # noqa: F401

@@ -187,7 +187,7 @@ def test_school_unit_is_created_on_first_sign_in_renamed_and_lands_on_its_ticket
 
 
 def test_teacher_signs_in_by_uid(page, cas):
-    base, app, _server, facts = cas
+    base, _app, _server, _facts = cas
     cas_sign_in(page, base, "gpapadopoulos")
     page.wait_for_url(re.compile(r".*/tickets.*"))
     page.goto(f"{base}/account")
@@ -279,7 +279,7 @@ def test_ticket_for_another_service_is_refused(page, cas):
 
 
 def test_cas_server_down_clear_page_and_administrators_still_log_in(page, cas):
-    base, app, server, facts = cas
+    base, app, _server, facts = cas
     ticket = capture_ticket(page, base, "ntech")
     page.context.clear_cookies()
     working = app.config["CAS_SERVER_URL"]
