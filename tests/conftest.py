@@ -157,6 +157,9 @@ def isolated(app) -> Iterator[None]:
 def db(app):
     """The Flask-SQLAlchemy object, in an app context, inside a rolled-back transaction."""
     with isolated(app), app.app_context():
+        # The Limiter is one object: a second app built by a test (the bench's, with the
+        # limiter off) switches it off for everyone; this run's app decides.
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
         limiter.reset()
         yield _db
         _db.session.remove()
