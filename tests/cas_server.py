@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,6 +23,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+#: pip's words when it cannot reach an index (the only reason the CAS tests skip).
+_NO_NETWORK = re.compile(r"NewConnectionError|Max retries exceeded|Temporary failure in name "
+                         r"resolution|Network is unreachable|No matching distribution found|"
+                         r"ConnectTimeout|ReadTimeout|ProxyError")
 #: What the virtualenv holds; the cache key.
 REQUIREMENTS = ("Django>=5.2,<5.3", "django-cas-server==3.1.0")
 
@@ -37,11 +42,21 @@ def venv_dir() -> Path:
 
 def ensure_venv() -> Path:
     """The virtualenv's python, created and filled on first use (a stamp marks it done)."""
+    import fcntl
+
     venv = venv_dir()
     python = venv / "bin" / "python"
     stamp = venv / ".installed"
     if stamp.exists() and python.exists():
         return python
+    with open(f"{venv}.lock", "w") as lock:  # two test runs at once build it once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and python.exists()):
+            _build(venv, python, stamp)
+    return python
+
+
+def _build(venv: Path, python: Path, stamp: Path) -> None:
     base = getattr(sys, "_base_executable", None) or "python3"
     try:
         subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True,
@@ -49,11 +64,12 @@ def ensure_venv() -> Path:
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
                        check=True, capture_output=True, timeout=600)
     except (subprocess.SubprocessError, OSError) as exc:
-        output = getattr(exc, "stderr", b"") or b""
-        raise Unavailable(f"could not install {' '.join(REQUIREMENTS)} from PyPI: {exc} "
-                          f"{output.decode(errors='replace')[-500:]}") from exc
+        output = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")
+        message = f"could not install {' '.join(REQUIREMENTS)}: {exc} {output[-500:]}"
+        if _NO_NETWORK.search(output) or isinstance(exc, subprocess.TimeoutExpired):
+            raise Unavailable("PyPI is unreachable: " + message) from exc
+        raise RuntimeError(message) from exc  # anything else is a failure, not a skip
     stamp.write_text(" ".join(REQUIREMENTS))
-    return python
 
 
 SETTINGS = '''
@@ -196,7 +212,6 @@ def issue_ticket(server: CasServer, service: str, username: str, password: str) 
     """Log in at the CAS server as a browser would (its form, login ticket and CSRF token)
     and return the service ticket it issues for ``service``, unused."""
     import http.cookiejar
-    import re
     from urllib.parse import parse_qs, urlencode, urlsplit
 
     jar = http.cookiejar.CookieJar()
