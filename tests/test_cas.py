@@ -212,3 +212,18 @@ def test_the_csp_lets_the_log_out_form_reach_the_cas_server(client, on):
     policy = client.get("/login").headers["Content-Security-Policy"]
     origin = on.url.split("/cas/")[0]
     assert f"form-action 'self' {origin}" in policy
+
+
+def test_the_cli_registers_a_person_with_their_psd_user_name(app, db):
+    w = World()
+    db.session.commit()
+    runner = app.test_cli_runner()
+    args = ["user", "create", "teacher@example.org", "--name", "Εκπαιδευτικός", "--role",
+            "school", "--school", w.school_a.code, "--password", "a-long-password",
+            "--psd-uid", "GPapadopoulos"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "teacher@example.org"))
+    assert user.psd_uid == "gpapadopoulos"
+    again = runner.invoke(args=[*args[:2], "other@example.org", *args[3:]])
+    assert again.exit_code != 0 and "already bound" in again.output
