@@ -143,3 +143,21 @@ API_RATE_LIMIT = "600 per minute"
 PASSWORD_RESET_MAX_AGE = 3600
 PASSWORD_RESET_RATE_LIMIT = "5 per minute;20 per hour"
 PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "3 per 15 minutes;10 per day"
+
+# --- ΠΣΔ single sign-on (CAS, sso.sch.gr; helpdesk.accounts.cas) ---------------------------
+#: Off by default: only local passwords. README.md says what to ask the ΠΣΔ for.
+CAS_ENABLED = False
+#: The CAS server's base URL (its /login, /logout and /p3/serviceValidate are below it).
+CAS_SERVER_URL = "https://sso.sch.gr/"
+#: Our service URL, as registered with the ΠΣΔ: <base>/login/cas/callback. Empty: built
+#: from MAIL_BASE_URL. Never taken from the request (its Host header is the client's).
+CAS_SERVICE_URL = ""
+#: Whether technicians, managers and schools may still log in with a local password;
+#: administrators always may (the break-glass way in when the ΠΣΔ is down).
+CAS_LOCAL_PASSWORDS = True
+#: Plain http to the CAS server and for the service URL: for tests only.
+CAS_ALLOW_HTTP = False
+#: Seconds to wait for the CAS server (the check before redirecting, ticket validation).
+CAS_TIMEOUT_SECONDS = 5
+#: Ticket callbacks per client address (each one costs a call to the CAS server).
+CAS_CALLBACK_RATE_LIMIT = "30 per minute;300 per hour"

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from urllib.parse import urlsplit
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import helpdesk.accounts.cas_models  # noqa: F401
 import helpdesk.accounts.models  # noqa: F401 - every model is mapped before the first query
 import helpdesk.api.models  # noqa: F401
 import helpdesk.api.webhook_models  # noqa: F401
@@ -26,6 +28,7 @@ import helpdesk.outbox.models  # noqa: F401
 import helpdesk.sla.models  # noqa: F401
 import helpdesk.tickets.models  # noqa: F401
 from helpdesk import bus, permissions
+from helpdesk.accounts.cas_views import bp as cas_bp
 from helpdesk.accounts.people.views import bp as people_bp
 from helpdesk.accounts.views import bp as accounts_bp
 from helpdesk.accounts.views import load_user  # noqa: F401 - registers the loader
@@ -124,8 +127,8 @@ def _sqlite_begin(conn):
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts_bp, people_bp, organisation_bp, tickets_bp, sla_bp, reports_bp,
-                      api_bp, api_pages, inventory_bp, census_bp, mail_bp):
+    for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
+                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp):
         app.register_blueprint(blueprint)
 
 
@@ -147,6 +150,15 @@ def _register_cli(app: Flask) -> None:
     register_commands(app)
 
 
+def _cas_origin(app: Flask) -> str:
+    """The ΠΣΔ CAS server, where our log-out form's redirect goes on (CSP form-action
+    covers redirects after a form is sent)."""
+    if not app.config.get("CAS_ENABLED"):
+        return ""
+    parts = urlsplit(app.config.get("CAS_SERVER_URL") or "")
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
@@ -156,7 +168,7 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
+            f"frame-ancestors 'none'; form-action 'self'{_cas_origin(app)}",
         )
         return response
 

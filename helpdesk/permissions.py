@@ -110,6 +110,13 @@ def require_admin(actor) -> None:
         raise PermissionDenied()
 
 
+def can_use_local_password(user, *, local_passwords: bool) -> bool:
+    """Whether ``user`` may log in with a local password: everyone while local passwords
+    stay on (CAS_LOCAL_PASSWORDS), administrators always (the break-glass way in when the
+    ΠΣΔ sign-in is down)."""
+    return local_passwords or bool(getattr(user, "is_admin", False))
+
+
 def admin_only(view=None, *, status: int = 404):
     """The administrators' guard of the web pages: log in first; anyone else gets ``status``
     (404 by default: there is nothing here for them; 403 where the section is known to

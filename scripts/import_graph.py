@@ -74,10 +74,11 @@ IMPURE = ("flask", "flask_", "sqlalchemy", "helpdesk.extensions")
 #: Packages that are not split into a model and the rest (they sit below it whole, but
 #: for their web door and their administration).
 UNSPLIT = {"helpdesk.org", "helpdesk.accounts", "helpdesk.audit", "helpdesk.core", "helpdesk.api"}
-#: Administration of people and of the support organisation: writers that ask
-#: helpdesk.permissions (above org/accounts) and touch the API's tokens, so they sit with
-#: the entry points as ``helpdesk.<package>[admin]``.
-ADMIN_MODULES = ("helpdesk.accounts.people", "helpdesk.org.admin")
+#: Administration of people and of the support organisation, and the ΠΣΔ sign-in:
+#: writers that ask helpdesk.permissions (above org/accounts) and touch the API's tokens,
+#: so they sit with the entry points as ``helpdesk.<package>[admin]``.
+ADMIN_MODULES = ("helpdesk.accounts.people", "helpdesk.org.admin",
+                 "helpdesk.accounts.cas_services")
 
 
 def package_of(module: str) -> str:
@@ -89,8 +90,10 @@ def package_of(module: str) -> str:
         return "workers"
     package = ".".join(parts[:2])
     if any(module == m or module.startswith(m + ".") for m in ADMIN_MODULES):
-        return package + ("[web]" if parts[-1] in WEB_MODULES else "[admin]")
-    if len(parts) > 2 and package != "helpdesk.core" and parts[-1] in WEB_MODULES:
+        return package + ("[web]" if parts[-1] in WEB_MODULES or parts[-1].endswith("_views")
+                          else "[admin]")
+    if len(parts) > 2 and package != "helpdesk.core" and (
+            parts[-1] in WEB_MODULES or parts[-1].endswith("_views")):
         return package + "[web]"
     if len(parts) > 2 and package not in UNSPLIT:
         if parts[-1] in WEB_MODULES:

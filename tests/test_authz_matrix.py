@@ -172,6 +172,31 @@ def test_lists_searches_and_counts_leak_nothing(client, scene, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("cas_on", [False, True])
+def test_psd_sign_in_routes(client, scene, role, cas_on, app, monkeypatch):
+    """/login/cas and its callback (issue 14): off, they are 404 for everyone; on (here with
+    an unreachable CAS server), a visitor gets the clear 503 page and a signed-in user goes
+    home. The single log-out POST answers 200 to anyone and ends no session it does not name."""
+    monkeypatch.setitem(app.config, "CAS_ENABLED", cas_on)
+    monkeypatch.setitem(app.config, "CAS_ALLOW_HTTP", True)
+    monkeypatch.setitem(app.config, "CAS_SERVER_URL", "http://127.0.0.1:9/cas/")
+    monkeypatch.setitem(app.config, "CAS_SERVICE_URL", "http://arogi.test/login/cas/callback")
+    as_role(client, scene, role)
+    start = client.get("/login/cas")
+    forged = client.get("/login/cas/callback?ticket=ST-forged")
+    if not cas_on:
+        assert (start.status_code, forged.status_code) == (404, 404)
+    elif role == "anonymous":
+        assert start.status_code == 503 and 'data-reason="unavailable"' in start.get_data(as_text=True)
+        assert forged.status_code == 503
+    else:
+        assert start.status_code == 302 and "/login" not in start.headers["Location"]
+    assert client.post("/login/cas/callback", data={"logoutRequest": "<x/>"}).status_code == 200
+    if role != "anonymous":
+        assert client.get("/account").status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_other_pages(client, scene, role):
     as_role(client, scene, role)
     new = client.get("/tickets/new").status_code

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     #: Part of the session cookie's user id; log-out and a password change add one, which
     #: ends every session (and copied cookie) of the user.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: The ΠΣΔ (sso.sch.gr) user name this account signs in with, lower-case; None: not bound.
+    psd_uid: Mapped[str | None] = mapped_column(String(100), unique=True)
 
     school: Mapped[School | None] = relationship()
     memberships: Mapped[list[UnitMembership]] = relationship(

@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
-from helpdesk.accounts import services
+from helpdesk import permissions
+from helpdesk.accounts import cas_views, services
 from helpdesk.accounts.forms import ForgotForm, LoginForm, PasswordForm, ResetForm
 from helpdesk.accounts.models import User
 from helpdesk.core.errors import ValidationFailed
@@ -76,6 +77,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("tickets.home")
 
 
+def _local_password_allowed(user: User) -> bool:
+    """With the ΠΣΔ sign-in on and CAS_LOCAL_PASSWORDS off, only administrators."""
+    config = current_app.config
+    local = not config.get("CAS_ENABLED") or config.get("CAS_LOCAL_PASSWORDS", True)
+    return permissions.can_use_local_password(user, local_passwords=bool(local))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @_login_limits
 def login():
@@ -84,6 +92,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data, now=utcnow())
+        if user is not None and not _local_password_allowed(user):
+            db.session.rollback()
+            user = None  # the same answer as a wrong password: no hint which passwords are right
         if user is None:
             flash(_("Wrong e-mail or password."), "error")
             return render_template("accounts/login.html", form=form), 401
@@ -99,12 +110,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    cas_logout = cas_views.end_this_session()  # a ΠΣΔ session: leave the ΠΣΔ too
     if current_user.is_authenticated:
         services.end_sessions(current_user)
         db.session.commit()
     logout_user()
     session.clear()
-    return redirect(url_for("accounts.login"))
+    return redirect(cas_logout or url_for("accounts.login"))
 
 
 @bp.route("/lang/<code>", methods=["POST"])
