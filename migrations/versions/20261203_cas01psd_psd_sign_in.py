@@ -11,7 +11,6 @@ CAS server's single log-out ends the session the ticket opened.
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "cas01psd"
 down_revision = "people01fold"
 branch_labels = None
