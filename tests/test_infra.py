@@ -209,6 +209,35 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(tmp_path):
         _db.engine.dispose()
 
 
+def test_a_live_sqlite_database_upgrades_in_place(tmp_path):
+    """Users with rows pointing at them (foreign keys on): the latest revisions must not
+    rebuild a referenced table, which SQLite refuses ("FOREIGN KEY constraint failed")."""
+    _require_revisions()
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect, text
+
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path / "instance", f"sqlite:///{tmp_path / 'live.db'}")
+    with app.app_context():
+        upgrade(revision="audit01log")
+        with _db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, name, role, password_hash, locale, "
+                "is_active_account, session_version, created_at) VALUES (1, 'a@sch.gr', "
+                "'Α', 'admin', '', 'el', 1, 1, '2026-12-01 08:00:00')"))
+            conn.execute(text(
+                "INSERT INTO audit_log (id, actor_id, at, action, object_type, object_id, "
+                "before, after) VALUES (1, 1, '2026-12-01 08:00:00', 'x', 'user', 1, "
+                "'{}', '{}')"))
+        upgrade()
+        columns = {c["name"] for c in inspect(_db.engine).get_columns("users")}
+        assert {"psd_uid", "name_folded"} <= columns
+        with _db.engine.connect() as conn:
+            assert conn.execute(text("SELECT name_folded FROM users")).scalar() == "α"
+        _db.engine.dispose()
+
+
 # --- helpdesk serve ------------------------------------------------------------------------
 
 def _free_port() -> int:

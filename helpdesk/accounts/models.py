@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from helpdesk.core.text import fold
@@ -23,6 +23,9 @@ class Role(StrEnum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    #: A unique index, not a constraint: SQLite adds an index in place, while a constraint
+    #: would rebuild the users table, which the foreign keys of a live database forbid.
+    __table_args__ = (Index("uq_users_psd_uid", "psd_uid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored lower-case; the log-in name.
     email: Mapped[str] = mapped_column(String(200), unique=True)
@@ -42,7 +45,7 @@ class User(UserMixin, db.Model):
     #: ends every session (and copied cookie) of the user.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: The ΠΣΔ (sso.sch.gr) user name this account signs in with, lower-case; None: not bound.
-    psd_uid: Mapped[str | None] = mapped_column(String(100), unique=True)
+    psd_uid: Mapped[str | None] = mapped_column(String(100))
 
     school: Mapped[School | None] = relationship()
     memberships: Mapped[list[UnitMembership]] = relationship(

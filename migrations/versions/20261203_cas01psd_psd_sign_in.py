@@ -18,9 +18,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("psd_uid", sa.String(100), nullable=True))
-        batch.create_unique_constraint("uq_users_psd_uid", ["psd_uid"])
+    # In place on SQLite (no rebuild of users, which other tables' foreign keys point to).
+    op.add_column("users", sa.Column("psd_uid", sa.String(100), nullable=True))
+    op.create_index("uq_users_psd_uid", "users", ["psd_uid"], unique=True)
     op.create_table(
         "cas_tickets",
         sa.Column("ticket_hash", sa.String(64), primary_key=True),
@@ -38,6 +38,6 @@ def downgrade():
     op.drop_index("ix_cas_tickets_expires_at", "cas_tickets")
     op.drop_index("ix_cas_tickets_user_id", "cas_tickets")
     op.drop_table("cas_tickets")
+    op.drop_index("uq_users_psd_uid", "users")
     with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("uq_users_psd_uid", type_="unique")
         batch.drop_column("psd_uid")
