@@ -140,9 +140,6 @@ class Supervisor:
         child.started_at = time.monotonic()
         child.restart_at = None
 
-    def dead(self) -> Child | None:
-        return next((c for c in self.procs if not c.is_running), None)
-
     def wait_until_ready(self, host: str, port: int, redis_url: str,
                          timeout: float = START_TIMEOUT) -> bool:
         """Wait until the web server answers and the worker and scheduler registered."""
