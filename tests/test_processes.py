@@ -151,3 +151,27 @@ def test_a_worker_rides_out_a_redis_outage(tmp_path, private_redis):
     finally:
         _stop(worker)
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-2000:]
+
+
+def test_two_schedulers_run_each_periodic_job_once(tmp_path, private_redis):
+    """Two ``helpdesk cron`` processes on one Redis (two machines): every interval job is
+    queued once per interval, not twice."""
+    from rq.cron import get_cron_job_ids
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    crons = [_helpdesk(tmp_path / name, private_redis.url, "cron", CRON_TICK_SECONDS=3)
+             for name in ("a", "b")]
+    try:
+        _wait(lambda: len(get_cron_job_ids("outbox-sweep", private_redis.client)) >= 1, 30,
+              "the first run queued")
+        started = time.monotonic()
+        time.sleep(10)
+        elapsed = time.monotonic() - started
+        assert all(c.poll() is None for c in crons)
+    finally:
+        for cron in crons:
+            _stop(cron)
+    runs = len(get_cron_job_ids("outbox-sweep", private_redis.client))
+    # One scheduler alone: a run every 3 s (and the first); two uncoordinated: twice that.
+    assert 2 <= runs <= elapsed / 3 + 2, runs
