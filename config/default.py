@@ -40,6 +40,10 @@ ATTACHMENT_EXTENSIONS = [
 #: Whole request body limit (attachments plus form).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+#: Who may read /metrics (Prometheus): client networks, after PROXY_FIX. Loopback only
+#: by default; add the Prometheus server's address.
+METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
 #: Failed log-ins per (client address, account) pair: one address cannot lock an account
 #: out for everyone else.
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"

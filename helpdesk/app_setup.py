@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, g, has_request_context, request, session
@@ -39,6 +40,7 @@ from helpdesk.census.views import bp as census_bp
 from helpdesk.cli import register_commands
 from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, redisconn
 from helpdesk.core.errors import register_error_handlers
+from helpdesk.core.metrics import observe_request
 from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from helpdesk.handlers import HANDLERS
 from helpdesk.inventory.views import bp as inventory_bp
@@ -176,3 +178,13 @@ def _register_security_headers(app: Flask) -> None:
     @app.before_request
     def _query_counter():
         g.sql_queries = 0
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _latency(response):
+        started = g.get("started")
+        if started is not None and request.endpoint != "static":
+            route = request.url_rule.rule if request.url_rule else "<unmatched>"
+            observe_request(route, request.method, response.status_code,
+                                    time.perf_counter() - started)
+        return response

@@ -55,7 +55,9 @@ def test_production_app_refuses_to_start_with_development_settings(tmp_path):
 
 
 def test_production_app_starts_with_safe_settings(tmp_path):
+    # (the limiter is one object for every app of the process: keep it off the made-up host)
     app = make_app(tmp_path, SAFE["SQLALCHEMY_DATABASE_URI"], PRODUCTION=True, TESTING=False,
+                   RATELIMIT_STORAGE_URI="memory://",
                    **{k: v for k, v in SAFE.items() if k != "SQLALCHEMY_DATABASE_URI"})
     assert app.config["PRODUCTION"]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 import workers
 from helpdesk.core import redisconn
+from helpdesk.core.metrics import prepare_multiprocess_dir
 from helpdesk.extensions import db
 from workers import resilient
 from workers import serve as runner
@@ -96,7 +98,10 @@ def serve(host, port, web_workers):
     if not runner.port_is_free(host, port):
         raise click.ClickException(f"{host}:{port} is already in use; pass --port")
     redis_url = _use_redis(app)
+    metrics_dir = Path(app.instance_path) / "metrics"
+    prepare_multiprocess_dir(metrics_dir)
     env = dict(os.environ, REDIS_URL=redis_url, HELPDESK_INSTANCE_PATH=app.instance_path,
+               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
                PYTHONUNBUFFERED="1")
     supervisor = runner.Supervisor(runner.children(host, port, web_workers), env)
     supervisor.install_signal_handlers()

@@ -3,10 +3,13 @@ storage, schema at head), for load balancers and systemd. No log-in, no session,
 personal data; each call is a few milliseconds."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+import ipaddress
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from helpdesk.extensions import limiter
-from helpdesk.ops import readiness
+from helpdesk.ops import metrics, readiness
 from helpdesk.tickets.services import attachments_directory
 
 bp = Blueprint("ops", __name__)
@@ -26,6 +29,23 @@ def readyz():
     body = {"status": "ready" if ready else "unready",
             "checks": {c.name: ("ok" if c.ok else c.detail or "failed") for c in checks}}
     return _no_store(jsonify(body)), 200 if ready else 503
+
+
+@bp.get("/metrics")
+@limiter.exempt
+def prometheus():
+    """Prometheus' scrape: only from the networks of METRICS_ALLOWED_NETWORKS."""
+    if not _allowed(request.remote_addr, current_app.config.get("METRICS_ALLOWED_NETWORKS")):
+        abort(404)
+    return _no_store(Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST))
+
+
+def _allowed(address: str | None, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks or ())
 
 
 def _no_store(response):
