@@ -40,6 +40,10 @@ ATTACHMENT_EXTENSIONS = [
 #: Whole request body limit (attachments plus form).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+#: Logs: "text" (one readable line) or "json" (one object per line, for a log shipper);
+#: every record carries the request id (X-Request-ID), also in the jobs it queued.
+LOG_FORMAT = "text"
+
 #: Who may read /metrics (Prometheus): client networks, after PROXY_FIX. Loopback only
 #: by default; add the Prometheus server's address.
 METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]

@@ -38,7 +38,7 @@ from helpdesk.api.views import api_bp
 from helpdesk.api.views import pages as api_pages
 from helpdesk.census.views import bp as census_bp
 from helpdesk.cli import register_commands
-from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, redisconn
+from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, logs, redisconn
 from helpdesk.core.errors import register_error_handlers
 from helpdesk.core.metrics import observe_request
 from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     bounds.init_app(app)  # before the blueprints: their <int:…> rules use its converter
 
+    if not app.testing:
+        logs.configure(app.config.get("LOG_FORMAT", "text"))
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_notifications(app)
@@ -179,6 +181,14 @@ def _register_security_headers(app: Flask) -> None:
     def _query_counter():
         g.sql_queries = 0
         g.started = time.perf_counter()
+        g.request_id = logs.new_request_id(request.headers.get("X-Request-ID"))
+        g.request_id_token = logs.request_id.set(g.request_id)
+
+    @app.teardown_request
+    def _forget_request_id(exc=None):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            logs.request_id.reset(token)
 
     @app.after_request
     def _latency(response):
@@ -187,4 +197,6 @@ def _register_security_headers(app: Flask) -> None:
             route = request.url_rule.rule if request.url_rule else "<unmatched>"
             observe_request(route, request.method, response.status_code,
                                     time.perf_counter() - started)
+        if g.get("request_id"):
+            response.headers["X-Request-ID"] = g.request_id
         return response

@@ -1,7 +1,6 @@
 """``helpdesk worker``, ``helpdesk cron``, ``helpdesk serve`` and ``helpdesk jobs …``."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 import workers
-from helpdesk.core import redisconn
+from helpdesk.core import logs, redisconn
 from helpdesk.core.metrics import prepare_multiprocess_dir
 from helpdesk.extensions import db
 from workers import resilient
@@ -20,9 +19,7 @@ from workers.schedule import PERIODIC, build_scheduler, get_periodic
 
 
 def _log_to_stderr() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(current_app.config.get("LOG_FORMAT", "text"))
 
 
 def _use_redis(app) -> str:

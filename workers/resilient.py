@@ -27,7 +27,7 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import SchedulerNotFound, StopRequested
 from rq.scheduler import RQScheduler
 
-from helpdesk.core import metrics
+from helpdesk.core import logs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +184,12 @@ class _TimedJobs:
     def perform_job(self, job, queue, *args, **kwargs):
         started = time.perf_counter()
         ok = False
+        token = logs.request_id.set((job.meta or {}).get("request_id") or f"job-{job.id}")
         try:
             ok = super().perform_job(job, queue, *args, **kwargs)  # RQ: False when it failed
             return ok
         finally:
+            logs.request_id.reset(token)
             metrics.JOB_SECONDS.labels(queue.name, (job.func_name or "?").rsplit(".", 1)[-1],
                                        "ok" if ok else "failed").observe(
                 time.perf_counter() - started)
