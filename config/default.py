@@ -25,6 +25,10 @@ TICKET_REF_PREFIX = "ΑΡ"
 REOPEN_WINDOW_DAYS = 7
 #: Days after resolution that a ticket closes by itself.
 AUTO_CLOSE_DAYS = 10
+#: Years after closing that a ticket keeps its personal data (texts, addresses, files);
+#: then ``helpdesk retention`` (weekly) anonymises it, keeping what the reports count.
+#: 0: never.
+RETENTION_YEARS = 5
 #: Rows per queue page.
 PAGE_SIZE = 50
 

@@ -10,9 +10,10 @@ from datetime import timedelta
 from helpdesk.core import metrics
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.ops import retention as retention_rules
 from helpdesk.sla.services import recompute_open
 from helpdesk.sla.sweep import sweep
-from helpdesk.tickets.services import close_resolved
+from helpdesk.tickets.services import attachments_directory, close_resolved
 from workers import app_context
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,17 @@ def close_resolved_tickets() -> int:
                 break
         log.info("closed %d resolved tickets", total)
         return total
+
+
+def retention() -> int:
+    """Anonymise the tickets closed more than RETENTION_YEARS ago (weekly)."""
+    with app_context() as app:
+        now = utcnow()
+        before = retention_rules.cutoff(now, app.config.get("RETENTION_YEARS", 0))
+        if before is None:
+            return 0
+        return retention_rules.run(before, now, attachments_directory(),
+                                   commit=db.session.commit).tickets
 
 
 def sla_sweep() -> dict:

@@ -51,6 +51,8 @@ PERIODIC: tuple[Periodic, ...] = (
              timeout=300),
     Periodic("mail-inbound-sweep", "workers.mail_jobs.sweep_inbound", queue="mail",
              interval=300),
+    Periodic("retention", "workers.jobs.retention", queue="bulk", cron="30 3 * * 0",
+             timeout=3600),
     Periodic("webhook-sweep", "workers.webhook_jobs.sweep_webhooks", queue="default",
              interval=60),
 )
