@@ -474,3 +474,51 @@ def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -
         _after_change(ticket, now)
     db.session.flush()
     return len(tickets)
+
+
+# --- known outages (helpdesk.incidents) ------------------------------------------------
+
+def mark_incident(actor, ticket: Ticket, incident_id: int | None, *, now: datetime,
+                  previous: int | None = None, refresh_sla: bool = True) -> None:
+    """Record that the ticket was linked to incident ``incident_id`` (None: unlinked from
+    ``previous``). The permission is the incident's (helpdesk.permissions
+    can_link_to_incident, can_unlink_from_incident, can_say_affected), asked by
+    helpdesk.incidents.services. The SLA clocks stand still while linked (sla.clock)."""
+    _record(ticket, actor, now, "incident", "incident", previous, incident_id, shared=True)
+    if refresh_sla:
+        _after_change(ticket, now)
+
+
+def post_incident_update(actor, tickets: list[Ticket], incident_id: int, text: str, *,
+                         now: datetime) -> None:
+    """An incident's public update on each of its linked tickets (one event each, its text
+    the school reads); nothing about the tickets' state changes."""
+    for ticket in tickets:
+        _record(ticket, actor, now, "incident", "incident_update", None, incident_id, text,
+                shared=True)
+
+
+def resolve_for_incident(actor, tickets: list[Ticket], incident_id: int, text: str,
+                         resolution_type: ResolutionType, *, now: datetime) -> list[Ticket]:
+    """Resolve the open ones of ``tickets`` with the incident's closing text (a public
+    reply each), and release every one from the incident's hold of its SLA clocks. For a
+    batch: the messages are written in one flush, and the SLA is left to the caller
+    (helpdesk.incidents.services recomputes the batch at once). The incident's permission
+    was asked by its service. Returns the tickets resolved."""
+    resolving = [t for t in tickets if t.status in (Status.NEW, Status.OPEN, Status.WAITING)]
+    messages = [Message(ticket_id=t.id, author_id=actor.id if actor else None, body=text,
+                        created_at=now) for t in resolving]
+    db.session.add_all(messages)
+    db.session.flush()
+    for ticket, message in zip(resolving, messages, strict=True):
+        _record(ticket, actor, now, "reply", "message", None, message.id)
+        _set_status(ticket, Action.RESOLVE, actor, now, text)
+        _record(ticket, actor, now, "resolve", "resolution_type", ticket.resolution_type_id,
+                resolution_type.code)
+        ticket.resolution_type_id = resolution_type.id
+        ticket.resolved_at = now
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+    for ticket in tickets:
+        _record(ticket, actor, now, "incident", "incident", incident_id, None, shared=True)
+    return resolving
