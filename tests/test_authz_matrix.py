@@ -577,8 +577,8 @@ def test_outage_links(client, scene, role):
             assert response.status_code == 302
             assert incident_queries.incident_of_ticket(scene.ticket.id) is None
     if role in STAFF and role not in WORKS:  # someone else's link: only if they update it
-        from helpdesk.incidents import services as incident_services
         from helpdesk.core.types import utcnow
+        from helpdesk.incidents import services as incident_services
 
         incident_services.link(scene.w.l2, incident, [scene.ticket], now=utcnow())
         _db.session.commit()
