@@ -187,6 +187,41 @@ class PasswordResetRequested(Event):
     invite: bool = False
 
 
+# --- known outages (helpdesk.incidents) --------------------------------------------------------
+
+@dataclass(frozen=True)
+class _IncidentFact:
+    incident_id: int
+    #: The timeline entry that said it (None: the incident was declared without one).
+    update_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentCreated(_IncidentFact, Event):
+    """A known outage was declared."""
+
+
+@dataclass(frozen=True)
+class IncidentUpdated(_IncidentFact, Event):
+    """An update was posted to a known outage's timeline (not its resolution)."""
+
+
+@dataclass(frozen=True)
+class IncidentResolved(_IncidentFact, Event):
+    """A known outage was resolved (its linked tickets are resolved by the update job)."""
+
+
+@dataclass(frozen=True)
+class IncidentUpdateReachedSchools(Event):
+    """One batch of an incident update's linked tickets has it: these schools are told
+    (each once per update, whatever the number of its tickets or batches)."""
+
+    update_id: int
+    school_ids: tuple[int, ...]
+    at: datetime
+
+
 def from_row(obj) -> Event | None:
     """The event a new history row stands for (TicketEvent, EquipmentHistory), else None."""
     name = type(obj).__name__

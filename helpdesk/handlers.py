@@ -36,4 +36,8 @@ HANDLERS: dict[type[e.Event], list[Callable]] = {
     e.CensusReminderDue: [mail.census_reminder_mail],
     e.UnknownSenderQuarantined: [mail.unknown_sender_answer],
     e.PasswordResetRequested: [mail.password_reset_mail],
+    e.IncidentCreated: [webhooks.incident_deliveries],
+    e.IncidentUpdated: [webhooks.incident_deliveries],
+    e.IncidentResolved: [webhooks.incident_deliveries],
+    e.IncidentUpdateReachedSchools: [mail.incident_mail],
 }

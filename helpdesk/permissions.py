@@ -25,8 +25,10 @@ from helpdesk.census import rules as census_rules
 from helpdesk.census.models import target_condition
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.extensions import db
+from helpdesk.incidents import rules as incident_rules
+from helpdesk.incidents.models import Incident, IncidentScope
 from helpdesk.inventory.models import EquipmentItem
-from helpdesk.org.models import School
+from helpdesk.org.models import Directorate, PartnerArea, School, SupportUnit
 from helpdesk.org.queries import schools_served_by_units
 from helpdesk.tickets.models import Ticket, TicketStay
 from helpdesk.tickets.states import OPEN_STATUSES, Status
@@ -603,13 +605,116 @@ def can_change_partner(actor) -> bool:
     return is_administrator(actor)
 
 
+# --- known outages (incidents, issue 15) ---------------------------------------------------------
+
+def _unit_levels(actor) -> dict[int, tuple[int, int | None]]:
+    """{unit id: (level, directorate id)} of the actor's units (one query, remembered)."""
+    memo = actor.__dict__.get("_unit_levels_memo")
+    if memo is None:
+        ids = sorted(actor.unit_ids)
+        memo = {} if not ids else {u: (lv, d) for u, lv, d in db.session.execute(
+            select(SupportUnit.id, SupportUnit.level, SupportUnit.directorate_id)
+            .where(SupportUnit.id.in_(ids)))}
+        actor.__dict__["_unit_levels_memo"] = memo
+    return memo
+
+
+def can_manage_incidents(actor) -> bool:
+    """Who declares and updates known outages: administrators, managers and technicians of
+    any level (level 1 only within its directorate: ``incident_directorates``)."""
+    return _is_signed_in(actor) and (actor.is_admin or (actor.is_staff and bool(actor.unit_ids)))
+
+
+def incident_directorates(actor) -> frozenset[int] | None:
+    """The directorates bounding the incidents ``actor`` may declare and update: None (no
+    bound) for administrators, managers and technicians of a level-2 or level-3 unit; a
+    level-1 technician's own directorates otherwise."""
+    if actor.is_admin or actor.role == Role.MANAGER:
+        return None
+    levels = _unit_levels(actor)
+    if any(level >= 2 for level, _d in levels.values()):
+        return None
+    return frozenset(d for level, d in levels.values() if level == 1 and d is not None)
+
+
+def can_open_incident(actor, scope_directorates: frozenset[int] | None) -> bool:
+    """May ``actor`` declare an incident whose scope spans ``scope_directorates`` (None: a
+    scope wider than directorates: the country, a region, a partner's area)."""
+    return can_manage_incidents(actor) and incident_rules.within(
+        scope_directorates, incident_directorates(actor))
+
+
+def incident_scope_directorates(incident: Incident) -> frozenset[int] | None:
+    """The directorates an incident's scope spans, None when it is wider (one query)."""
+    kind = incident.scope_kind
+    if kind in (incident_rules.ScopeKind.COUNTRY, incident_rules.ScopeKind.REGIONS,
+                incident_rules.ScopeKind.PARTNERS):
+        return None
+    rows = select(IncidentScope.ref_id).where(IncidentScope.incident_id == incident.id)
+    if kind == incident_rules.ScopeKind.DIRECTORATES:
+        return frozenset(db.session.scalars(rows))
+    return frozenset(db.session.scalars(select(School.directorate_id).distinct()
+                                        .where(School.id.in_(rows))))
+
+
+def scope_directorates_of(kind: str, ids) -> frozenset[int] | None:
+    """``incident_scope_directorates`` of a scope not yet stored (the creation form)."""
+    if kind == incident_rules.ScopeKind.DIRECTORATES:
+        return frozenset(ids)
+    if kind == incident_rules.ScopeKind.SCHOOLS:
+        return frozenset(db.session.scalars(select(School.directorate_id).distinct()
+                                            .where(School.id.in_(list(ids)))))
+    return None
+
+
+def can_update_incident(actor, incident: Incident) -> bool:
+    """Post an update (and resolve), unlink tickets: those who may declare its scope."""
+    if not can_manage_incidents(actor):
+        return False
+    own = incident_directorates(actor)
+    return own is None or incident_rules.within(incident_scope_directorates(incident), own)
+
+
+def can_link_to_incident(actor, incident: Incident, ticket: Ticket) -> bool:
+    """A technician who works an open ticket (at its unit) links it to an open incident,
+    whoever declared it; an administrator any open ticket."""
+    return (incident_rules.is_open(incident.status) and can_manage_incidents(actor)
+            and can(actor, Perm.RESOLVE, ticket))
+
+
+def can_unlink_from_incident(actor, incident: Incident, ticket: Ticket) -> bool:
+    """Whoever may link the ticket, or update the incident (and sees the ticket)."""
+    if not incident_rules.is_open(incident.status) or not can_view(actor, ticket):
+        return False
+    return can(actor, Perm.RESOLVE, ticket) or can_update_incident(actor, incident)
+
+
+def can_say_affected(actor, incident: Incident, *, in_scope: bool) -> bool:
+    """A school of the incident's scope says "we are affected too" while it is open."""
+    return (in_scope and incident_rules.is_open(incident.status)
+            and can_file_for_own_school(actor))
+
+
+def school_place(school_id: int) -> incident_rules.Place | None:
+    """Where a school is, for incident_rules.covers (one query)."""
+    rows = db.session.execute(
+        select(School.id, School.directorate_id, Directorate.region_id, PartnerArea.unit_id)
+        .join(Directorate, Directorate.id == School.directorate_id)
+        .outerjoin(PartnerArea, PartnerArea.directorate_id == School.directorate_id)
+        .where(School.id == school_id)).all()
+    if not rows:
+        return None
+    sid, did, rid, _p = rows[0]
+    return incident_rules.Place(sid, did, rid, frozenset(p for *_x, p in rows if p is not None))
+
+
 # --- templates ------------------------------------------------------------------------------------
 
 #: The functions templates ask (``{% if can_view_reports(current_user) %}``).
 TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manage_mail,
                     can_manage_sla, can_manage_webhooks, can_file_for_own_school,
                     can_manage_people, can_edit_person, can_view_organisation,
-                    can_change_partner, can_file_on_behalf)
+                    can_change_partner, can_file_on_behalf, can_manage_incidents)
 
 
 def register(app) -> None:

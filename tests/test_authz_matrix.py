@@ -5,7 +5,7 @@ from A's level-1 unit to its level-2 partner: level 1 *was* there, level 2 *is* 
 level 3 never saw it, nor did the units of another region.
 """
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpdesk.extensions import db as _db
 from helpdesk.tickets import services
@@ -484,3 +484,134 @@ def test_recategorising_in_the_api(client, scene, role):
         return
     response = client.post(url, json={"category": "HW-PC"}, headers=bearer(scene.users[role]))
     assert response.status_code == (404 if role not in SEES else 200 if role in WORKS else 403)
+
+
+# --- issue 15: known outages (incidents) ---------------------------------------------------------
+
+#: Staff of any unit and administrators manage outages; schools and strangers do not.
+STAFF = {"l1", "l2", "l3", "l1_far", "l2_far", "manager", "admin"}
+#: Who may update an outage of school A's directorate: everyone of STAFF but the level-1
+#: technician of another directorate.
+UPDATES_A = STAFF - {"l1_far"}
+#: Schools of the outage's scope (A and B share a directorate).
+IN_SCOPE = {"school_a", "school_b"}
+
+
+def _outage(scene):
+    from helpdesk.incidents import services as incident_services
+    from tests.factories import category
+
+    incident = incident_services.open_incident(
+        scene.w.admin, title="Πτώση δικτύου Θεσσαλονίκης", body="Διερευνούμε τη βλάβη.",
+        scope_kind="directorates", scope_ids=[scene.w.school_a.directorate_id],
+        category=category("HW-PRN"), now=at(3))
+    _db.session.commit()
+    return incident
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outage_pages(client, scene, role):
+    incident = _outage(scene)
+    as_role(client, scene, role)
+    public = client.get("/incidents"), client.get(f"/incidents/{incident.id}")
+    assert [r.status_code for r in public] == [200, 200]  # public: no log-in
+    assert ('name="affected"' in public[1].get_data(as_text=True)) == (role in IN_SCOPE)
+    assert ("Post the update" in public[1].get_data(as_text=True)
+            or "Δημοσίευση ενημέρωσης" in public[1].get_data(as_text=True)) == (role in UPDATES_A)
+    for path in ("/incidents/manage", "/incidents/new", "/reports/incidents"):
+        response = client.get(path)
+        if role == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            assert response.status_code == (200 if role in STAFF else 404), path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outage_updates(client, scene, role):
+    from helpdesk.incidents.models import IncidentUpdate
+
+    incident = _outage(scene)
+    as_role(client, scene, role)
+    before = _db.session.scalar(select(func.count(IncidentUpdate.id)))
+    response = client.post(f"/incidents/{incident.id}/update", data={
+        "csrf_token": _token(client, role), "body": "Νέα ενημέρωση ελέγχου.", "status": "identified"})
+    after = _db.session.scalar(select(func.count(IncidentUpdate.id)))
+    if role == "anonymous":
+        assert response.status_code in (302, 400)
+    else:
+        expected = 302 if role in UPDATES_A else 403 if role in STAFF else 404
+        assert response.status_code == expected
+    assert after - before == (1 if role in UPDATES_A else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outage_links(client, scene, role):
+    """Linking a ticket needs working it (level 2 or an administrator); unlinking too, or
+    updating the outage; a school links only itself ("we are affected too")."""
+    from helpdesk.incidents import queries as incident_queries
+
+    incident = _outage(scene)
+    as_role(client, scene, role)
+    token = _token(client, role)
+    urls = {
+        "refs": (f"/incidents/{incident.id}/link", {"refs": scene.ticket.ref}),
+        "page": (f"/tickets/{scene.ticket.ref}/incident", {"incident": str(incident.id)}),
+        "queue": ("/incidents/link-selected", {"incident": str(incident.id),
+                                               "ticket": str(scene.ticket.id)}),
+    }
+    for name, (url, data) in urls.items():
+        response = client.post(url, data={"csrf_token": token, **data})
+        linked = incident_queries.incident_of_ticket(scene.ticket.id) is not None
+        if role == "anonymous":
+            assert response.status_code in (302, 400)
+        elif name == "page" and role not in SEES:
+            assert response.status_code == 404
+        elif name == "page" and role in STAFF:
+            assert response.status_code == (302 if role in WORKS else 403)
+        else:
+            assert response.status_code == (302 if role in STAFF else 404), (name, role)
+        assert linked == (role in WORKS), (name, role)
+        if linked:  # undo, so that the next door is tried from the start
+            response = client.post(f"/incidents/{incident.id}/unlink",
+                                   data={"csrf_token": token, "ref": scene.ticket.ref})
+            assert response.status_code == 302
+            assert incident_queries.incident_of_ticket(scene.ticket.id) is None
+    if role in STAFF and role not in WORKS:  # someone else's link: only if they update it
+        from helpdesk.core.types import utcnow
+        from helpdesk.incidents import services as incident_services
+
+        incident_services.link(scene.w.l2, incident, [scene.ticket], now=utcnow())
+        _db.session.commit()
+        response = client.post(f"/incidents/{incident.id}/unlink",
+                               data={"csrf_token": token, "ref": scene.ticket.ref})
+        may = role in UPDATES_A and role in SEES
+        assert response.status_code == (302 if may else 404 if role not in SEES else 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outage_affected(client, scene, role):
+    from helpdesk.incidents.models import IncidentLink
+
+    incident = _outage(scene)
+    as_role(client, scene, role)
+    response = client.post(f"/incidents/{incident.id}/affected",
+                           data={"csrf_token": _token(client, role), "ticket": ""})
+    links = _db.session.scalar(select(func.count(IncidentLink.id)))
+    if role == "anonymous":
+        assert response.status_code in (302, 400)
+    else:
+        assert response.status_code == (302 if role in IN_SCOPE else 403)
+    assert links == (1 if role in IN_SCOPE else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outages_in_the_api(client, scene, role):
+    from tests.test_api import bearer
+
+    incident = _outage(scene)
+    if role == "anonymous":
+        assert client.get("/api/v1/incidents").status_code == 401
+        return
+    headers = bearer(scene.users[role])
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/incidents/{incident.id}", headers=headers).status_code == 200

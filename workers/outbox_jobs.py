@@ -34,6 +34,21 @@ def deliver_notification(note_id: int) -> str:
         return outcome.value
 
 
+def deliver_notifications(note_ids: list[int]) -> dict[str, int]:
+    """Send many notifications (a bulk write's: helpdesk.outbox.services.delivery_batch_job),
+    each claimed and committed on its own as ``deliver_notification`` does; one that fails
+    stays for the sweep and the others go on. Returns how many ended how."""
+    counts: dict[str, int] = {}
+    for note_id in note_ids:
+        try:
+            outcome = deliver_notification(note_id)
+        except Exception:  # noqa: BLE001 - the sweep releases and retries that one
+            log.exception("notification %s could not be sent", note_id)
+            outcome = "error"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
 def sweep_outbox(limit: int = 500) -> int:
     """Release stale claims and queue the pending notifications that are due; returns how
     many were queued."""

@@ -55,6 +55,8 @@ PERIODIC: tuple[Periodic, ...] = (
              timeout=3600),
     Periodic("webhook-sweep", "workers.webhook_jobs.sweep_webhooks", queue="default",
              interval=60),
+    Periodic("incident-sweep", "workers.incident_jobs.sweep_incident_updates", queue="bulk",
+             interval=120, timeout=3600),
 )
 
 

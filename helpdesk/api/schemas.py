@@ -248,3 +248,31 @@ class CensusStatusOut(BaseModel):
     deadline: date
     total: CompletionOut
     regions: list[CompletionOut]
+
+
+IncidentStatusName = Literal["investigating", "identified", "monitoring", "resolved"]
+
+
+class IncidentUpdateOut(BaseModel):
+    id: int
+    status: IncidentStatusName
+    text: str
+    at: datetime
+
+
+class IncidentOut(BaseModel):
+    id: int
+    title: str
+    status: IncidentStatusName
+    scope: Literal["country", "regions", "directorates", "partners", "schools"]
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    linked_tickets: int = 0
+    schools_affected: int = 0
+    updates: list[IncidentUpdateOut] = []
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentOut]
+    next_page: int | None = None

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from helpdesk.api import equipment, org, tickets  # noqa: F401 (routes register on import)
+from helpdesk.api import equipment, incidents, org, tickets  # noqa: F401 (routes register on import)
 from helpdesk.api import tokens as token_services
 from helpdesk.api import webhooks as webhook_services
 from helpdesk.api.core import bp as api_bp  # noqa: F401

@@ -10,7 +10,8 @@ from helpdesk.core.types import UTCDateTime, utcnow
 from helpdesk.extensions import db
 
 EVENTS = ("ticket.created", "ticket.replied", "ticket.escalated", "ticket.resolved",
-          "sla.warning", "sla.breached", "equipment.changed")
+          "sla.warning", "sla.breached", "equipment.changed", "incident.created",
+          "incident.updated", "incident.resolved")
 
 
 class WebhookSubscription(db.Model):

@@ -11,6 +11,9 @@ EVENT_LABELS = {
     "ticket.escalated": _l("A request was escalated"), "ticket.resolved": _l("A request was resolved"),
     "sla.warning": _l("A deadline is near"), "sla.breached": _l("A deadline was missed"),
     "equipment.changed": _l("Equipment changed"), "webhook.test": _l("Test delivery"),
+    "incident.created": _l("A known outage was declared"),
+    "incident.updated": _l("A known outage was updated"),
+    "incident.resolved": _l("A known outage was resolved"),
 }
 STATUS_LABELS = {"pending": _l("Waiting to be sent"), "sending": _l("Being sent"),
                  "sent": _l("Delivered"), "failed": _l("Failed for good")}

@@ -23,6 +23,7 @@ from helpdesk.core import aftercommit
 from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
+from helpdesk.incidents.models import Incident, IncidentUpdate
 from helpdesk.outbox import family
 from helpdesk.outbox.models import Notification
 from helpdesk.permissions import can_manage_webhooks
@@ -173,6 +174,16 @@ def sla_deliveries(found) -> None:
     _write(pairs)
 
 
+#: Incident event type name -> the webhook event it is.
+_INCIDENT_EVENTS = {"IncidentCreated": "incident.created", "IncidentUpdated": "incident.updated",
+                    "IncidentResolved": "incident.resolved"}
+
+
+def incident_deliveries(found) -> None:
+    """A known outage declared, updated or resolved (helpdesk.incidents)."""
+    _write([(_INCIDENT_EVENTS[type(e).__name__], e) for e in found])
+
+
 class _Fact:
     """What a payload reads of an event without a history row."""
 
@@ -228,10 +239,21 @@ def _payload(session: Session, name: str, obj) -> dict:
                           "unit": ticket.unit.code if ticket.unit else None}
     if name == "equipment.changed":
         body["equipment"] = {"id": obj.item_id, "field": obj.field}
+    elif name.startswith("incident."):
+        body["incident"] = _incident_payload(session, obj.incident_id, obj.update_id)
     elif name == "ticket.escalated":
         body["change"] = {"from_level": obj.old_value, "to_level": obj.new_value,
                           "reason": obj.reason}
     return body
+
+
+def _incident_payload(session: Session, incident_id: int, update_id: int | None) -> dict:
+    incident = session.get(Incident, incident_id)
+    update = session.get(IncidentUpdate, update_id) if update_id else None
+    return {"id": incident.id, "title": incident.title, "status": incident.status,
+            "scope": incident.scope_kind,
+            "update": None if update is None else {"id": update.id, "status": update.status,
+                                                   "text": update.body}}
 
 
 JOB = "workers.webhook_jobs.deliver_webhook"

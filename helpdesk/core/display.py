@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "escalate": _l("Escalated"), "return": _l("Returned to a lower level"),
     "resolve": _l("Resolved"), "reopen": _l("Reopened"), "close": _l("Closed"),
     "priority": _l("Priority changed"), "category": _l("Category changed"),
+    "incident": _l("Known outage"),
 }
 #: How a request reached us (helpdesk.tickets.states.Channel): a label, and the word
 #: of the sentence «Filed by … on behalf of the school (by phone)».
@@ -39,6 +40,13 @@ CHANNEL_LABELS = {"web": _l("Web"), "email": _l("E-mail"), "api": _l("API"),
 CHANNEL_WORDS = {"web": _l("on the web"), "email": _l("by e-mail"), "api": _l("through the API"),
                  "phone": _l("by phone"), "visit": _l("during a visit"),
                  "other": _l("another way")}
+
+#: Known outages (helpdesk.incidents.rules): statuses and kinds of scope.
+INCIDENT_STATUS_LABELS = {"investigating": _l("Investigating"), "identified": _l("Identified"),
+                          "monitoring": _l("Monitoring"), "resolved": _l("Resolved")}
+SCOPE_LABELS = {"country": _l("The whole country"), "regions": _l("Regions"),
+                "directorates": _l("Directorates"), "partners": _l("Partners' areas"),
+                "schools": _l("Schools")}
 
 
 ATHENS = localtime.DEFAULT_ZONE  # the default of BABEL_DEFAULT_TIMEZONE; see localtime.zone()
@@ -123,6 +131,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS, LEVEL_LABELS=LEVEL_LABELS,
         QUEUE_LABELS=QUEUE_LABELS, ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS,
-        CHANNEL_LABELS=CHANNEL_LABELS,
+        CHANNEL_LABELS=CHANNEL_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
+        SCOPE_LABELS=SCOPE_LABELS,
         url_with=url_with, current_locale=lambda: str(get_locale()),
     )

@@ -11,19 +11,22 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from helpdesk import events
 from helpdesk.accounts import reset
 from helpdesk.accounts.models import User
 from helpdesk.census.models import Census, CensusReminder
+from helpdesk.core.display import INCIDENT_STATUS_LABELS
 from helpdesk.extensions import db
+from helpdesk.incidents.models import Incident, IncidentUpdate
 from helpdesk.mail.queries import notifications_to
-from helpdesk.notify.recipients import locale_of, pick_locale
+from helpdesk.notify.recipients import locale_of, pick_locale, school_locales
 from helpdesk.notify.render import Rendered, render
 from helpdesk.notify.rules import Kind
 from helpdesk.notify.services import notify_events
 from helpdesk.org.models import School
-from helpdesk.outbox.services import queue_notification
+from helpdesk.outbox.services import queue_notification, queue_notifications
 from helpdesk.sla.notify import managers_by_unit
 from helpdesk.sla.wording import working_duration
 
@@ -149,6 +152,43 @@ def password_reset_mail(found: list[events.PasswordResetRequested]) -> int:
     return count
 
 
+# --- known outages ----------------------------------------------------------------------------
+
+def incident_mail(found: list[events.IncidentUpdateReachedSchools]) -> int:
+    """Tell each school a batch of an incident update reached, at its official address and
+    in its language: once per update and school (the dedupe key), however many of its
+    requests are linked and however often the batch is run. The mail is rendered once per
+    language and written in one INSERT per batch."""
+    base = (current_app.config.get("MAIL_BASE_URL") or "").rstrip("/")
+    count = 0
+    for event in found:
+        update = db.session.get(IncidentUpdate, event.update_id)
+        incident = db.session.get(Incident, update.incident_id) if update else None
+        if incident is None or not event.school_ids:
+            continue
+        addresses = dict(db.session.execute(select(School.id, School.email).where(
+            School.id.in_(list(event.school_ids)), School.email != "")).all())
+        locales = school_locales(list(addresses))
+        rendered: dict[str, Rendered] = {}
+        rows = []
+        for school_id, email in sorted(addresses.items()):
+            locale = locales.get(school_id) or pick_locale(None)
+            if locale not in rendered:
+                with force_locale(locale):
+                    status = str(INCIDENT_STATUS_LABELS.get(update.status, update.status))
+                rendered[locale] = render(
+                    "incident_update", locale, title=incident.title, status=status,
+                    resolved=update.status == "resolved", body=update.body,
+                    incident_id=incident.id, url=f"{base}/incidents/{incident.id}")
+            mail = rendered[locale]
+            rows.append(dict(kind="incident_update", recipient_email=email, locale=locale,
+                             subject=mail.subject, body=mail.text, body_html=mail.html or None,
+                             dedupe_key=f"incident:{update.id}:school:{school_id}",
+                             now=event.at))
+        count += len(queue_notifications(rows, one_job=True))
+    return count
+
+
 # --- which mail each event causes (for the check that every kind has its template) ------------
 
 #: Event type -> the notification kinds its mail handler writes.
@@ -160,4 +200,5 @@ MAIL_KINDS: dict[type, tuple[str, ...]] = {
     events.CensusReminderDue: ("census_reminder",),
     events.UnknownSenderQuarantined: ("mail_unknown_sender",),
     events.PasswordResetRequested: ("password_reset",),
+    events.IncidentUpdateReachedSchools: ("incident_update",),
 }

@@ -127,3 +127,17 @@ def school_locale(school_id: int, official: str | None = None) -> str:
 def pick_locale(value: str | None) -> str:
     """The reader's language when the service offers it (LANGUAGES), else the default."""
     return value if value in languages() else default_locale()
+
+
+def school_locales(school_ids: list[int]) -> dict[int, str]:
+    """{school id: the language of its account} for many schools in one query (the first
+    active account of each; the default for a school without one)."""
+    if not school_ids:
+        return {}
+    out: dict[int, str] = {}
+    for school_id, value in db.session.execute(
+            select(User.school_id, User.locale).where(
+                User.school_id.in_(list(school_ids)), User.is_active_account.is_(True))
+            .order_by(User.school_id, User.id)):
+        out.setdefault(school_id, pick_locale(value))
+    return out

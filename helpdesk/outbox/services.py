@@ -26,6 +26,20 @@ def delivery_job(note_id: int) -> aftercommit.Job:
                            what="notification", fallback="the outbox sweep will send them")
 
 
+#: The RQ job that delivers a batch of notifications written together.
+BATCH_JOB = "workers.outbox_jobs.deliver_notifications"
+
+
+def delivery_batch_job(note_ids: list[int]) -> aftercommit.Job:
+    """One job for the notifications of a bulk write (an incident update's mails to every
+    linked school): queuing one RQ job per row costs milliseconds each, which thousands
+    of rows cannot afford. Each row is still claimed and sent on its own."""
+    return aftercommit.Job("mail", BATCH_JOB, (list(note_ids),),
+                           job_id=f"outbox-batch-{note_ids[0]}-{note_ids[-1]}", timeout=3600,
+                           result_ttl=0, failure_ttl=86400, owner="helpdesk.outbox.delivery",
+                           what="notifications", fallback="the outbox sweep will send them")
+
+
 def queue_notification(*, kind: str, recipient_email: str, subject: str, body: str = "",
                        dedupe_key: str, now: datetime,
                        ticket_id: int | None = None, **delivery) -> Notification | None:
@@ -52,13 +66,14 @@ def queue_notification(*, kind: str, recipient_email: str, subject: str, body: s
     return note
 
 
-def queue_notifications(rows: list[dict]) -> list[int]:
+def queue_notifications(rows: list[dict], *, one_job: bool = False) -> list[int]:
     """Add pending notifications in one statement; returns the ids of the rows added.
 
     Each row has the arguments of ``queue_notification``. A row whose dedupe key is
     already queued (before, by a concurrent writer, or earlier in ``rows``) is skipped:
     ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING``. No ORM objects are made, so the
-    rows are not in ``session.new``.
+    rows are not in ``session.new``. ``one_job``: the rows are sent by one RQ job
+    (``delivery_batch_job``) rather than one each.
     """
     if not rows:
         return []
@@ -70,6 +85,9 @@ def queue_notifications(rows: list[dict]) -> list[int]:
     # A Core statement with a list of rows: one multi-row INSERT ("insertmanyvalues"),
     # compiled once per process.
     ids = list(db.session.scalars(stmt, [_values(**row) for row in rows]))
+    if one_job and ids:
+        aftercommit.after_commit(delivery_batch_job(ids))
+        return ids
     for note_id in ids:
         aftercommit.after_commit(delivery_job(note_id))
     return ids

@@ -8,8 +8,11 @@ Three clocks run in working time from a ticket's event history:
 - level: from the ticket's arrival at its current level (each escalation or return
   starts it anew, and so does a reopen) while the ticket is open.
 
-Every clock stops while the ticket waits on the school (status ``waiting``); the
-paused working time is credited, so due times move later by exactly that much.
+Every clock stops while the ticket waits on the school (status ``waiting``), and while it
+is linked to an open known outage (events of field ``incident``: a new value starts the
+hold, an empty one ends it; helpdesk.incidents.rules): the incident's clock is the one
+that runs then. The paused working time is credited, so due times move later by exactly
+that much.
 Events after ``now`` are ignored, so the result depends only on its inputs.
 """
 from __future__ import annotations
@@ -24,6 +27,11 @@ COUNTING = frozenset({"new", "open"})
 PAUSED = "waiting"
 STOPPED = frozenset({"resolved", "closed"})
 STATES = ("ok", "warning", "breached", "paused")
+#: The field of the events that link a ticket to a known outage (new: its id) and
+#: release it (new: None): the clocks stop in between.
+HOLD = "incident"
+#: The event fields the clock reads (the rest of a history is ignored).
+FIELDS = ("status", "level", HOLD)
 _MINUTE = timedelta(minutes=1)
 
 
@@ -103,7 +111,10 @@ def compute(now: datetime, events: Iterable[Event], calendar: BusinessCalendar,
         raise ValueError("the history has no status event (the ticket's filing)")
     created_at = statuses[0][0]
     status = statuses[-1][1]
-    segments = _segments(statuses, now)
+    holds, held = _holds(history, now)
+    segments = _without(_segments(statuses, now), holds)
+    if held and status in COUNTING:
+        status = PAUSED  # the clocks stand still, as when waiting on the school
     responded = next((e.at for e in history if e.field == "first_response"), None)
     resolved = _last_stop(statuses) if status in STOPPED else None
     if responded is None and resolved is not None:
@@ -118,7 +129,7 @@ def compute(now: datetime, events: Iterable[Event], calendar: BusinessCalendar,
     if status not in STOPPED:
         level_clock = _clock(calendar, segments, arrived_at, None, now,
                              policy.for_level(level), ratio, status)
-    return SlaResult(level=level, status=status, first_response=first, resolution=resolution,
+    return SlaResult(level=level, status=statuses[-1][1], first_response=first, resolution=resolution,
                      level_clock=level_clock,
                      state=_state(status, first, resolution, level_clock))
 
@@ -131,6 +142,39 @@ def _segments(statuses, now) -> list[tuple[datetime, datetime]]:
         if value in COUNTING and end > start:
             out.append((start, end))
     return out
+
+
+def _holds(history, now) -> tuple[list[tuple[datetime, datetime]], bool]:
+    """The intervals in which the ticket was linked to an open incident, and whether it
+    still is."""
+    out, start = [], None
+    for e in history:
+        if e.field != HOLD:
+            continue
+        if e.new and start is None:
+            start = e.at
+        elif not e.new and start is not None:
+            out.append((start, e.at))
+            start = None
+    if start is not None:
+        out.append((start, now))
+    return out, start is not None
+
+
+def _without(segments, holds) -> list[tuple[datetime, datetime]]:
+    """``segments`` minus the ``holds`` intervals."""
+    for hs, he in holds:
+        cut = []
+        for s, e in segments:
+            if he <= s or hs >= e:
+                cut.append((s, e))
+                continue
+            if s < hs:
+                cut.append((s, hs))
+            if he < e:
+                cut.append((he, e))
+        segments = cut
+    return segments
 
 
 def _last_stop(statuses) -> datetime:

@@ -139,7 +139,7 @@ def event_rows(ticket_ids) -> dict[int, list]:
         select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.field, TicketEvent.old_value,
                TicketEvent.new_value)
         .where(TicketEvent.ticket_id.in_(list(ticket_ids)),
-               TicketEvent.field.in_(("status", "level")))
+               TicketEvent.field.in_(clock.FIELDS))
         .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)).all()
     out: dict[int, list] = {}
     for ticket_id, at, field_, old, new in rows:
@@ -202,7 +202,7 @@ def _history(ticket: Ticket, *, stored: bool = True) -> list[clock.Event]:
             rows = event_rows([ticket.id]).get(ticket.id, [])
     rows += [clock.Event(e.at, e.field, e.old_value, e.new_value) for e in session.new
              if isinstance(e, TicketEvent) and e.ticket_id == ticket.id
-             and e.field in ("status", "level")]
+             and e.field in clock.FIELDS]
     rows.sort(key=lambda e: e.at)  # stable: stored ones by id first, then in the order added
     return rows
 

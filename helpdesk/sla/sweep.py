@@ -186,7 +186,7 @@ def _escalate_all(escalating, rows, chains, managers, ctx: SlaContext, now: date
                  chain=chains[ticket.school.directorate_id], refresh_sla=False)
     added: dict[int, list[clock.Event]] = {}
     for obj in db.session.new:
-        if isinstance(obj, TicketEvent) and obj.field in ("status", "level"):
+        if isinstance(obj, TicketEvent) and obj.field in clock.FIELDS:
             added.setdefault(obj.ticket_id, []).append(
                 clock.Event(obj.at, obj.field, obj.old_value, obj.new_value))
     for ticket, _ in escalating:

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
 
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.accounts.system import SYSTEM, SystemActor
@@ -474,3 +474,86 @@ def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -
         _after_change(ticket, now)
     db.session.flush()
     return len(tickets)
+
+
+# --- known outages (helpdesk.incidents) ------------------------------------------------
+
+def mark_incident(actor, ticket: Ticket, incident_id: int | None, *, now: datetime,
+                  previous: int | None = None, refresh_sla: bool = True) -> None:
+    """Record that the ticket was linked to incident ``incident_id`` (None: unlinked from
+    ``previous``). The permission is the incident's (helpdesk.permissions
+    can_link_to_incident, can_unlink_from_incident, can_say_affected), asked by
+    helpdesk.incidents.services. The SLA clocks stand still while linked (sla.clock)."""
+    _record(ticket, actor, now, "incident", "incident", previous, incident_id, shared=True)
+    if refresh_sla:
+        _after_change(ticket, now)
+
+
+def post_incident_update(actor, ticket_ids: list[int], incident_id: int, text: str, *,
+                         now: datetime) -> None:
+    """An incident's public update on each of its linked tickets (one event each, its text
+    the school reads); nothing about the tickets' state changes, so neither does their SLA.
+    For a batch: one INSERT of the events and one UPDATE of the tickets' last change (the
+    bus records nothing of them: the incident's job tells each school once)."""
+    if not ticket_ids:
+        return
+    actor_id = getattr(actor, "id", None)
+    db.session.execute(TicketEvent.__table__.insert(), [dict(
+        ticket_id=i, actor_id=actor_id, at=now, kind="incident", field="incident_update",
+        new_value=str(incident_id), reason=text, is_internal=False,
+        is_shared_with_school=True) for i in ticket_ids])
+    db.session.execute(update(Ticket).where(Ticket.id.in_(ticket_ids)).values(updated_at=now)
+                       .execution_options(synchronize_session=False))
+
+
+def resolve_for_incident(actor, ticket_ids: list[int], incident_id: int, text: str,
+                         resolution_type: ResolutionType, *, now: datetime) -> list[int]:
+    """Resolve the open ones of ``ticket_ids`` with the incident's closing text (a public
+    reply each, through the transition table), and release every one from the incident's
+    hold of its SLA clocks. The incident's permission was asked by its service. For a
+    batch: the rows are locked and read once, and the messages, events and tickets are each
+    written in one statement; the SLA is left to the caller (helpdesk.incidents.services
+    recomputes the batch at once). Returns the ids of the tickets resolved."""
+    if not ticket_ids:
+        return []
+    stmt = select(Ticket.id, Ticket.status, Ticket.resolution_type_id).where(
+        Ticket.id.in_(ticket_ids)).order_by(Ticket.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    current = db.session.execute(stmt).all()
+    resolving = []
+    for ticket_id, status, old_type in current:
+        try:
+            next_status(status, Action.RESOLVE)
+        except IllegalTransition:
+            continue
+        resolving.append((ticket_id, status, old_type))
+    actor_id = getattr(actor, "id", None)
+    events = []
+    if resolving:
+        message_ids = db.session.scalars(
+            insert(Message).returning(Message.id, sort_by_parameter_order=True),
+            [dict(ticket_id=t, author_id=actor_id, body=text, is_internal=False, channel="web",
+                  created_at=now) for t, _s, _o in resolving]).all()
+        common = dict(actor_id=actor_id, at=now, is_internal=False, is_shared_with_school=True)
+        for (ticket_id, status, old_type), message_id in zip(resolving, message_ids,
+                                                             strict=True):
+            events += [
+                dict(common, ticket_id=ticket_id, kind="reply", field="message",
+                     old_value=None, new_value=str(message_id), reason=None),
+                dict(common, ticket_id=ticket_id, kind="resolve", field="status",
+                     old_value=status, new_value=Status.RESOLVED.value, reason=text),
+                dict(common, ticket_id=ticket_id, kind="resolve", field="resolution_type",
+                     old_value=None if old_type is None else str(old_type),
+                     new_value=resolution_type.code, reason=None)]
+        db.session.execute(
+            update(Ticket).where(Ticket.id.in_([t for t, _s, _o in resolving]))
+            .values(status=Status.RESOLVED.value, resolved_at=now, updated_at=now,
+                    resolution_type_id=resolution_type.id,
+                    first_response_at=func.coalesce(Ticket.first_response_at, now))
+            .execution_options(synchronize_session=False))
+    events += [dict(ticket_id=i, actor_id=actor_id, at=now, kind="incident", field="incident",
+                    old_value=str(incident_id), new_value=None, reason=None,
+                    is_internal=False, is_shared_with_school=True) for i in ticket_ids]
+    db.session.execute(TicketEvent.__table__.insert(), events)
+    return [t for t, _s, _o in resolving]

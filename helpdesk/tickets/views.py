@@ -25,6 +25,7 @@ from helpdesk.core.display import localized_by_id
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.incidents import views as incidents
 from helpdesk.inventory import filing as equipment
 from helpdesk.inventory.views import ticket_page_context
 from helpdesk.notify import services as notify
@@ -79,7 +80,9 @@ def queue():
         categories=categories, directorates=directorates,
         category_names=localized_by_id(t.category for t in rows),
         unit_names=localized_by_id(t.unit for t in rows),
-        time_left={} if acts_for_school(current_user) else time_left(rows))
+        time_left={} if acts_for_school(current_user) else time_left(rows),
+        **(incidents.banner_context(current_user.school_id) if acts_for_school(current_user)
+           else incidents.queue_context()))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -161,6 +164,7 @@ def _file(form, school, channel: str):
 
 def _filing_page(form, school, status: int):
     return render_template("tickets/new.html", form=form, school=school,
+                           **incidents.banner_context(school.id),
                            **equipment.prepare_form(form, school.id)), status
 
 
@@ -188,7 +192,8 @@ def show(ref: str):
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
                            names=names, staff_text=staff_text,
                            failed_notifications=notify.list_failed(ticket.id) if staff_text else [],
-                           **forms_, **ticket_page_context(ticket))
+                           **forms_, **ticket_page_context(ticket),
+                           **incidents.ticket_context(ticket))
 
 
 def _allowed(ticket) -> set[Perm]:
