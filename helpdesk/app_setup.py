@@ -43,6 +43,7 @@ from helpdesk.core.errors import register_error_handlers
 from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from helpdesk.handlers import HANDLERS
 from helpdesk.inventory.views import bp as inventory_bp
+from helpdesk.kb.views import bp as kb_bp
 from helpdesk.mail.views import bp as mail_bp
 from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
@@ -129,7 +130,7 @@ def _sqlite_begin(conn):
 
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
-                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp):
+                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, kb_bp):
         app.register_blueprint(blueprint)
 
 
