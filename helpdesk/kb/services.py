@@ -130,11 +130,11 @@ def _record_version(article: KbArticle, data: ArticleInput, changed: list[str], 
 
 
 def create_article(actor, data: ArticleInput, *, now: datetime, slug: str | None = None,
-                   source_key: str | None = None, source_checksum: str | None = None,
-                   system: bool = False) -> KbArticle:
-    """A new article (version 1). ``system``: the import command, which no person runs
-    through the web, may write any unit's articles."""
+                   source_key: str | None = None,
+                   source_checksum: str | None = None) -> KbArticle:
+    """A new article (version 1). The system (the import command) writes any unit's."""
     data = _check(data)
+    system = permissions.is_system(actor)
     if not system and not permissions.can_write_kb_for(actor, data.owner_unit_id):
         raise PermissionDenied()
     article = KbArticle(slug=slug if slug and _slug_free(slug) else _unique_slug(data.title),
@@ -163,9 +163,10 @@ def state_of(article: KbArticle) -> dict:
 
 
 def update_article(actor, article: KbArticle, data: ArticleInput, *, now: datetime,
-                   source_checksum: str | None = None, system: bool = False) -> list[str]:
+                   source_checksum: str | None = None) -> list[str]:
     """Save an edit: a new version naming the changed fields; nothing when nothing
     changed. The owner unit changes only by someone who may write for both units."""
+    system = permissions.is_system(actor)
     if not system:
         permissions.require_kb_edit(actor, article)
     data = _check(data)
@@ -190,10 +191,9 @@ def update_article(actor, article: KbArticle, data: ArticleInput, *, now: dateti
     return changed
 
 
-def add_files(actor, article: KbArticle, uploads, *, now: datetime,
-              system: bool = False) -> list[KbAttachment]:
+def add_files(actor, article: KbArticle, uploads, *, now: datetime) -> list[KbAttachment]:
     """Attach files (checked as the tickets' attachments are, with the library's limits)."""
-    if not system:
+    if not permissions.is_system(actor):
         permissions.require_kb_edit(actor, article)
     cfg = current_app.config
     checked = files.check_uploads(uploads, max_bytes=cfg["KB_ATTACHMENT_MAX_BYTES"],
@@ -211,10 +211,10 @@ def add_files(actor, article: KbArticle, uploads, *, now: datetime,
     return added
 
 
-def remove_files(actor, article: KbArticle, attachment_ids, *, system: bool = False) -> int:
+def remove_files(actor, article: KbArticle, attachment_ids) -> int:
     """Detach files from the article (the rows go; the stored bytes are left to the
     housekeeping of orphans). Returns how many."""
-    if not system:
+    if not permissions.is_system(actor):
         permissions.require_kb_edit(actor, article)
     ids = {int(i) for i in attachment_ids}
     gone = [a for a in article.attachments if a.id in ids]
