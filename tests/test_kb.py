@@ -274,3 +274,19 @@ def test_suggestions_lift_the_requests_category_and_equipment(library):
 
 def test_versions_are_kept_in_order(library):
     assert _db.session.query(KbVersion).count() == 4
+
+
+def test_a_long_query_finds_articles_with_most_of_its_words(library):
+    # no article has all four words; two articles have three of them, one has one
+    found = titles(queries.find(None, "εξυπηρετητής δίκτυο εκτυπωτής σταθμοί"))
+    assert found == ["Επανεκκίνηση εξυπηρετητή LTSP"]
+
+
+def test_suggestions_take_one_common_word_only_from_the_requests_category(library):
+    wifi = category("NET-WIFI").id
+    # "σχολείου" alone is in the Wi-Fi article; a printer request is not offered it (but
+    # its category's newest article, as when no word matches)
+    assert [a.title for a in queries.suggest("σχολείου κλειδαριά", category("HW-PRN").id, [],
+                                             ("public",))] == ["Ο εκτυπωτής δεν τυπώνει"]
+    assert [a.title for a in queries.suggest("σχολείου κλειδαριά", wifi, [], ("public",))] == [
+        "Ρύθμιση ασύρματου δικτύου Wi-Fi"]

@@ -139,15 +139,17 @@ def suggest(text: str, category_id: int | None, equipment_category_ids, audience
     equipment = set(equipment_category_ids or [])
     where = [KbArticle.status == ArticleStatus.PUBLISHED,
              KbArticle.audience.in_([str(a) for a in audiences])]
-    hits = search.search(db.session(), text or "", where, limit=max(limit * 5, 25))
+    related = []
+    if category_id:
+        related.append(KbArticle.category_id.in_(_subtree_ids(category_id)))
+    if equipment:
+        related.append(KbArticle.id.in_(
+            select(kb_article_equipment.c.article_id).where(
+                kb_article_equipment.c.equipment_category_id.in_(equipment))))
+    # one word of a long subject alone is a weak hint: only in the request's category
+    hits = search.search(db.session(), text or "", where, limit=max(limit * 5, 25),
+                         weak_where=[or_(*related)] if related else None)
     if not hits:
-        related = []
-        if category_id:
-            related.append(KbArticle.category_id.in_(_subtree_ids(category_id)))
-        if equipment:
-            related.append(KbArticle.id.in_(
-                select(kb_article_equipment.c.article_id).where(
-                    kb_article_equipment.c.equipment_category_id.in_(equipment))))
         if not related:
             return []
         return list(db.session.scalars(

@@ -7,6 +7,8 @@ backends highlight snippets with ``snippet``.
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import re
 import unicodedata
 
@@ -83,55 +85,108 @@ def query_terms(query: str | None, limit: int = 8) -> list[str]:
     return list(dict.fromkeys(stem(w) for w in query_words(query, limit)))
 
 
-def fts5_match(terms: list[str], *, any_term: bool = False) -> str:
-    """An FTS5 MATCH expression: every term (or any) as a quoted prefix."""
+def quorums(count: int) -> list[int]:
+    """How many of ``count`` words a match must hold, pass after pass: all of them, then
+    at least half (from three words on: selective, and better than any one word), then
+    any one."""
+    return sorted({count, max(1, -(-count // 2)) if count >= 3 else count, 1}, reverse=True)
+
+
+def _at_least(parts: list[str], quorum: int, and_: str, or_: str) -> str:
+    if quorum >= len(parts):
+        return and_.join(parts)
+    if quorum <= 1:
+        return or_.join(parts)
+    return or_.join("(" + and_.join(group) + ")"
+                    for group in itertools.combinations(parts, quorum))
+
+
+def fts5_match(terms: list[str], quorum: int | None = None) -> str:
+    """An FTS5 MATCH expression: at least ``quorum`` (default all) of the terms, each as a
+    quoted prefix."""
     quoted = [f'"{t}"*' for t in terms if t.replace("_", "").isalnum()]
-    return (" OR " if any_term else " AND ").join(quoted)
+    return _at_least(quoted, quorum or len(quoted), " AND ", " OR ")
 
 
-def tsquery(query_words_: list[str], *, any_term: bool = False) -> str:
-    """A to_tsquery() text: every word (or any) as a prefix; words are \\w+ only."""
+def tsquery(query_words_: list[str], quorum: int | None = None) -> str:
+    """A to_tsquery() text: at least ``quorum`` (default all) of the words, each as a
+    prefix; words are \\w+ only."""
     parts = [f"{w}:*" for w in query_words_ if w.replace("_", "").isalnum()]
-    return (" | " if any_term else " & ").join(parts)
+    return _at_least(parts, quorum or len(parts), " & ", " | ")
 
 
 # --- snippets ------------------------------------------------------------------------------
 
-def _tokens(text: str):
-    """(start, end, stem) of every word of ``text``, with its place in the original."""
-    for match in _WORD.finditer(text):
-        folded = fold(match.group())
-        yield match.start(), match.end(), stem(folded) if folded else ""
+#: Every way a folded Greek letter may be written (case, accents, diaeresis, final sigma).
+_VARIANTS = {
+    "α": "αάΑΆ", "ε": "εέΕΈ", "η": "ηήΗΉ", "ι": "ιίϊΐΙΊΪ", "ο": "οόΟΌ", "υ": "υύϋΰΥΎΫ",
+    "ω": "ωώΩΏ", "σ": "σςΣ",
+}
 
 
-def _matches(word_stem: str, terms: list[str]) -> bool:
-    return any(word_stem.startswith(t) for t in terms)
+def _letter(ch: str) -> str:
+    variants = _VARIANTS.get(ch) or (ch + ch.upper() if ch.upper() != ch else ch)
+    return re.escape(ch) if len(variants) == 1 else f"[{re.escape(variants)}]"
+
+
+def term_pattern(terms) -> re.Pattern | None:
+    """A regular expression finding, in the original text, the words that begin with one
+    of the folded ``terms`` (whatever their accents and case): fast on long texts."""
+    return _term_pattern(tuple(sorted(set(terms), key=lambda t: (-len(t), t))))
+
+
+@functools.lru_cache(maxsize=256)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
+    alternatives = ["".join(_letter(ch) for ch in t) for t in terms if t]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
 
 
 def snippet(text: str, terms: list[str], *, width: int = 30) -> Markup:
     """About ``width`` words of ``text`` around the best run of matching words, escaped,
     each matching word in <mark>. Escaping comes first: the text can hold anything."""
-    tokens = list(_tokens(text or ""))
-    if not tokens:
-        return Markup("")
-    hits = [i for i, tok in enumerate(tokens) if terms and _matches(tok[2], terms)]
-    start = 0
+    text = text or ""
+    pattern = term_pattern(terms)
+    hits = [m.span() for m in pattern.finditer(text)] if pattern else []
+    # the window: the words around the densest group of hits
+    window_start, window_end = 0, len(text)
     if hits:
-        best = max(hits, key=lambda i: sum(1 for j in hits if i <= j < i + width))
-        start = max(0, best - width // 4)
-    end = min(len(tokens), start + width)
-    hit_set = set(hits)
-    out = [Markup("… ") if start else Markup("")]
-    pos = tokens[start][0]
-    for i in range(start, end):
-        s, e, _ = tokens[i]
+        starts = [h[0] for h in hits]
+        best = max(range(len(starts)), key=lambda i: sum(
+            1 for s in starts[i:i + width] if s - starts[i] < width * 8))
+        window_start = _word_boundary_before(text, starts[best], width // 4)
+    window_end = _word_boundary_after(text, window_start, width)
+    out = [Markup("… ") if window_start > 0 else Markup("")]
+    pos = window_start
+    for s, e in hits:
+        if s < window_start or e > window_end:
+            continue
         out.append(escape(text[pos:s]))
-        word = escape(text[s:e])
-        out.append(Markup("<mark>%s</mark>") % word if i in hit_set else word)
+        out.append(Markup("<mark>%s</mark>") % text[s:e])
         pos = e
-    if end < len(tokens):
+    out.append(escape(text[pos:window_end]))
+    if window_end < len(text):
         out.append(Markup(" …"))
     return Markup("").join(out)
+
+
+def _word_boundary_before(text: str, index: int, words_before: int) -> int:
+    """Where the word ``words_before`` words before ``index`` begins (0 near the start)."""
+    low = max(0, index - 20 * words_before)
+    starts = [m.start() for m in _WORD.finditer(text, low, index)]
+    if len(starts) >= words_before:
+        return starts[-words_before]
+    return 0 if low == 0 else (starts[0] if starts else index)
+
+
+def _word_boundary_after(text: str, start: int, words: int) -> int:
+    end = start
+    for n, match in enumerate(_WORD.finditer(text, start)):
+        if n >= words:
+            break
+        end = match.end()
+    return end if end > start else len(text)
 
 
 def highlight(text: str, terms: list[str]) -> Markup:

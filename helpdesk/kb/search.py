@@ -7,8 +7,8 @@ SQLite: the FTS5 table ``kb_fts`` (diacritics removed) holding the article's wor
 stemmed by helpdesk.kb.rules, written here with the article (``index``), ranked by bm25;
 typos by trigram similarity of the titles in Python (the database is small there).
 
-Every search asks all the words first, then any of them, then (only when nothing
-matched) a typo of the title. The callers filter what may be seen (``where``: SQL conditions on KbArticle); a search
+Every search asks all the words first, then at least half of them (three words or
+more), then any of them, then (only when nothing matched) a typo of the title. The callers filter what may be seen (``where``: SQL conditions on KbArticle); a search
 returns (article id, score) pairs, best first, for them to load and snippet. Ticket
 search can share the shape: a per-dialect function of (session, words, conditions).
 """
@@ -57,37 +57,53 @@ def unindex(session: Session, article_id: int) -> None:
         session.execute(text("DELETE FROM kb_fts WHERE rowid = :id"), {"id": article_id})
 
 
-def search(session: Session, query: str, where: list, *, limit: int = 20) -> list[Hit]:
-    """The articles matching ``query`` among those ``where`` allows, best first."""
+def search(session: Session, query: str, where: list, *, limit: int = 20,
+           weak_where: list | None = None) -> list[Hit]:
+    """The articles matching ``query`` among those ``where`` allows, best first.
+    ``weak_where``: more conditions for the weak passes (any one word, a typo), e.g. the
+    request's category for suggestions, where one common word alone says little."""
     if not rules.query_words(query):
         return []
     backend = _BACKENDS.get(session.get_bind().dialect.name, _sqlite)
-    return backend(session, query, where, limit)
+    return backend(session, query, where, limit, weak_where or [])
 
 
-def _postgresql(session: Session, query: str, where: list, limit: int) -> list[Hit]:
+def _postgresql(session: Session, query: str, where: list, limit: int,
+                weak_where: list) -> list[Hit]:
     words = rules.query_words(query)
     folded = " ".join(words)
-    session.execute(text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-                    {"t": str(TYPO_THRESHOLD)})
     tsv = literal_column("kb_articles.search_tsv")
     tsq = func.to_tsquery(_CONFIG, bindparam("tsq", type_=String))
-    folded_param = bindparam("folded", type_=String)
-    similarity = func.word_similarity(folded_param, KbArticle.title_folded)
-    passes = [  # all the words, any of them, then a typo in the title
-        (tsv.op("@@")(tsq), func.ts_rank(tsv, tsq, 1) + 0.1 * similarity, False),
-        (tsv.op("@@")(tsq), func.ts_rank(tsv, tsq, 1) + 0.1 * similarity, True),
-        (folded_param.op("<%")(KbArticle.title_folded), TYPO_WEIGHT * similarity, False),
-    ]
-    for matched, score, any_term in passes:
-        stmt = (select(KbArticle.id, score.label("score")).where(matched, *where)
+    rank = func.ts_rank(tsv, tsq, 1)
+    for quorum in rules.quorums(len(words)):  # all the words, at least half, any
+        weak = weak_where if quorum == 1 and len(words) > 1 else []
+        stmt = (select(KbArticle.id, rank.label("score")).where(tsv.op("@@")(tsq), *where, *weak)
                 .order_by(text("score DESC"), KbArticle.id).limit(limit))
-        params = {"tsq": func_tsquery(rules.tsquery(words, any_term=any_term)),
-                  "folded": folded}
-        rows = session.execute(stmt, params).all()
+        rows = session.execute(stmt, {"tsq": func_tsquery(rules.tsquery(words, quorum))}).all()
         if rows:
             return [Hit(r.id, float(r.score)) for r in rows]
-    return []
+    return _postgresql_typos(session, folded, where + weak_where, limit)
+
+
+def _postgresql_typos(session: Session, folded: str, where: list, limit: int) -> list[Hit]:
+    """Titles with a word like the query's (pg_trgm's word similarity). The candidates come
+    from the trigram index first (a materialised CTE, with the planner told not to scan the
+    table: it underrates the operator's cost and would filter every row by it)."""
+    param = bindparam("folded", folded, type_=String)
+    candidates = (select(KbArticle.id.label("id"))
+                  .where(KbArticle.title_folded.op("%>")(param))
+                  .cte("typo_candidates").prefix_with("MATERIALIZED"))
+    score = TYPO_WEIGHT * func.word_similarity(param, KbArticle.title_folded)
+    session.execute(text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true), "
+                         "set_config('enable_seqscan', 'off', true)"), {"t": str(TYPO_THRESHOLD)})
+    try:
+        rows = session.execute(
+            select(KbArticle.id, score.label("score"))
+            .join(candidates, candidates.c.id == KbArticle.id).where(*where)
+            .order_by(text("score DESC"), KbArticle.id).limit(limit)).all()
+    finally:
+        session.execute(text("SELECT set_config('enable_seqscan', 'on', true)"))
+    return [Hit(r.id, float(r.score)) for r in rows]
 
 
 def func_tsquery(expression: str) -> str:
@@ -95,23 +111,25 @@ def func_tsquery(expression: str) -> str:
     return expression or "''"
 
 
-def _sqlite(session: Session, query: str, where: list, limit: int) -> list[Hit]:
+def _sqlite(session: Session, query: str, where: list, limit: int,
+            weak_where: list) -> list[Hit]:
     terms = rules.query_terms(query)
     score = literal_column("bm25(kb_fts, 10.0, 4.0, 1.0)")
-    for any_term in (False, True):
-        match = rules.fts5_match(terms, any_term=any_term)
+    for quorum in rules.quorums(len(terms)):
+        match = rules.fts5_match(terms, quorum)
         if not match:
             break
+        weak = weak_where if quorum == 1 and len(terms) > 1 else []
         stmt = (select(KbArticle.id, score.label("score"))
                 .select_from(_FTS.join(KbArticle, KbArticle.id == _FTS.c.rowid))
                 .where(text("kb_fts MATCH :match").bindparams(bindparam("match", match)),
-                       *where)
+                       *where, *weak)
                 .order_by(text("score"), KbArticle.id).limit(limit))
         rows = session.execute(stmt).all()
         if rows:
             # bm25 is negative, lower is better: turn it into "higher is better".
             return [Hit(r.id, -float(r.score)) for r in rows]
-    return _sqlite_typos(session, query, where, limit)
+    return _sqlite_typos(session, query, where + weak_where, limit)
 
 
 def _sqlite_typos(session: Session, query: str, where: list, limit: int) -> list[Hit]:
