@@ -24,6 +24,7 @@ import helpdesk.audit.models  # noqa: F401
 import helpdesk.census.models  # noqa: F401
 import helpdesk.incidents.models  # noqa: F401
 import helpdesk.inventory.models  # noqa: F401
+import helpdesk.kb.models  # noqa: F401
 import helpdesk.mail.models  # noqa: F401
 import helpdesk.org.models  # noqa: F401
 import helpdesk.outbox.models  # noqa: F401
@@ -46,6 +47,7 @@ from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, m
 from helpdesk.handlers import HANDLERS
 from helpdesk.incidents.views import bp as incidents_bp
 from helpdesk.inventory.views import bp as inventory_bp
+from helpdesk.kb.views import bp as kb_bp
 from helpdesk.mail.views import bp as mail_bp
 from helpdesk.ops.views import bp as ops_bp
 from helpdesk.org.views import bp as organisation_bp
@@ -136,7 +138,7 @@ def _sqlite_begin(conn):
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
                       reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp,
-                      incidents_bp):
+                      incidents_bp, kb_bp):
         app.register_blueprint(blueprint)
 
 

@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "helpdesk.org.cli",
     "helpdesk.accounts.cli",
     "helpdesk.inventory.cli",
+    "helpdesk.kb.cli",
     "helpdesk.demo.cli",
     "helpdesk.api.cli",
     "helpdesk.i18n",

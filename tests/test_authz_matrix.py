@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db as _db
+from helpdesk.kb.models import KbArticle
 from helpdesk.tickets import services
 from helpdesk.tickets.attachments import Upload
 from helpdesk.tickets.models import Attachment
@@ -615,3 +616,94 @@ def test_outages_in_the_api(client, scene, role):
     headers = bearer(scene.users[role])
     assert client.get("/api/v1/incidents", headers=headers).status_code == 200
     assert client.get(f"/api/v1/incidents/{incident.id}", headers=headers).status_code == 200
+
+
+# --- the library of guides (/kb) ----------------------------------------------------------
+
+#: Who writes shared articles: level-2/3 staff, managers, administrators.
+KB_AUTHORS = {"l2", "l3", "l2_far", "manager", "admin"}
+#: Who edits the article kept by school A's level-1 unit: its people and administrators.
+KB_UNIT_PEOPLE = {"l1", "manager", "admin"}
+KB_STAFF = {"l1", "l2", "l3", "l1_far", "l2_far", "manager", "admin"}
+KB_SCHOOLS = {"school_a", "school_b"}
+
+
+@pytest.fixture
+def kb(scene):
+    from helpdesk.kb import services as kb_services
+    from helpdesk.kb.services import ArticleInput
+    from tests.factories import category, unit_at
+
+    w = scene.w
+
+    def make(title, audience, status="published", owner=None):
+        return kb_services.create_article(w.admin, ArticleInput(
+            title=title, body="Κείμενο.", category_id=category("HW-PRN").id, audience=audience,
+            status=status, owner_unit_id=owner), now=at(0))
+
+    articles = {"public": make("Δημόσιο", "public"), "schools": make("Σχολείων", "schools"),
+                "staff": make("Προσωπικού", "staff"),
+                "draft": make("Πρόχειρο", "public", status="draft"),
+                "unit": make("Της ΠΛΗΝΕΤ", "staff", owner=unit_at(w.school_a, 1).id)}
+    [pdf] = kb_services.add_files(w.admin, articles["schools"], [Upload("οδηγός.pdf", b"%PDF-1")],
+                                  now=at(1))
+    _db.session.commit()
+    return {k: a.slug for k, a in articles.items()}, pdf.id
+
+
+def _kb_readers(kind: str) -> set[str]:
+    return {"public": set(ROLES), "schools": KB_SCHOOLS | KB_STAFF, "staff": KB_STAFF,
+            "draft": KB_AUTHORS, "unit": KB_STAFF}[kind]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", ["public", "schools", "staff", "draft", "unit"])
+@pytest.mark.parametrize("page", ["", "/history", "/v/1"])
+def test_kb_reading(client, scene, kb, role, kind, page):
+    slugs, _ = kb
+    as_role(client, scene, role)
+    response = client.get(f"/kb/{slugs[kind]}{page}")
+    assert response.status_code == (200 if role in _kb_readers(kind) else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_kb_browse_search_and_files(client, scene, kb, role):
+    slugs, pdf_id = kb
+    as_role(client, scene, role)
+    for url in ("/kb", "/kb?q=Κείμενο"):
+        html = client.get(url).get_data(as_text=True)
+        for kind, slug in slugs.items():
+            # drafts are not found by search, but listed for their authors on both pages
+            shown = role in _kb_readers(kind)
+            assert (f'href="/kb/{slug}"' in html) == shown, (url, kind)
+    response = client.get(f"/kb/{slugs['schools']}/files/{pdf_id}")
+    assert response.status_code == (200 if role in _kb_readers("schools") else 404)
+    assert client.get(f"/kb/{slugs['public']}/files/{pdf_id}").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_kb_writing(client, scene, kb, role):
+    slugs, _ = kb
+    as_role(client, scene, role)
+    if role == "anonymous":
+        for url in ("/kb/new", f"/kb/{slugs['public']}/edit", f"/kb/{slugs['unit']}/edit"):
+            assert client.get(url).status_code == 302
+            assert client.post(url).status_code in (302, 400)
+        return
+    assert client.get("/kb/new").status_code == (200 if role in KB_AUTHORS else 403)
+    assert client.get(f"/kb/{slugs['public']}/edit").status_code == (
+        200 if role in KB_AUTHORS else 403)
+    assert client.get(f"/kb/{slugs['unit']}/edit").status_code == (
+        200 if role in KB_UNIT_PEOPLE else 403 if role in KB_STAFF else 404)
+    token = csrf_token(client, "/kb")
+    data = {"csrf_token": token, "title": "Νέος τίτλος", "body": "Νέο κείμενο.",
+            "audience": "staff", "status": "published", "owner_unit": "", "category": ""}
+    created = client.post("/kb/new", data=data)
+    assert created.status_code == (302 if role in KB_AUTHORS else 403)
+    edited = client.post(f"/kb/{slugs['unit']}/edit", data={
+        **data, "owner_unit": str(_db.session.scalar(
+            select(KbArticle.owner_unit_id).where(KbArticle.slug == slugs["unit"])))})
+    assert edited.status_code == (302 if role in KB_UNIT_PEOPLE else 403 if role in KB_STAFF
+                                  else 404)
+    title = _db.session.scalar(select(KbArticle.title).where(KbArticle.slug == slugs["unit"]))
+    assert (title == "Νέος τίτλος") == (role in KB_UNIT_PEOPLE)

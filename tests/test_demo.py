@@ -192,3 +192,21 @@ def test_every_demo_school_has_equipment_to_pick(loaded):
         EquipmentItem.school_id)).all()
     assert len(per_school) == 40
     assert "equipment items for 40 schools" in loaded.output
+
+
+def test_the_demo_library_is_populated_and_searchable(app, loaded, client):
+    from helpdesk.kb import queries as kb_queries
+    from helpdesk.kb.models import KbArticle, KbAttachment
+
+    assert "library: 13 guides added" in loaded.output, loaded.output
+    assert _db.session.scalar(select(func.count(KbArticle.id))) == 13
+    assert _db.session.scalar(select(func.count(KbAttachment.id))) == 1
+    titles = [r.article.title for r in kb_queries.find(None, "εκτυπωτές")]
+    assert titles[0] == "Ο εκτυπωτής δεν τυπώνει: έλεγχοι πριν ανοίξετε αίτημα"
+    assert "Αναβάθμιση εικόνας LTSP σε πολλά σχολεία (εσωτερικό)" not in [
+        r.article.title for r in kb_queries.find(None, "LTSP")]  # staff only
+    page = client.get("/kb").get_data(as_text=True)
+    assert "Ξέχασα τον κωδικό του λογαριασμού ΠΣΔ" in page
+    again = app.test_cli_runner().invoke(demo_cli, ["load", "--schools", "40", "--tickets", "0"])
+    assert "library:" not in again.output  # nothing new the second time
+    assert _db.session.scalar(select(func.count(KbArticle.id))) == 13

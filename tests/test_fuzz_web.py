@@ -44,6 +44,7 @@ GET_PAGES = {
     "/reports/trend.xlsx": ["from", "to", "step", "level"],
     "/admin/mail/": ["status", "q", "page"],
     "/census/verify": ["code", "census", "school"],
+    "/kb": ["q", "category"],
 }
 ROLES = ["user_a", "l1", "manager", "admin"]
 
@@ -109,6 +110,9 @@ def _forms(w, role) -> dict[str, dict[str, str]]:
                             "deadline": "2026-02-10", "reminder_days": "7, 1", "edu_level": ""},
             "/admin/webhooks": {"url": "https://hooks.example.org/x", "events": "ticket.created"},
             "/account/tokens": {"name": "σενάριο", "expires_days": "30"},
+            "/kb/new": {"title": "Ο εκτυπωτής", "summary": "Χαρτί.", "body": "# Βήματα",
+                        "category": str(category("HW-PRN").id), "audience": "schools",
+                        "status": "published", "owner_unit": unit, "note": ""},
         }
     valid = {"reply": {"body": "Δοκιμάστε ξανά"}, "note": {"body": "Σημείωση"},
              "assign": {"assignee": str(w.l1.id)}, "priority": {"priority": "3"},

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -14,6 +15,7 @@ from helpdesk.demo.equipment import create_equipment
 from helpdesk.demo.generator import create_population, generate_tickets, status_counts
 from helpdesk.extensions import db
 from helpdesk.inventory.services import load_categories
+from helpdesk.kb.transfer import import_folder
 from helpdesk.notify.services import paused
 from helpdesk.org.models import School
 from helpdesk.org.services import load_reference_data
@@ -21,6 +23,8 @@ from helpdesk.sla.services import seed_default_policies
 
 cli = AppGroup("demo", help="Demo data: schools, accounts and tickets.")
 
+#: The library's demo guides (Markdown with front matter, and their files).
+GUIDES = Path(__file__).resolve().parent / "guides"
 #: Tickets per transaction.
 BATCH = 200
 
@@ -45,6 +49,7 @@ def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
     if demo_loaded() and not add:
         click.echo("Demo data is already loaded: nothing added (use --add for more tickets).")
         _load_equipment(seed)
+        _load_guides()
         _echo_logins()
         return
     if not demo_loaded():
@@ -53,6 +58,7 @@ def load_command(schools: int, tickets: int, seed: int, add: bool) -> None:
         click.echo(f"{made_schools} schools, {made_accounts} accounts "
                    f"({time.monotonic() - started:.1f} s)")
     _load_equipment(seed)
+    _load_guides()
     _load_tickets(tickets, seed, started)
     _echo_logins()
 
@@ -66,6 +72,18 @@ def _load_equipment(seed: int) -> None:
     db.session.commit()
     if made:
         click.echo(f"{made} equipment items for {len(schools)} schools")
+
+
+def _load_guides() -> None:
+    """The library's demo guides (helpdesk/demo/guides), imported as ``helpdesk kb import``
+    would: again only what changed."""
+    report = import_folder(GUIDES, now=utcnow())
+    db.session.commit()
+    for key, reason in report.failed:
+        click.echo(f"guide {key} not imported: {reason}", err=True)
+    if report.created or report.updated:
+        click.echo(f"library: {len(report.created)} guides added, "
+                   f"{len(report.updated)} updated")
 
 
 def _load_tickets(count: int, seed: int, started: float) -> None:
