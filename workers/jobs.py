@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from helpdesk.core import metrics
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.services import recompute_open
@@ -43,8 +44,9 @@ def sla_sweep() -> dict:
         # so batches stay small there (the web would wait on busy_timeout while a backlog
         # is escalated); PostgreSQL locks only the batch's rows.
         sqlite = db.session.get_bind().dialect.name == "sqlite"
-        result = sweep(now=utcnow(), batch_size=25 if sqlite else 200,
-                       on_batch=db.session.commit)
+        with metrics.timed(metrics.SLA_SWEEP_SECONDS):
+            result = sweep(now=utcnow(), batch_size=25 if sqlite else 200,
+                           on_batch=db.session.commit)
         db.session.commit()
         return {"checked": result.checked, "escalated": len(result.escalated),
                 "warned": len(result.warned), "notifications": result.notifications,
