@@ -37,6 +37,12 @@ ATTACHMENT_EXTENSIONS = [
     "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "log", "csv",
     "doc", "docx", "odt", "xls", "xlsx", "ods", "zip", "eml",
 ]
+#: Files of the library's articles (PDF guides, images): the same checks, other limits.
+KB_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+KB_ATTACHMENT_MAX_COUNT = 10
+KB_ATTACHMENT_EXTENSIONS = [
+    "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "docx", "odt", "xlsx", "ods", "zip",
+]
 #: Whole request body limit (attachments plus form).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 

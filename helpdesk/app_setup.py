@@ -24,6 +24,7 @@ import helpdesk.audit.models  # noqa: F401
 import helpdesk.canned.models  # noqa: F401
 import helpdesk.census.models  # noqa: F401
 import helpdesk.inventory.models  # noqa: F401
+import helpdesk.kb.models  # noqa: F401
 import helpdesk.mail.models  # noqa: F401
 import helpdesk.org.models  # noqa: F401
 import helpdesk.outbox.models  # noqa: F401

@@ -27,6 +27,9 @@ from helpdesk.census.models import target_condition
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.inventory.models import EquipmentItem
+from helpdesk.kb.models import ArticleStatus as KbStatus
+from helpdesk.kb.models import Audience as KbAudience
+from helpdesk.kb.models import KbArticle
 from helpdesk.org.models import School, SupportUnit
 from helpdesk.org.queries import schools_served_by_units
 from helpdesk.tickets.models import Ticket, TicketStay
@@ -657,14 +660,103 @@ def can_change_saved_view(actor, view) -> bool:
     return can_keep_saved_views(actor) and view is not None and view.user_id == actor.id
 
 
+# --- the library of guides (helpdesk/kb) ----------------------------------------------------
+
+def kb_audiences(actor) -> tuple[str, ...]:
+    """The audiences of the articles ``actor`` may read: everyone reads the public ones,
+    schools also the schools' ones, staff and administrators all."""
+    if _is_signed_in(actor) and (actor.is_staff or actor.is_admin):
+        return (KbAudience.PUBLIC, KbAudience.SCHOOLS, KbAudience.STAFF)
+    if _is_signed_in(actor) and actor.is_school:
+        return (KbAudience.PUBLIC, KbAudience.SCHOOLS)
+    return (KbAudience.PUBLIC,)
+
+
+def kb_owner_units(actor) -> frozenset[int] | None:
+    """The units whose own articles ``actor`` may write: None for all (administrators),
+    else the actor's level-2/3 units and the units it manages."""
+    if not _is_signed_in(actor):
+        return frozenset()
+    if actor.is_admin:
+        return None
+    if not actor.is_staff:
+        return frozenset()
+    return frozenset(m.unit_id for m in actor.memberships
+                     if m.is_manager or m.unit.level >= 2)
+
+
+def can_author_kb(actor) -> bool:
+    """Level-2/3 staff, units' managers and administrators write articles."""
+    units = kb_owner_units(actor)
+    return units is None or bool(units)
+
+
+def can_write_kb_for(actor, owner_unit_id: int | None) -> bool:
+    """May ``actor`` write an article kept by ``owner_unit_id`` (None: shared by all)."""
+    units = kb_owner_units(actor)
+    if units is None:
+        return True
+    if owner_unit_id is None:
+        return bool(units)
+    return owner_unit_id in units
+
+
+def can_edit_kb_article(actor, article) -> bool:
+    """A unit's own article is edited by that unit's members and managers (and
+    administrators); a shared one by every author."""
+    if not _is_signed_in(actor):
+        return False
+    if actor.is_admin:
+        return True
+    if article.owner_unit_id is not None:
+        return actor.is_staff and article.owner_unit_id in actor.unit_ids
+    return can_author_kb(actor)
+
+
+def can_view_kb_article(actor, article) -> bool:
+    """Published articles of the actor's audiences; drafts only to who may edit them."""
+    if article.status == KbStatus.PUBLISHED and article.audience in kb_audiences(actor):
+        return True
+    return can_edit_kb_article(actor, article)
+
+
+def kb_scope(actor):
+    """The SQL condition on KbArticle for the articles ``actor`` may read in lists and
+    searches: the published ones of its audiences (drafts are found by their authors on
+    the "drafts" list, ``kb_drafts_scope``)."""
+    return and_(KbArticle.status == KbStatus.PUBLISHED,
+                KbArticle.audience.in_([str(a) for a in kb_audiences(actor)]))
+
+
+def kb_drafts_scope(actor):
+    """The SQL condition on KbArticle for the drafts ``actor`` may see (and edit)."""
+    if not _is_signed_in(actor):
+        return false()
+    drafts = KbArticle.status == KbStatus.DRAFT
+    if actor.is_admin:
+        return drafts
+    own = (KbArticle.owner_unit_id.in_(actor.unit_ids) if actor.is_staff and actor.unit_ids
+           else false())
+    shared = KbArticle.owner_unit_id.is_(None) if can_author_kb(actor) else false()
+    return and_(drafts, or_(own, shared))
+
+
+def require_kb_edit(actor, article) -> None:
+    """The services' guard: NotFound when the actor may not even read the article,
+    PermissionDenied when it may read but not edit it."""
+    if can_edit_kb_article(actor, article):
+        return
+    raise PermissionDenied() if can_view_kb_article(actor, article) else NotFound()
+
+
 # --- templates ------------------------------------------------------------------------------------
 
 #: The functions templates ask (``{% if can_view_reports(current_user) %}``).
 TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manage_mail,
                     can_manage_sla, can_manage_webhooks, can_file_for_own_school,
                     can_manage_people, can_edit_person, can_view_organisation,
-                    can_change_partner, can_file_on_behalf, can_use_canned_replies,
-                    can_edit_canned_reply, may_write_canned_replies)
+                    can_change_partner, can_file_on_behalf, can_author_kb,
+                    can_use_canned_replies, can_edit_canned_reply, may_write_canned_replies)
 
 
 def register(app) -> None:

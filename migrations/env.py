@@ -35,8 +35,15 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Skip PostgreSQL-only indexes that the migrations create by hand (``*_trgm``)."""
-    return not (type_ == "index" and name and name.endswith("_trgm"))
+    """Skip what the migrations create by hand for one database only: PostgreSQL's
+    trigram and full-text indexes (``*_trgm``, ``*_tsv``) and generated tsvector columns
+    (``*_tsv``), SQLite's FTS5 tables (``*_fts`` and their ``*_fts_*`` shadow tables)."""
+    name = name or ""
+    if type_ == "index" and name.endswith(("_trgm", "_tsv")):
+        return False
+    if type_ == "column" and name.endswith("_tsv"):
+        return False
+    return not (type_ == "table" and (name.endswith("_fts") or "_fts_" in name))
 
 
 def configure_args(dialect_name: str) -> dict:
