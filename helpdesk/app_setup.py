@@ -21,6 +21,7 @@ import helpdesk.accounts.models  # noqa: F401 - every model is mapped before the
 import helpdesk.api.models  # noqa: F401
 import helpdesk.api.webhook_models  # noqa: F401
 import helpdesk.audit.models  # noqa: F401
+import helpdesk.canned.models  # noqa: F401
 import helpdesk.census.models  # noqa: F401
 import helpdesk.incidents.models  # noqa: F401
 import helpdesk.inventory.models  # noqa: F401
@@ -28,6 +29,7 @@ import helpdesk.kb.models  # noqa: F401
 import helpdesk.mail.models  # noqa: F401
 import helpdesk.org.models  # noqa: F401
 import helpdesk.outbox.models  # noqa: F401
+import helpdesk.savedviews.models  # noqa: F401
 import helpdesk.sla.models  # noqa: F401
 import helpdesk.tickets.models  # noqa: F401
 from helpdesk import bus, permissions
@@ -38,6 +40,7 @@ from helpdesk.accounts.views import load_user  # noqa: F401 - registers the load
 from helpdesk.api.core import problem
 from helpdesk.api.views import api_bp
 from helpdesk.api.views import pages as api_pages
+from helpdesk.canned.views import bp as canned_bp
 from helpdesk.census.views import bp as census_bp
 from helpdesk.cli import register_commands
 from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, logs, redisconn
@@ -52,6 +55,7 @@ from helpdesk.mail.views import bp as mail_bp
 from helpdesk.ops.views import bp as ops_bp
 from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
+from helpdesk.savedviews.views import bp as savedviews_bp
 from helpdesk.sla.services import refresh_ticket_sla
 from helpdesk.sla.views import bp as sla_bp
 from helpdesk.tickets import services as ticket_services
@@ -138,7 +142,7 @@ def _sqlite_begin(conn):
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
                       reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp,
-                      incidents_bp, kb_bp):
+                      incidents_bp, kb_bp, canned_bp, savedviews_bp):
         app.register_blueprint(blueprint)
 
 

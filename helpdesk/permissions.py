@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 
 from helpdesk.accounts.models import Role, UnitMembership, User
 from helpdesk.accounts.system import SystemActor
+from helpdesk.canned.models import CannedReply
 from helpdesk.census import rules as census_rules
 from helpdesk.census.models import target_condition
 from helpdesk.core.errors import NotFound, PermissionDenied
@@ -711,6 +712,59 @@ def school_place(school_id: int) -> incident_rules.Place | None:
     return incident_rules.Place(sid, did, rid, frozenset(p for *_x, p in rows if p is not None))
 
 
+# --- canned replies and saved views (issue 15) ---------------------------------------------------
+
+def can_use_canned_replies(actor) -> bool:
+    """Technicians, managers (of some unit) and administrators insert canned replies and see
+    the list of them; schools and strangers do not."""
+    return _is_signed_in(actor) and (actor.is_admin or (actor.is_staff and bool(actor.unit_ids)))
+
+
+def canned_reply_scope(actor):
+    """The SQL condition on CannedReply for the replies ``actor`` may see and insert: the
+    shared (national) ones and those of the actor's units; every one for administrators."""
+    if not can_use_canned_replies(actor):
+        return false()
+    if actor.is_admin:
+        return true()
+    return or_(CannedReply.unit_id.is_(None), CannedReply.unit_id.in_(sorted(actor.unit_ids)))
+
+
+def _manages_national_unit(actor) -> bool:
+    """A manager of a level-3 unit (Διόφαντος): the keepers of what every unit shares."""
+    managed = actor.managed_unit_ids
+    return bool(managed) and bool(db.session.scalar(select(exists().where(
+        SupportUnit.id.in_(sorted(managed)), SupportUnit.level == 3))))
+
+
+def can_edit_canned_reply(actor, unit_id: int | None) -> bool:
+    """Who writes, changes and deletes the canned replies of ``unit_id`` (None: the shared,
+    national ones): administrators any; a unit's managers their unit's; the managers of a
+    level-3 unit the shared ones too. Technicians use them and suggest changes to them."""
+    if not can_use_canned_replies(actor):
+        return False
+    if actor.is_admin:
+        return True
+    if unit_id is None:
+        return _manages_national_unit(actor)
+    return unit_id in actor.managed_unit_ids
+
+
+def may_write_canned_replies(actor) -> bool:
+    """``actor`` may write some canned reply (shows the "new" button)."""
+    return can_use_canned_replies(actor) and (actor.is_admin or bool(actor.managed_unit_ids))
+
+
+def can_keep_saved_views(actor) -> bool:
+    """Everyone signed in keeps their own saved queue filters ("my views")."""
+    return _is_signed_in(actor)
+
+
+def can_change_saved_view(actor, view) -> bool:
+    """A saved view is its owner's alone: only they see, rename or delete it."""
+    return can_keep_saved_views(actor) and view is not None and view.user_id == actor.id
+
+
 # --- the library of guides (helpdesk/kb) ----------------------------------------------------
 
 def kb_audiences(actor) -> tuple[str, ...]:
@@ -807,7 +861,8 @@ TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manag
                     can_manage_sla, can_manage_webhooks, can_file_for_own_school,
                     can_manage_people, can_edit_person, can_view_organisation,
                     can_change_partner, can_file_on_behalf, can_manage_incidents,
-                    can_author_kb)
+                    can_author_kb, can_use_canned_replies, can_edit_canned_reply,
+                    may_write_canned_replies)
 
 
 def register(app) -> None:

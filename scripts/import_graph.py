@@ -40,7 +40,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("tickets", {"helpdesk.tickets", "helpdesk.permissions"}),
     ("features", {"helpdesk.sla", "helpdesk.inventory", "helpdesk.census", "helpdesk.mail",
                   "helpdesk.notify", "helpdesk.outbox", "helpdesk.reports", "helpdesk.ops",
-                  "helpdesk.incidents", "helpdesk.kb"}),
+                  "helpdesk.incidents", "helpdesk.kb", "helpdesk.canned",
+                  "helpdesk.savedviews"}),
     # and every feature's web door, helpdesk.<feature>[web] (WEB_MODULES below)
     ("entry points", {"helpdesk.api", "helpdesk.demo", "helpdesk.cli", "helpdesk.app_setup",
                       "helpdesk.handlers", "helpdesk", "workers"}),
@@ -70,7 +71,7 @@ PURE_MODULES = {
     "helpdesk.notify.rules", "helpdesk.sla.clock", "helpdesk.sla.calendar",
     "helpdesk.mail.classify", "helpdesk.mail.threading", "helpdesk.mail.ids",
     "helpdesk.incidents.rules",
-    "helpdesk.kb.rules",
+    "helpdesk.kb.rules", "helpdesk.canned.placeholders",
 }
 #: What a pure module may not import.
 IMPURE = ("flask", "flask_", "sqlalchemy", "helpdesk.extensions")

@@ -707,3 +707,120 @@ def test_kb_writing(client, scene, kb, role):
                                   else 404)
     title = _db.session.scalar(select(KbArticle.title).where(KbArticle.slug == slugs["unit"]))
     assert (title == "Νέος τίτλος") == (role in KB_UNIT_PEOPLE)
+
+
+# --- canned replies and saved views (issue 15) ------------------------------------------------
+
+#: Who has the canned replies (insert and list them): staff of some unit and administrators.
+CANNED_USERS = {"l1", "l2", "l3", "l1_far", "l2_far", "manager", "admin"}
+#: Who sees a canned reply of school A's level-1 unit (its members, administrators).
+SEES_A1_REPLY = {"l1", "manager", "admin"}
+
+
+def _a1_reply(scene):
+    from helpdesk.canned import services as canned
+    from tests.factories import T0, unit_at
+
+    reply = canned.create(scene.users["admin"], unit_id=unit_at(scene.w.school_a, 1).id,
+                          title="Απάντηση της Α1", body="Καλημέρα {σχολείο}", now=T0)
+    shared = canned.create(scene.users["admin"], unit_id=None, title="Κοινή απάντηση",
+                           body="Για το {αριθμός}", now=T0)
+    _db.session.commit()
+    return reply, shared
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_canned_reply_pages(client, scene, role):
+    reply, _shared = _a1_reply(scene)
+    as_role(client, scene, role)
+    pages = [client.get(p).status_code for p in
+             ("/canned-replies", "/canned-replies/new", f"/canned-replies/{reply.id}")]
+    if role == "anonymous":
+        assert pages == [302, 302, 302]
+        return
+    if role not in CANNED_USERS:
+        assert pages == [404, 404, 404]
+        return
+    writes = role in {"manager", "admin"}
+    edit = 200 if role in SEES_A1_REPLY and writes else 403 if role in SEES_A1_REPLY else 404
+    assert pages == [200, 200 if writes else 403, edit]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ["edit", "delete", "new-shared"])
+def test_canned_reply_posts(client, scene, role, action):
+    from helpdesk.canned.models import CannedReply
+    from tests.factories import unit_at
+
+    reply, _shared = _a1_reply(scene)
+    reply_id = reply.id
+    as_role(client, scene, role)
+    token = _token(client, role)
+    data = {"csrf_token": token, "unit": str(unit_at(scene.w.school_a, 1).id),
+            "title": "Αλλαγμένη", "body": "κείμενο"}
+    url = {"edit": f"/canned-replies/{reply_id}", "delete": f"/canned-replies/{reply_id}/delete",
+           "new-shared": "/canned-replies/new"}[action]
+    if action == "new-shared":
+        data["unit"] = "shared"
+    response = client.post(url, data=data)
+    if role == "anonymous":
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        return
+    if action == "new-shared":  # only administrators (or a level-3 manager) write shared ones
+        expected = {"admin": 302, "manager": 422}.get(role, 403 if role in CANNED_USERS else 404)
+        made = _db.session.scalar(select(CannedReply).where(CannedReply.title == "Αλλαγμένη"))
+        assert response.status_code == expected and (made is not None) == (role == "admin")
+        return
+    expected = (302 if role in {"manager", "admin"} else 403) if role in SEES_A1_REPLY \
+        else 404
+    assert response.status_code == expected
+    row = _db.session.get(CannedReply, reply_id)
+    if action == "delete":
+        assert (row is None) == (expected == 302)
+    else:
+        assert (row.title == "Αλλαγμένη") == (expected == 302)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_inserting_a_canned_reply_on_the_ticket_page(client, scene, role):
+    """?canned= fills the reply box only for those who may reply and see the reply."""
+    _reply, shared = _a1_reply(scene)
+    as_role(client, scene, role)
+    response = client.get(f"/tickets/{scene.ticket.ref}?canned={shared.id}")
+    if role == "anonymous":
+        assert response.status_code == 302
+        return
+    assert response.status_code == (200 if role in SEES else 404)
+    html = response.get_data(as_text=True)
+    filled = f"Για το {scene.ticket.ref}</textarea>" in html
+    assert filled == (role in WORKS)  # the school replies too, but has no canned replies
+    assert ("Κοινή απάντηση" in html) == (role in WORKS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_saved_view_pages(client, scene, role):
+    from helpdesk.savedviews import services as views
+    from helpdesk.savedviews.models import SavedView
+    from tests.factories import T0
+
+    mine = views.save(scene.users["l1"], "Της Α1", "queue=mine", now=T0)
+    _db.session.commit()
+    view_id = mine.id
+    as_role(client, scene, role)
+    page = client.get("/my-views")
+    token = _token(client, role)
+    saved = client.post("/my-views", data={"csrf_token": token, "name": f"Προβολή {role}",
+                                           "query": "queue=all&status=new"})
+    renamed = client.post(f"/my-views/{view_id}/rename", data={"csrf_token": token,
+                                                               "name": "Μετονομασμένη"})
+    deleted = client.post(f"/my-views/{view_id}/delete", data={"csrf_token": token})
+    codes = (page.status_code, saved.status_code, renamed.status_code, deleted.status_code)
+    if role == "anonymous":
+        assert codes == (302, 302, 302, 302)
+        assert _db.session.get(SavedView, view_id) is not None
+        return
+    assert "Της Α1" not in page.get_data(as_text=True) or role == "l1"
+    assert codes == ((200, 302, 302, 302) if role == "l1" else (200, 302, 404, 404))
+    assert (_db.session.get(SavedView, view_id) is None) == (role == "l1")
+    assert _db.session.scalar(select(SavedView.user_id).where(
+        SavedView.name == f"Προβολή {role}")) == scene.users[role].id

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from helpdesk.accounts.models import User
+from helpdesk.canned import queries as canned
 from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.display import localized_by_id
 from helpdesk.core.errors import NotFound, PermissionDenied
@@ -37,9 +38,13 @@ from helpdesk.permissions import (
     can,
     can_file_for_own_school,
     can_file_on_behalf,
+    can_use_canned_replies,
     filing_school_ids,
     works_at_units,
 )
+from helpdesk.savedviews import queries as saved_views
+from helpdesk.savedviews.services import normalise as normalise_view
+from helpdesk.savedviews.views import queue_url as saved_view_url
 from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets import forms, queries, services
@@ -77,6 +82,8 @@ def queue():
     rows = page.items
     return render_template(
         "tickets/queue.html", page=page, queue=name, queues=names, filters=f, counts=counts,
+        saved_views=saved_views.of(current_user), view_query=normalise_view(request.args),
+        saved_view_url=saved_view_url,
         categories=categories, directorates=directorates,
         category_names=localized_by_id(t.category for t in rows),
         unit_names=localized_by_id(t.unit for t in rows),
@@ -189,11 +196,30 @@ def show(ref: str):
     if "resolve_form" in forms_:
         forms_["resolve_form"].resolution_type.choices = names.resolution_choices
     staff_text = Perm.VIEW_INTERNAL in forms_["allowed"]
+    canned_replies = _canned_replies(ticket, forms_.get("reply_form"))
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
-                           names=names, staff_text=staff_text,
+                           names=names, staff_text=staff_text, canned_replies=canned_replies,
                            failed_notifications=notify.list_failed(ticket.id) if staff_text else [],
                            **forms_, **ticket_page_context(ticket),
                            **incidents.ticket_context(ticket))
+
+
+def _canned_replies(ticket, reply_form) -> list[tuple[int, str, str]]:
+    """The canned replies the user may insert in the reply box, as (id, title, text filled
+    in for this ticket); ``?canned=<id>`` (the insert button without JavaScript) puts one
+    in the box."""
+    if reply_form is None or not can_use_canned_replies(current_user):
+        return []
+    replies = [(r.id, r.title, canned.rendered(r, ticket, current_user))
+               for r in canned.usable(current_user)]
+    wanted = request.args.get("canned", "")
+    if wanted:
+        text = next((t for i, _title, t in replies if str(i) == wanted), None)
+        if text is None:
+            flash(_("That canned reply does not exist or is not yours to use."), "error")
+        else:
+            reply_form.body.data = text
+    return replies
 
 
 def _allowed(ticket) -> set[Perm]:

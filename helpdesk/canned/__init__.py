@@ -1,0 +1,1 @@
+"""Canned replies (έτοιμες απαντήσεις): a unit's own and the shared national ones."""

@@ -1,0 +1,1 @@
+"""Saved queue filters per person ("my views", Οι προβολές μου)."""
