@@ -46,6 +46,7 @@ class Perm(StrEnum):
     REOPEN = "reopen"
     FILE = "file"
     RECATEGORISE = "recategorise"
+    CONFIRM = "confirm"  #: the school says whether the resolution worked
 
 
 #: Actions a staff member may take on a ticket at one of their units while it is open.
@@ -187,6 +188,8 @@ def can(
                 return False
             return now <= ticket.resolved_at + reopen_window
         return at_my_unit
+    if perm == Perm.CONFIRM:  # its own school's (can_view), until the request is closed
+        return ticket.status == Status.RESOLVED and actor.is_school
     return False
 
 

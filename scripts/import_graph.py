@@ -68,6 +68,7 @@ PURE_MODULES = {
     "helpdesk.tickets.states", "helpdesk.tickets.visibility", "helpdesk.census.rules",
     "helpdesk.notify.rules", "helpdesk.sla.clock", "helpdesk.sla.calendar",
     "helpdesk.mail.classify", "helpdesk.mail.threading", "helpdesk.mail.ids",
+    "helpdesk.mail.meaning",
 }
 #: What a pure module may not import.
 IMPURE = ("flask", "flask_", "sqlalchemy", "helpdesk.extensions")

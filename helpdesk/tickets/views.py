@@ -41,6 +41,7 @@ from helpdesk.permissions import (
 )
 from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
+from helpdesk.tickets import confirm_views as confirmation
 from helpdesk.tickets import forms, queries, services
 from helpdesk.tickets.attachments import Upload
 
@@ -248,6 +249,8 @@ ACTIONS = {
     "resolve": (forms.ResolveForm, Perm.RESOLVE, _resolve),
     "reopen": (forms.ReopenForm, Perm.REOPEN,
                lambda a, t, f, n: services.reopen(a, t, f.reason.data, now=n)),
+    "confirm": (forms.ConfirmForm, Perm.CONFIRM,
+                lambda a, t, f, n: confirmation.answer(a, t, f, "web", n)),
 }
 
 @bp.route("/tickets/<ref>/<action>", methods=["POST"])
