@@ -193,6 +193,12 @@ def can(
     return False
 
 
+def can_act_in_bulk(actor: User | None) -> bool:
+    """The bulk actions of a queue (helpdesk.tickets.bulk): technicians, managers and
+    administrators; each ticket is still checked with ``can`` by its service."""
+    return _is_signed_in(actor) and bool(actor.is_admin or actor.is_staff)
+
+
 def sees_staff_text(actor: User | None, ticket: Ticket) -> bool:
     """May ``actor`` read what staff write to staff on ``ticket``: internal notes and their
     files, escalation reasons, return instructions, automatic escalation lines (unless a

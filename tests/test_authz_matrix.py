@@ -535,3 +535,29 @@ def test_the_mail_link_is_the_schools_whoever_opens_it(client, app, scene, role)
     assert response.status_code == 302
     assert _db.session.get(type(scene.ticket), scene.ticket.id).status == "closed"
 
+
+# --- bulk actions on a queue (issue 15) -----------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_bulk_actions(client, scene, role):
+    """Staff and administrators may post bulk actions, but each ticket is checked as one by
+    one: only those who work the ticket change it; the others are told, per ticket."""
+    as_role(client, scene, role)
+    data = {"action": "priority", "priority-priority": "4",
+            "ticket_ids": [str(scene.ticket.id), str(scene.other.id)]}
+    if role == "anonymous":
+        assert client.post("/tickets/bulk", data=data).status_code in (302, 400)
+        assert client.get("/tickets/bulk/bulk-1-x").status_code == 302
+        return
+    page = client.get("/tickets?queue=all").get_data(as_text=True)
+    staff = role not in {"school_a", "school_b"}
+    assert ('id="bulk-form"' in page) == (staff and 'name="ticket_ids"' in page)
+    data["bulk-csrf_token"] = csrf_token(client, "/tickets")
+    response = client.post("/tickets/bulk", data=data)
+    assert response.status_code == (302 if staff else 403)
+    _db.session.expire_all()
+    assert (scene.ticket.priority == 4) == (role in WORKS)
+    # scene.other is school B's, at level 1 of A's chain: l1, the manager and admin work it
+    assert (scene.other.priority == 4) == (role in {"l1", "manager", "admin"})
+    job = f"/tickets/bulk/bulk-{scene.users[role].id}-0000"
+    assert client.get(job).status_code == 404  # unknown job (or no bulk actions at all)

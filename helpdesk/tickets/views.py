@@ -41,8 +41,8 @@ from helpdesk.permissions import (
 )
 from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
+from helpdesk.tickets import bulk_views, forms, queries, services
 from helpdesk.tickets import confirm_views as confirmation
-from helpdesk.tickets import forms, queries, services
 from helpdesk.tickets.attachments import Upload
 
 bp = Blueprint("tickets", __name__)
@@ -80,7 +80,8 @@ def queue():
         categories=categories, directorates=directorates,
         category_names=localized_by_id(t.category for t in rows),
         unit_names=localized_by_id(t.unit for t in rows),
-        time_left={} if acts_for_school(current_user) else time_left(rows))
+        time_left={} if acts_for_school(current_user) else time_left(rows),
+        bulk=bulk_views.page_context(current_user, rows))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
