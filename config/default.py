@@ -2,6 +2,9 @@
 ``HELPDESK_<KEY>`` (values are parsed as JSON when they can be); ``DATABASE_URL``
 and ``REDIS_URL`` are read without the prefix as well. See README.md."""
 
+#: A production node: the app refuses to start while ``helpdesk check`` finds an unsafe
+#: setting (a development key, mail kept on the machine, SQLite, the embedded Redis …).
+PRODUCTION = False
 #: Signs sessions, CSRF tokens and outgoing Message-IDs. Set it in production.
 SECRET_KEY = "dev-only-change-me"
 #: Empty means SQLite in instance/helpdesk.db.
@@ -25,6 +28,10 @@ REOPEN_WINDOW_DAYS = 7
 AUTO_CLOSE_DAYS = 10
 #: Days the "it works" / "it does not" links of the resolution mail stay valid.
 CONFIRM_LINK_DAYS = 14
+#: Years after closing that a ticket keeps its personal data (texts, addresses, files);
+#: then ``helpdesk retention`` (weekly) anonymises it, keeping what the reports count.
+#: 0: never.
+RETENTION_YEARS = 5
 #: Rows per queue page.
 PAGE_SIZE = 50
 
@@ -39,6 +46,14 @@ ATTACHMENT_EXTENSIONS = [
 ]
 #: Whole request body limit (attachments plus form).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+
+#: Logs: "text" (one readable line) or "json" (one object per line, for a log shipper);
+#: every record carries the request id (X-Request-ID), also in the jobs it queued.
+LOG_FORMAT = "text"
+
+#: Who may read /metrics (Prometheus): client networks, after PROXY_FIX. Loopback only
+#: by default; add the Prometheus server's address.
+METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
 
 #: Failed log-ins per (client address, account) pair: one address cannot lock an account
 #: out for everyone else.

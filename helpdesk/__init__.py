@@ -37,6 +37,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         engine = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         engine.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
 
+    if app.config.get("PRODUCTION"):
+        _refuse_unsafe_production(app.config)
+
     # Here, not at the top: app_setup imports every feature, and each imports this package.
     from helpdesk.app_setup import init_app
 
@@ -50,3 +53,13 @@ def _normalise_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _refuse_unsafe_production(config) -> None:
+    # Here, not at the top: the check is a feature module, which imports this package.
+    from helpdesk.ops.settings import production_problems
+
+    problems = production_problems(config)
+    if problems:
+        raise SystemExit("Αρωγή will not start in production with these settings "
+                         "(see deploy/README.md):\n  " + "\n  ".join(problems))

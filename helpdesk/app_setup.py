@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, g, has_request_context, request, session
@@ -37,12 +38,14 @@ from helpdesk.api.views import api_bp
 from helpdesk.api.views import pages as api_pages
 from helpdesk.census.views import bp as census_bp
 from helpdesk.cli import register_commands
-from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, redisconn
+from helpdesk.core import aftercommit, bounds, display, door, filestore, localtime, logs, redisconn
 from helpdesk.core.errors import register_error_handlers
+from helpdesk.core.metrics import observe_request
 from helpdesk.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from helpdesk.handlers import HANDLERS
 from helpdesk.inventory.views import bp as inventory_bp
 from helpdesk.mail.views import bp as mail_bp
+from helpdesk.ops.views import bp as ops_bp
 from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
 from helpdesk.sla.services import refresh_ticket_sla
@@ -71,6 +74,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     bounds.init_app(app)  # before the blueprints: their <int:…> rules use its converter
 
+    if not app.testing:
+        logs.configure(app.config.get("LOG_FORMAT", "text"))
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_notifications(app)
@@ -130,7 +135,7 @@ def _sqlite_begin(conn):
 
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
-                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp,
+                      reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp,
                       confirm_bp, bulk_bp):
         app.register_blueprint(blueprint)
 
@@ -178,3 +183,23 @@ def _register_security_headers(app: Flask) -> None:
     @app.before_request
     def _query_counter():
         g.sql_queries = 0
+        g.started = time.perf_counter()
+        g.request_id = logs.new_request_id(request.headers.get("X-Request-ID"))
+        g.request_id_token = logs.request_id.set(g.request_id)
+
+    @app.teardown_request
+    def _forget_request_id(exc=None):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            logs.request_id.reset(token)
+
+    @app.after_request
+    def _latency(response):
+        started = g.get("started")
+        if started is not None and request.endpoint != "static":
+            route = request.url_rule.rule if request.url_rule else "<unmatched>"
+            observe_request(route, request.method, response.status_code,
+                                    time.perf_counter() - started)
+        if g.get("request_id"):
+            response.headers["X-Request-ID"] = g.request_id
+        return response

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "helpdesk.api.cli",
     "helpdesk.i18n",
     "helpdesk.mail.cli",
+    "helpdesk.ops.cli",
     "workers.cli",
 )
 

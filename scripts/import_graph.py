@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("domain model", set()),
     ("tickets", {"helpdesk.tickets", "helpdesk.permissions"}),
     ("features", {"helpdesk.sla", "helpdesk.inventory", "helpdesk.census", "helpdesk.mail",
-                  "helpdesk.notify", "helpdesk.outbox", "helpdesk.reports"}),
+                  "helpdesk.notify", "helpdesk.outbox", "helpdesk.reports", "helpdesk.ops"}),
     # and every feature's web door, helpdesk.<feature>[web] (WEB_MODULES below)
     ("entry points", {"helpdesk.api", "helpdesk.demo", "helpdesk.cli", "helpdesk.app_setup",
                       "helpdesk.handlers", "helpdesk", "workers"}),

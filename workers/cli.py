@@ -1,8 +1,8 @@
 """``helpdesk worker``, ``helpdesk cron``, ``helpdesk serve`` and ``helpdesk jobs …``."""
 from __future__ import annotations
 
-import logging
 import os
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -10,7 +10,8 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 import workers
-from helpdesk.core import redisconn
+from helpdesk.core import logs, redisconn
+from helpdesk.core.metrics import prepare_multiprocess_dir
 from helpdesk.extensions import db
 from workers import resilient
 from workers import serve as runner
@@ -18,9 +19,7 @@ from workers.schedule import PERIODIC, build_scheduler, get_periodic
 
 
 def _log_to_stderr() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(current_app.config.get("LOG_FORMAT", "text"))
 
 
 def _use_redis(app) -> str:
@@ -30,9 +29,19 @@ def _use_redis(app) -> str:
     return url
 
 
+def _queue_names(ctx, param, values) -> tuple[str, ...]:
+    names = tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in redisconn.QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; known: "
+                                 f"{', '.join(redisconn.QUEUES)}")
+    return names
+
+
 @click.command("worker")
-@click.option("-q", "--queue", "queues", multiple=True, type=click.Choice(redisconn.QUEUES),
-              help="Queue to serve (repeatable); all of them by default, mail first.")
+@click.option("-q", "--queue", "queues", multiple=True, callback=_queue_names,
+              help="Queue to serve (repeatable, or comma-separated: mail,default); all of "
+                   f"them by default, mail first. Known: {', '.join(redisconn.QUEUES)}.")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 @click.option("--fork/--no-fork", default=False, show_default=True,
               help="Run each job in a forked work horse (RQ's Worker) instead of in this "
@@ -86,7 +95,10 @@ def serve(host, port, web_workers):
     if not runner.port_is_free(host, port):
         raise click.ClickException(f"{host}:{port} is already in use; pass --port")
     redis_url = _use_redis(app)
+    metrics_dir = Path(app.instance_path) / "metrics"
+    prepare_multiprocess_dir(metrics_dir)
     env = dict(os.environ, REDIS_URL=redis_url, HELPDESK_INSTANCE_PATH=app.instance_path,
+               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
                PYTHONUNBUFFERED="1")
     supervisor = runner.Supervisor(runner.children(host, port, web_workers), env)
     supervisor.install_signal_handlers()

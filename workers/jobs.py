@@ -7,11 +7,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from helpdesk.core import metrics
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
+from helpdesk.ops import retention as retention_rules
 from helpdesk.sla.services import recompute_open
 from helpdesk.sla.sweep import sweep
-from helpdesk.tickets.services import close_resolved
+from helpdesk.tickets.services import attachments_directory, close_resolved
 from workers import app_context
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,17 @@ def close_resolved_tickets() -> int:
         return total
 
 
+def retention() -> int:
+    """Anonymise the tickets closed more than RETENTION_YEARS ago (weekly)."""
+    with app_context() as app:
+        now = utcnow()
+        before = retention_rules.cutoff(now, app.config.get("RETENTION_YEARS", 0))
+        if before is None:
+            return 0
+        return retention_rules.run(before, now, attachments_directory(),
+                                   commit=db.session.commit).tickets
+
+
 def sla_sweep() -> dict:
     """Escalate or warn about tickets whose level time ran out; commit per batch."""
     with app_context():
@@ -43,8 +56,9 @@ def sla_sweep() -> dict:
         # so batches stay small there (the web would wait on busy_timeout while a backlog
         # is escalated); PostgreSQL locks only the batch's rows.
         sqlite = db.session.get_bind().dialect.name == "sqlite"
-        result = sweep(now=utcnow(), batch_size=25 if sqlite else 200,
-                       on_batch=db.session.commit)
+        with metrics.timed(metrics.SLA_SWEEP_SECONDS):
+            result = sweep(now=utcnow(), batch_size=25 if sqlite else 200,
+                           on_batch=db.session.commit)
         db.session.commit()
         return {"checked": result.checked, "escalated": len(result.escalated),
                 "warned": len(result.warned), "notifications": result.notifications,

@@ -27,6 +27,8 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import SchedulerNotFound, StopRequested
 from rq.scheduler import RQScheduler
 
+from helpdesk.core import logs, metrics
+
 log = logging.getLogger(__name__)
 
 #: Back-off between restarts after a failure: first, growth factor, cap (seconds).
@@ -176,11 +178,28 @@ class _SchedulerMixin:
                 self.scheduler.start()
 
 
-class HelpdeskSimpleWorker(_SchedulerMixin, SimpleWorker):
+class _TimedJobs:
+    """Each job's duration goes to the arogi_job_duration_seconds histogram."""
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        started = time.perf_counter()
+        ok = False
+        token = logs.request_id.set((job.meta or {}).get("request_id") or f"job-{job.id}")
+        try:
+            ok = super().perform_job(job, queue, *args, **kwargs)  # RQ: False when it failed
+            return ok
+        finally:
+            logs.request_id.reset(token)
+            metrics.JOB_SECONDS.labels(queue.name, (job.func_name or "?").rsplit(".", 1)[-1],
+                                       "ok" if ok else "failed").observe(
+                time.perf_counter() - started)
+
+
+class HelpdeskSimpleWorker(_TimedJobs, _SchedulerMixin, SimpleWorker):
     """Runs each job in the worker process (see ``helpdesk worker``)."""
 
 
-class HelpdeskForkWorker(_SchedulerMixin, Worker):
+class HelpdeskForkWorker(_TimedJobs, _SchedulerMixin, Worker):
     """Runs each job in a forked work horse."""
 
 

@@ -19,6 +19,7 @@ from rq import Queue
 from rq.job import Job as RqJob
 from sqlalchemy import event
 
+from helpdesk.core import logs
 from helpdesk.core.redisconn import get_queue
 from helpdesk.extensions import db
 
@@ -96,8 +97,16 @@ def _enqueue(name: str, jobs: list[Job], skip_busy: bool) -> int:
         return 0
     queue.enqueue_many([Queue.prepare_data(
         j.func, j.args, job_id=j.job_id, timeout=j.timeout, result_ttl=j.result_ttl,
-        failure_ttl=j.failure_ttl, **j.options) for j in jobs])
+        failure_ttl=j.failure_ttl, **_with_request_id(j.options)) for j in jobs])
     return len(jobs)
+
+
+def _with_request_id(options: dict) -> dict:
+    """The job carries the id of the request (or job) that queued it, for the logs."""
+    current = logs.request_id.get()
+    if not current:
+        return options
+    return {**options, "meta": {**options.get("meta", {}), "request_id": current}}
 
 
 def _busy(rq_job, job_id: str, connection) -> bool:

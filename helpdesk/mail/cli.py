@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from helpdesk.accounts.models import User
+from helpdesk.core import logs
 from helpdesk.core.errors import DomainError
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
@@ -57,7 +58,7 @@ def ingest(source):
 @with_appcontext
 def serve(host, port, protocol):
     """Listen for LMTP/SMTP; answer 250 only once a message is stored."""
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(current_app.config.get("LOG_FORMAT", "text"))
     controller = make_controller(current_app._get_current_object(), host=host, port=port,
                                  protocol=protocol)
     stop = threading.Event()

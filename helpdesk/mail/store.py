@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.core import aftercommit
+from helpdesk.core import aftercommit, metrics
 from helpdesk.core.redisconn import get_redis
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage, InboundStatus
@@ -94,6 +94,7 @@ def accept(raw: bytes, *, source: str, now: datetime) -> tuple[int, bool]:
         db.session.rollback()
         raise
     if created:
+        metrics.MAILS_RECEIVED.inc()
         enqueue_processing(inbound_id)
     log.info("stored inbound message %s from %s (%s)", inbound_id, source,
              "new" if created else "duplicate")

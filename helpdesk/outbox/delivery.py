@@ -25,7 +25,7 @@ from email.utils import make_msgid, parseaddr
 from flask import current_app
 from flask_mail import BadHeaderError, Connection
 
-from helpdesk.core import aftercommit
+from helpdesk.core import aftercommit, metrics
 from helpdesk.extensions import db
 from helpdesk.mail import ids
 from helpdesk.outbox import family
@@ -103,6 +103,18 @@ backoff = family.exponential
 
 def send(note: Notification) -> None:
     """Send ``note`` now; raises TemporaryFailure or PermanentFailure."""
+    try:
+        _send(note)
+    except TemporaryFailure:
+        metrics.MAILS_SENT.labels("deferred").inc()
+        raise
+    except PermanentFailure:
+        metrics.MAILS_SENT.labels("failed").inc()
+        raise
+    metrics.MAILS_SENT.labels("sent").inc()
+
+
+def _send(note: Notification) -> None:
     message = build_message(note)
     state = current_app.extensions["mail"]
     try:

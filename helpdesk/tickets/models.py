@@ -38,6 +38,8 @@ class Ticket(db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When its personal data was removed (helpdesk retention, RETENTION_YEARS after closing).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_type_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_types.id"))
     # The school's answer to the resolution (helpdesk.tickets.services.confirm).
     #: When the school said the resolution worked (the request closed then).
@@ -80,6 +82,7 @@ class Ticket(db.Model):
         Index("ix_tickets_school_created", "school_id", "created_at"),
         Index("ix_tickets_school_updated", "school_id", "updated_at", "id"),
         Index("ix_tickets_status_resolved", "status", "resolved_at"),
+        Index("ix_tickets_status_closed", "status", "closed_at"),
         Index("ix_tickets_status_updated", "status", "updated_at"),
         Index("ix_tickets_level_status", "level", "status"),
         Index("ix_tickets_status_level_due", "status", "level_due_at"),

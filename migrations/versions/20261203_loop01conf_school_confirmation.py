@@ -1,7 +1,7 @@
 """tickets: the school's confirmation of a resolution, its rating and comment
 
 Revision ID: loop01conf
-Revises: cas01psd
+Revises: ret01anon
 Create Date: 2026-12-03 12:30:00
 
 A resolved request waits for the school's answer: "it works" closes it with an optional
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "loop01conf"
-down_revision = "cas01psd"
+down_revision = "ret01anon"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Operating the service: readiness of its dependencies and the production settings check."""

@@ -1,0 +1,133 @@
+"""Retention: closed tickets lose their personal data RETENTION_YEARS after closing.
+
+A public body keeps a request's personal data only as long as it needs it (GDPR art. 5
+(1)(e)). What a report counts stays: school, unit, category, level, dates, SLA figures,
+the kinds of the timeline's events. What names or describes people goes: the subject and
+description, every message's text and sender address, the reasons written on events,
+the files, the mails sent about the ticket and the raw mails received for it. The ticket
+is stamped ``anonymised_at``; a batch is one transaction, and the files are deleted only
+after it commits. ``dry_run`` counts without changing anything.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.extensions import db
+from helpdesk.mail.models import InboundMessage
+from helpdesk.outbox.models import Notification
+from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent
+from helpdesk.tickets.states import Status
+
+log = logging.getLogger(__name__)
+
+#: What replaces a removed text (Greek first: the staff read it on the ticket page).
+REMOVED = "[Ανωνυμοποιήθηκε / anonymised]"
+
+
+def cutoff(now: datetime, years: int) -> datetime | None:
+    """Tickets closed before this lose their personal data; None when retention is off."""
+    if years <= 0:
+        return None
+    return now - timedelta(days=round(365.25 * years))
+
+
+@dataclass
+class Result:
+    tickets: int = 0
+    messages: int = 0
+    attachments: int = 0
+    notifications: int = 0
+    inbound: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def due(before: datetime):
+    return (select(Ticket.id).where(Ticket.status == Status.CLOSED,
+                                    Ticket.closed_at < before,
+                                    Ticket.anonymised_at.is_(None))
+            .order_by(Ticket.closed_at, Ticket.id))
+
+
+def count_due(before: datetime) -> Result:
+    """What a run would change, counted in SQL (the dry run)."""
+    ids = due(before).order_by(None).subquery()
+    in_due = select(ids.c.id)
+
+    def count(model, column) -> int:
+        return db.session.scalar(select(func.count()).select_from(model)
+                                 .where(column.in_(in_due))) or 0
+
+    return Result(tickets=db.session.scalar(select(func.count()).select_from(ids)) or 0,
+                  messages=count(Message, Message.ticket_id),
+                  attachments=count(Attachment, Attachment.ticket_id),
+                  notifications=count(Notification, Notification.ticket_id),
+                  inbound=count(InboundMessage, InboundMessage.ticket_id))
+
+
+def anonymise_batch(before: datetime, now: datetime, limit: int = 200) -> Result:
+    """Anonymise up to ``limit`` due tickets in the current transaction (flushed, not
+    committed); the caller commits, then calls ``remove_files`` with ``result.files``."""
+    ids = list(db.session.scalars(due(before).limit(limit)))
+    result = Result(tickets=len(ids))
+    if not ids:
+        return result
+    session = db.session
+    session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(
+        subject=REMOVED, description=REMOVED, search_text="", rating_comment=None,
+        anonymised_at=now),
+        execution_options={"synchronize_session": False})
+    result.messages = session.execute(update(Message).where(Message.ticket_id.in_(ids)).values(
+        body=REMOVED, author_email=None),
+        execution_options={"synchronize_session": False}).rowcount
+    session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(ids)).values(
+        reason=None, actor_email=None, reason_params=None),
+        execution_options={"synchronize_session": False})
+    result.files = list(session.scalars(select(Attachment.stored_name)
+                                        .where(Attachment.ticket_id.in_(ids))))
+    result.attachments = session.execute(delete(Attachment).where(Attachment.ticket_id.in_(ids)),
+                                         execution_options={"synchronize_session": False}
+                                         ).rowcount
+    result.notifications = session.execute(
+        update(Notification).where(Notification.ticket_id.in_(ids)).values(
+            recipient_email="", subject=REMOVED, body="", body_html=None),
+        execution_options={"synchronize_session": False}).rowcount
+    result.inbound = session.execute(
+        update(InboundMessage).where(InboundMessage.ticket_id.in_(ids)).values(
+            raw=b"", from_addr=None, subject=None),
+        execution_options={"synchronize_session": False}).rowcount
+    session.flush()
+    return result
+
+
+def remove_files(directory: Path, names: list[str]) -> int:
+    """Delete the attachment files of a committed batch; a missing file is not an error."""
+    removed = 0
+    for name in names:
+        try:
+            (directory / name).unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def run(before: datetime, now: datetime, directory: Path, *, commit, batch: int = 200,
+        session: Session | None = None) -> Result:
+    """Anonymise every due ticket, ``batch`` per transaction; returns the totals."""
+    total = Result()
+    while True:
+        result = anonymise_batch(before, now, limit=batch)
+        if not result.tickets:
+            return total
+        commit()
+        remove_files(directory, result.files)
+        for name in ("tickets", "messages", "attachments", "notifications", "inbound"):
+            setattr(total, name, getattr(total, name) + getattr(result, name))
+        log.info("retention: anonymised %d tickets closed before %s", result.tickets,
+                 before.date().isoformat())
