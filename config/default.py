@@ -23,8 +23,11 @@ LANGUAGES = ["el", "en"]
 TICKET_REF_PREFIX = "ΑΡ"
 #: Days after resolution that the school may still reopen a ticket.
 REOPEN_WINDOW_DAYS = 7
-#: Days after resolution that a ticket closes by itself.
+#: Days after resolution that a ticket closes by itself, when the school has not
+#: confirmed it (the periodic close-resolved-tickets job, in batches).
 AUTO_CLOSE_DAYS = 10
+#: Days the "it works" / "it does not" links of the resolution mail stay valid.
+CONFIRM_LINK_DAYS = 14
 #: Years after closing that a ticket keeps its personal data (texts, addresses, files);
 #: then ``helpdesk retention`` (weekly) anonymises it, keeping what the reports count.
 #: 0: never.

@@ -59,6 +59,8 @@ from helpdesk.savedviews.views import bp as savedviews_bp
 from helpdesk.sla.services import refresh_ticket_sla
 from helpdesk.sla.views import bp as sla_bp
 from helpdesk.tickets import services as ticket_services
+from helpdesk.tickets.bulk_views import bp as bulk_bp
+from helpdesk.tickets.confirm_views import bp as confirm_bp
 from helpdesk.tickets.views import bp as tickets_bp
 
 
@@ -142,7 +144,7 @@ def _sqlite_begin(conn):
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
                       reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp,
-                      incidents_bp, kb_bp, canned_bp, savedviews_bp):
+                      incidents_bp, kb_bp, canned_bp, savedviews_bp, confirm_bp, bulk_bp):
         app.register_blueprint(blueprint)
 
 

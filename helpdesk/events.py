@@ -95,7 +95,7 @@ TICKET_EVENTS: dict[str, type[TicketEvent]] = {
     "claim": TicketClaimed, "assign": TicketAssigned, "await_school": TicketAwaitingSchool,
     "school_reply": TicketSchoolReplied, "escalate": TicketEscalated,
     "return": TicketReturned, "resolve": TicketResolved, "reopen": TicketReopened,
-    "close": TicketClosed,
+    "close": TicketClosed, "confirm": TicketClosed,
 }
 
 

@@ -52,6 +52,7 @@ class Perm(StrEnum):
     REOPEN = "reopen"
     FILE = "file"
     RECATEGORISE = "recategorise"
+    CONFIRM = "confirm"  #: the school says whether the resolution worked
 
 
 #: Actions a staff member may take on a ticket at one of their units while it is open.
@@ -193,7 +194,15 @@ def can(
                 return False
             return now <= ticket.resolved_at + reopen_window
         return at_my_unit
+    if perm == Perm.CONFIRM:  # its own school's (can_view), until the request is closed
+        return ticket.status == Status.RESOLVED and actor.is_school
     return False
+
+
+def can_act_in_bulk(actor: User | None) -> bool:
+    """The bulk actions of a queue (helpdesk.tickets.bulk): technicians, managers and
+    administrators; each ticket is still checked with ``can`` by its service."""
+    return _is_signed_in(actor) and bool(actor.is_admin or actor.is_staff)
 
 
 def sees_staff_text(actor: User | None, ticket: Ticket) -> bool:

@@ -72,6 +72,7 @@ PURE_MODULES = {
     "helpdesk.mail.classify", "helpdesk.mail.threading", "helpdesk.mail.ids",
     "helpdesk.incidents.rules",
     "helpdesk.kb.rules", "helpdesk.canned.placeholders",
+    "helpdesk.mail.meaning",
 }
 #: What a pure module may not import.
 IMPURE = ("flask", "flask_", "sqlalchemy", "helpdesk.extensions")

@@ -824,3 +824,80 @@ def test_saved_view_pages(client, scene, role):
     assert (_db.session.get(SavedView, view_id) is None) == (role == "l1")
     assert _db.session.scalar(select(SavedView.user_id).where(
         SavedView.name == f"Προβολή {role}")) == scene.users[role].id
+
+
+# --- the school's answer to a resolution (issue 15 §3) ------------------------------------------
+
+def _resolve_scene_ticket(scene):
+    from helpdesk.tickets.services import resolve as resolve_ticket
+    from tests.factories import at as minutes
+
+    resolve_ticket(scene.users["l2"], scene.ticket, resolution(), "Λύθηκε στο επίπεδο 2.",
+                   now=minutes(30))
+    _db.session.commit()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_confirming_on_the_ticket_page(client, scene, role):
+    """Only the school answers its resolution; staff who see the ticket are refused."""
+    _resolve_scene_ticket(scene)
+    as_role(client, scene, role)
+    if role == "anonymous":
+        assert client.post(f"/tickets/{scene.ticket.ref}/confirm").status_code in (302, 400)
+        return
+    data = {"confirm-csrf_token": csrf_token(client, "/tickets"), "confirm-solved": "1"}
+    response = client.post(f"/tickets/{scene.ticket.ref}/confirm", data=data)
+    assert response.status_code == (404 if role not in SEES else 302 if role == "school_a"
+                                    else 403)
+    assert (_db.session.get(type(scene.ticket), scene.ticket.id).status == "closed") == \
+        (role == "school_a")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_mail_link_is_the_schools_whoever_opens_it(client, app, scene, role):
+    """The signed link is the school's capability: it needs no log-in, a GET changes
+    nothing, its POST (CSRF-checked) answers as the school's address."""
+    from helpdesk.tickets import confirm_links
+
+    _resolve_scene_ticket(scene)
+    with app.test_request_context():
+        token = confirm_links.make_token(scene.ticket.id, scene.ticket.school_id,
+                                         scene.ticket.resolved_at)
+    as_role(client, scene, role)
+    assert client.get(f"/confirm/{token}?answer=yes").status_code == 200
+    assert client.get(f"/confirm/{token}?answer=no").status_code == 200
+    assert client.get("/confirm/garbage").status_code == 400
+    assert _db.session.get(type(scene.ticket), scene.ticket.id).status == "resolved"
+    assert client.post(f"/confirm/{token}", data={"confirm-solved": "1"}).status_code == 400
+    token_field = csrf_token(client, f"/confirm/{token}")
+    response = client.post(f"/confirm/{token}", data={"confirm-csrf_token": token_field,
+                                                      "confirm-solved": "1"})
+    assert response.status_code == 302
+    assert _db.session.get(type(scene.ticket), scene.ticket.id).status == "closed"
+
+
+# --- bulk actions on a queue (issue 15) -----------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_bulk_actions(client, scene, role):
+    """Staff and administrators may post bulk actions, but each ticket is checked as one by
+    one: only those who work the ticket change it; the others are told, per ticket."""
+    as_role(client, scene, role)
+    data = {"action": "priority", "priority-priority": "4",
+            "ticket_ids": [str(scene.ticket.id), str(scene.other.id)]}
+    if role == "anonymous":
+        assert client.post("/tickets/bulk", data=data).status_code in (302, 400)
+        assert client.get("/tickets/bulk/bulk-1-x").status_code == 302
+        return
+    page = client.get("/tickets?queue=all").get_data(as_text=True)
+    staff = role not in {"school_a", "school_b"}
+    assert ('id="bulk-form"' in page) == (staff and 'name="ticket_ids"' in page)
+    data["bulk-csrf_token"] = csrf_token(client, "/tickets")
+    response = client.post("/tickets/bulk", data=data)
+    assert response.status_code == (302 if staff else 403)
+    _db.session.expire_all()
+    assert (scene.ticket.priority == 4) == (role in WORKS)
+    # scene.other is school B's, at level 1 of A's chain: l1, the manager and admin work it
+    assert (scene.other.priority == 4) == (role in {"l1", "manager", "admin"})
+    job = f"/tickets/bulk/bulk-{scene.users[role].id}-0000"
+    assert client.get(job).status_code == 404  # unknown job (or no bulk actions at all)

@@ -214,6 +214,14 @@ class Story:
                                        older_than=timedelta(days=7)) == 1
         _db.session.commit()
         self.kinds |= {"resolve", "reopen", "close"}
+        # a second request the school confirms and rates (a closed one cannot be confirmed)
+        self.confirmed = make_ticket(w.user_a, subject="Επιβεβαιωμένο αίτημα")
+        services.resolve(w.l1, self.confirmed, resolution(), "Λύθηκε εξ αποστάσεως.",
+                         now=later + timedelta(minutes=3))
+        services.confirm(w.user_a, self.confirmed, now=later + timedelta(minutes=4), rating=5,
+                         comment="ΣΧΟΛΙΟ-ΒΑΘΜΟΛΟΓΙΑΣ")
+        _db.session.commit()
+        self.kinds |= {"confirm", "rating"}
         self.level2_unit = unit_at(w.school_a, 2)
         self.level1_unit = unit_at(w.school_a, 1)
 
@@ -227,7 +235,7 @@ def test_the_story_covers_every_recorded_kind(story):
     from tests.test_visibility_policy import RECORDED_KINDS
 
     stored = {k for (k,) in _db.session.execute(select(TicketEvent.kind).where(
-        TicketEvent.ticket_id == story.ticket.id).distinct())}
+        TicketEvent.ticket_id.in_([story.ticket.id, story.confirmed.id])).distinct())}
     assert stored == RECORDED_KINDS
     assert {"sla"} <= story.kinds
 

@@ -32,11 +32,15 @@ EVENT_LABELS = {
     "resolve": _l("Resolved"), "reopen": _l("Reopened"), "close": _l("Closed"),
     "priority": _l("Priority changed"), "category": _l("Category changed"),
     "incident": _l("Known outage"),
+    "confirm": _l("The school confirmed the resolution"), "rating": _l("The school's rating"),
 }
 #: How a request reached us (helpdesk.tickets.states.Channel): a label, and the word
 #: of the sentence «Filed by … on behalf of the school (by phone)».
 CHANNEL_LABELS = {"web": _l("Web"), "email": _l("E-mail"), "api": _l("API"),
                   "phone": _l("Phone"), "visit": _l("Visit"), "other": _l("Other channel")}
+#: How a school confirmed a resolution (Ticket.confirmed_via).
+CONFIRMED_VIA_LABELS = {"web": _l("on the request's page"), "link": _l("by the e-mail's link"),
+                        "email": _l("by replying to the e-mail")}
 CHANNEL_WORDS = {"web": _l("on the web"), "email": _l("by e-mail"), "api": _l("through the API"),
                  "phone": _l("by phone"), "visit": _l("during a visit"),
                  "other": _l("another way")}
@@ -132,6 +136,6 @@ def register(app: Flask) -> None:
         STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS, LEVEL_LABELS=LEVEL_LABELS,
         QUEUE_LABELS=QUEUE_LABELS, ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS,
         CHANNEL_LABELS=CHANNEL_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
-        SCOPE_LABELS=SCOPE_LABELS,
+        SCOPE_LABELS=SCOPE_LABELS, CONFIRMED_VIA_LABELS=CONFIRMED_VIA_LABELS,
         url_with=url_with, current_locale=lambda: str(get_locale()),
     )

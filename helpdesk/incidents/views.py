@@ -297,7 +297,12 @@ def link_ticket(ref: str):
 def link_selected():
     """The queue's "link the selected requests to an outage"."""
     _require_staff()
-    form = forms.QueueLinkForm()
+    # Posted by its own form, or by the queue's bulk-actions form (one set of checkboxes,
+    # ``ticket_ids``, and that form's token: CSRFProtect has checked it for every POST).
+    form = forms.QueueLinkForm(meta={"csrf": False})
+    if not form.ticket.data and request.form.getlist("ticket_ids"):
+        form.ticket.data = [int(v) for v in request.form.getlist("ticket_ids")
+                            if v.isdigit() and len(v) < 10]
     if not form.validate_on_submit() or not form.ticket.data:
         flash(_("Choose an outage and at least one request."), "error")
         return redirect(request.referrer or url_for("tickets.queue"))

@@ -40,6 +40,7 @@ from helpdesk.mail import authresults, queries
 from helpdesk.mail import classify as machine
 from helpdesk.mail import parse as parsing
 from helpdesk.mail.ids import find_thread, verify_message_id
+from helpdesk.mail.meaning import read_reply
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.mail.services import record_bounces
 from helpdesk.mail.store import enqueue_job
@@ -321,16 +322,21 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
     signed_ticket = db.session.get(Ticket, signed.ticket_id) if signed else None
     subject_ticket = next((t for t in (queries.ticket_by_ref(y, n)
                                        for y, n in subject_refs(mail.subject)) if t), None)
+    body, quoted = parsing.split_quote(mail.text)
     decision = decide(sender, signed=signed, signed_ticket=queries.ticket_facts(signed_ticket, actor),
                       subject_ticket=queries.ticket_facts(subject_ticket, actor), now=now,
-                      reopen_window=timedelta(days=cfg["REOPEN_WINDOW_DAYS"]))
+                      reopen_window=timedelta(days=cfg["REOPEN_WINDOW_DAYS"]),
+                      meaning=read_reply(body, has_attachments=bool(mail.attachments
+                                                                    or mail.forwarded)))
     if decision.action == Action.QUARANTINE:
         _finish(row, InboundStatus.QUARANTINED, decision.reason, now)
         if decision.reason == "unknown_sender" and machine.may_answer(kind, mail.from_addr,
                                                                       mail.headers):
             bus.handle(UnknownSenderQuarantined(mail.from_addr, now))
         return None
-    body, quoted = parsing.split_quote(mail.text)
+    if decision.action == Action.THANKS:  # a thank-you for a closed request: kept, no ticket
+        row.quoted_text = quoted or None
+        return _finish(row, InboundStatus.PROCESSED, "thanks", now, ticket_id=decision.ticket_id)
     uploads, refused = _attachments(mail.attachments)
     body = _body(_with_forwarded(body, mail.forwarded), refused)
     ticket = db.session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
@@ -341,7 +347,9 @@ def handle(row: InboundMessage, *, now: datetime, lookups: queries.Lookups | Non
         lookups.hold(created)  # the notifications read it again at the commit
         row.quoted_text = quoted or None  # set last: the row is written once
         return _finish(row, InboundStatus.PROCESSED, None, now, ticket_id=created.id)
-    if decision.action == Action.REOPEN:
+    if decision.action == Action.CONFIRM:  # "thank you, it works": confirmed, not reopened
+        message = services.confirm(actor, ticket, now=now, via="email", body=body)
+    elif decision.action == Action.REOPEN:
         message = services.reopen(actor, ticket, body, now=now, attachments=uploads,
                                   channel="email")
     else:  # REPLY, STAFF_REPLY

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from helpdesk.mail.ids import ThreadRef
+from helpdesk.mail.meaning import Meaning
 
 OPEN = frozenset({"new", "open", "waiting"})
 
@@ -24,6 +25,8 @@ class Action(StrEnum):
     REOPEN = "reopen"                #: the school answers a ticket resolved within the window
     FOLLOW_UP = "follow_up"          #: a new ticket linked to one closed too long ago
     STAFF_REPLY = "staff_reply"      #: the technician the signed Message-ID names
+    CONFIRM = "confirm"              #: the school thanks for a resolved ticket: it works
+    THANKS = "thanks"                #: … for one already closed: kept, nothing to do
     QUARANTINE = "quarantine"
 
 
@@ -57,8 +60,12 @@ class Decision:
 
 def decide(sender: Sender, *, signed: ThreadRef | None, signed_ticket: TicketFacts | None,
            subject_ticket: TicketFacts | None, now: datetime,
-           reopen_window: timedelta) -> Decision:
-    """Route one human message (machine mail never gets here)."""
+           reopen_window: timedelta, meaning: Meaning | None = None) -> Decision:
+    """Route one human message (machine mail never gets here).
+
+    ``meaning``: what the school's text says (helpdesk.mail.meaning.read_reply). A
+    thank-you for a resolved request confirms it instead of reopening it, and one for a
+    closed request files nothing."""
     if signed is not None and signed_ticket is not None:
         if sender.is_staff:
             if sender.user_id is not None and signed.user_id == sender.user_id:
@@ -67,12 +74,12 @@ def decide(sender: Sender, *, signed: ThreadRef | None, signed_ticket: TicketFac
                 return Decision(Action.QUARANTINE, signed_ticket.id, "ticket_not_open")
             return Decision(Action.QUARANTINE, signed_ticket.id, "unverified_staff")
         if sender.school_id is not None and sender.school_id == signed_ticket.school_id:
-            return _school_answer(signed_ticket, now, reopen_window)
+            return _school_answer(signed_ticket, now, reopen_window, meaning)
     if subject_ticket is not None:
         if sender.is_staff and subject_ticket.staff_may_view:
             return Decision(Action.QUARANTINE, subject_ticket.id, "unverified_staff")
         if sender.school_id is not None and sender.school_id == subject_ticket.school_id:
-            return _school_answer(subject_ticket, now, reopen_window)
+            return _school_answer(subject_ticket, now, reopen_window, meaning)
     if sender.is_staff:
         return Decision(Action.QUARANTINE, None, "staff_no_thread")
     if sender.school_id is None:
@@ -80,9 +87,14 @@ def decide(sender: Sender, *, signed: ThreadRef | None, signed_ticket: TicketFac
     return Decision(Action.NEW_TICKET)
 
 
-def _school_answer(ticket: TicketFacts, now: datetime, window: timedelta) -> Decision:
+def _school_answer(ticket: TicketFacts, now: datetime, window: timedelta,
+                   meaning: Meaning | None) -> Decision:
     if ticket.status in OPEN:
         return Decision(Action.REPLY, ticket.id)
+    if meaning == Meaning.THANKS:
+        if ticket.status == "resolved":
+            return Decision(Action.CONFIRM, ticket.id)
+        return Decision(Action.THANKS, ticket.id)
     if ticket.status == "resolved" and ticket.resolved_at and now <= ticket.resolved_at + window:
         return Decision(Action.REOPEN, ticket.id)
     return Decision(Action.FOLLOW_UP, ticket.id)

@@ -15,6 +15,7 @@ REASON_LABELS = {
     "error": _l("processing error"), "discarded": _l("discarded by an administrator"),
     "auto_reply": _l("automatic reply"), "bounce": _l("delivery failure report"),
     "loop": _l("our own mail came back"), "human": _l("a person's mail"),
+    "thanks": _l("a thank-you for a closed request (kept, nothing filed)"),
 }
 _SOURCES = {"cli": _l("command line"), "lmtp": _l("mail server (LMTP)"),
             "smtp": _l("mail server (SMTP)")}

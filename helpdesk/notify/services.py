@@ -26,7 +26,7 @@ from helpdesk.outbox.message import mail_domain
 from helpdesk.outbox.models import Notification
 from helpdesk.outbox.services import queue_notifications
 from helpdesk.permissions import acts_for_school, sees_staff_text
-from helpdesk.tickets import reasons
+from helpdesk.tickets import confirm_links, reasons
 from helpdesk.tickets.models import Message, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,8 @@ def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
                       description=ticket.description, body=message.body if message else "",
                       reason=_reason(intent, recipient, ticket),
                       actor_name=actor.name if actor else "",
-                      on_behalf=_on_behalf(intent, recipient, group))
+                      on_behalf=_on_behalf(intent, recipient, group),
+                      confirm_urls=_confirm_urls(intent, ticket))
     except Exception:  # a template bug must not stop the ticket change itself
         log.exception("could not render %s for ticket %s", intent.kind, ticket.id)
         return None
@@ -132,6 +133,13 @@ def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticke
             return ""
     with force_locale(recipient.locale):
         return reasons.render(intent.reason_code, dict(intent.reason_params)) or intent.reason or ""
+
+
+def _confirm_urls(intent: rules.Intent, ticket: Ticket) -> dict[str, str]:
+    """The school's one-click "it works" / "it does not" links of a resolution mail."""
+    if intent.kind != rules.Kind.RESOLVED or intent.audience != rules.Audience.SCHOOL:
+        return {}
+    return confirm_links.link_urls(ticket.id, ticket.school_id, ticket.resolved_at)
 
 
 def _on_behalf(intent: rules.Intent, recipient: recipients.Recipient,

@@ -79,7 +79,8 @@ def anonymise_batch(before: datetime, now: datetime, limit: int = 200) -> Result
         return result
     session = db.session
     session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(
-        subject=REMOVED, description=REMOVED, search_text="", anonymised_at=now),
+        subject=REMOVED, description=REMOVED, search_text="", rating_comment=None,
+        anonymised_at=now),
         execution_options={"synchronize_session": False})
     result.messages = session.execute(update(Message).where(Message.ticket_id.in_(ids)).values(
         body=REMOVED, author_email=None),

@@ -48,10 +48,12 @@ HEADERS = {
     "hours_l3": _l("Average hours at level 3"),
     "age": _l("Age"), "level_1": _l("Level 1"), "level_2": _l("Level 2"), "level_3": _l("Level 3"),
     "total": _l("Total"), "period_end": _l("At the end of"), "open": _l("Open requests"),
+    "confirmed": _l("Confirmed by the school"), "confirmed_rate": _l("Confirmed (%)"),
+    "rated": _l("Rated"), "avg_rating": _l("Average rating (1–5)"),
 }
 TITLES = {"compliance": _l("SLA compliance"), "health": _l("Tiered support health"),
           "backlog": _l("Backlog and ageing"), "ageing": _l("Open requests by age"),
-          "trend": _l("Open requests over time")}
+          "trend": _l("Open requests over time"), "satisfaction": _l("School satisfaction")}
 
 
 def _require_reports() -> None:
@@ -74,6 +76,8 @@ def _tables(name: str, f: ReportFilters) -> dict[str, queries.ReportTable]:
         return {"compliance": queries.sla_compliance(current_user, f, locale)}
     if name == "health":
         return {"health": queries.tier_health(current_user, f, now, locale)}
+    if name == "satisfaction":
+        return {"satisfaction": queries.satisfaction(current_user, f, locale)}
     ageing = queries.backlog_ageing(current_user, f, now)
     for row in [*ageing.rows, ageing.total]:
         row["age"] = str(AGE_LABELS[row["key"]])
@@ -92,6 +96,10 @@ def _chart(name: str, table: queries.ReportTable):
             (str(HEADERS["resolved_l1_rate"]), col("resolved_l1_rate")),
             (str(HEADERS["escalation_1_2_rate"]), col("escalation_1_2_rate")),
             (str(HEADERS["escalation_2_3_rate"]), col("escalation_2_3_rate")),
+            (str(HEADERS["reopen_rate"]), col("reopen_rate"))], y_max=100, unit="%")
+    if name == "satisfaction":
+        return charts.bar_chart(str(TITLES[name]), labels, [
+            (str(HEADERS["confirmed_rate"]), col("confirmed_rate")),
             (str(HEADERS["reopen_rate"]), col("reopen_rate"))], y_max=100, unit="%")
     if name == "ageing":
         return charts.bar_chart(str(TITLES[name]), labels, [
@@ -127,7 +135,7 @@ def index():
     return render_template("reports/index.html", titles=TITLES)
 
 
-@bp.route("/<any(compliance, health, backlog):name>")
+@bp.route("/<any(compliance, health, backlog, satisfaction):name>")
 @login_required
 def report(name: str):
     _require_reports()
@@ -140,7 +148,7 @@ def report(name: str):
         grouping_label=GROUPING_LABELS[f.grouping])
 
 
-@bp.route("/<any(compliance, health, ageing, trend):name>.<any(csv, xlsx):fmt>")
+@bp.route("/<any(compliance, health, ageing, trend, satisfaction):name>.<any(csv, xlsx):fmt>")
 @login_required
 def export(name: str, fmt: str):
     _require_reports()

@@ -6,6 +6,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length
@@ -91,3 +92,19 @@ class ResolveForm(FlaskForm):
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(_l("Why reopen"), validators=[DataRequired(), Length(min=5, max=5000)])
+
+
+#: The school's rating of a resolution: none, or 1 (poor) to 5 (excellent).
+RATING_CHOICES = [(0, _l("No rating")), (5, _l("5 – excellent")), (4, _l("4 – good")),
+                  (3, _l("3 – fair")), (2, _l("2 – poor")), (1, _l("1 – very poor"))]
+
+
+class ConfirmForm(FlaskForm):
+    """The school's answer to a resolution: one of the two buttons, with an optional
+    rating and comment (the ticket page and the page of the mail's link)."""
+
+    rating = SelectField(_l("How would you rate our help?"), coerce=bounded_int,
+                         choices=RATING_CHOICES, default=0)
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=2000)])
+    solved = SubmitField(_l("Yes, it is solved"))
+    not_solved = SubmitField(_l("No, it is not solved"))

@@ -41,6 +41,14 @@ class Ticket(db.Model):
     #: When its personal data was removed (helpdesk retention, RETENTION_YEARS after closing).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_type_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_types.id"))
+    # The school's answer to the resolution (helpdesk.tickets.services.confirm).
+    #: When the school said the resolution worked (the request closed then).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How it said so: web (its page), link (the mail's signed link) or email (a reply).
+    confirmed_via: Mapped[str | None] = mapped_column(String(10))
+    #: Its optional rating, 1–5 (states.RATINGS), and comment.
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(Text)
     #: A request mailed in reply to a ticket closed too long ago follows it up here.
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     #: Folded ref, subject, description and school for accent-insensitive search.

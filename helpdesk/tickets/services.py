@@ -39,6 +39,7 @@ from helpdesk.tickets import reasons, visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import (
     ON_BEHALF_CHANNELS,
+    RATINGS,
     Action,
     Channel,
     IllegalTransition,
@@ -447,7 +448,10 @@ def reopen(actor: User, ticket: Ticket, reason: str, *, now: datetime, attachmen
     message of the ticket, with the files that came with it (a mail's attachments)."""
     window = timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
     require(actor, Perm.REOPEN, ticket, now=now, reopen_window=window)
-    reason = _text("reason", reason, minimum=5)
+    return _reopen(actor, ticket, _text("reason", reason, minimum=5), now, attachments, channel)
+
+
+def _reopen(actor, ticket: Ticket, reason: str, now: datetime, attachments, channel) -> Message:
     message = Message(ticket_id=ticket.id, author_id=actor.id, body=reason, channel=channel,
                       created_at=now)
     db.session.add(message)
@@ -458,6 +462,74 @@ def reopen(actor: User, ticket: Ticket, reason: str, *, now: datetime, attachmen
     ticket.resolved_at = None
     _after_change(ticket, now)
     return message
+
+
+# --- the school's answer to a resolution -----------------------------------------------------
+
+#: How a school confirms (Ticket.confirmed_via).
+CONFIRMED_VIA = ("web", "link", "email")
+COMMENT_MAX = 2000
+
+
+def confirm(actor, ticket: Ticket, *, now: datetime, rating=None, comment: str | None = None,
+            via: str = "web", body: str | None = None) -> Message | None:
+    """The school says the resolution worked: the request closes, with its optional 1–5
+    rating and comment (staff read them on the ticket and in the satisfaction report).
+
+    ``body``: the words of a thank-you mail, kept as the school's message (staff read
+    them); a confirmation on the web or by the mail's link has none."""
+    require(actor, Perm.CONFIRM, ticket)
+    rating = _rating(rating)
+    comment = (comment or "").replace("\r\n", "\n").strip() or None
+    if comment is not None and len(comment) > COMMENT_MAX:
+        raise ValidationFailed("comment", "This field is too long (at most %(n)s characters).",
+                               n=COMMENT_MAX)
+    if via not in CONFIRMED_VIA:
+        raise ValidationFailed("via", "Unknown channel.")
+    message = None
+    if body is not None:
+        message = Message(ticket_id=ticket.id, author_id=actor.id, body=_text("body", body),
+                          channel="email" if via == "email" else "web", created_at=now)
+        db.session.add(message)
+        db.session.flush()
+        _record(ticket, actor, now, "reply", "message", None, message.id)
+    _set_status(ticket, Action.CONFIRM, actor, now)
+    if rating is not None or comment is not None:
+        _record(ticket, actor, now, "rating", "rating", None, rating, comment)
+    ticket.confirmed_at, ticket.confirmed_via = now, via
+    ticket.rating, ticket.rating_comment = rating, comment
+    ticket.closed_at = now
+    _after_change(ticket, now)
+    return message
+
+
+def not_solved(actor, ticket: Ticket, *, now: datetime, comment: str | None = None,
+               via: str = "web") -> Message:
+    """The school says the resolution did not work: the request reopens, as long as it is
+    resolved (the question was asked until it closes, past the reopen window too). The
+    school's comment, or a sentence saying so in the site's language, is its message."""
+    require(actor, Perm.CONFIRM, ticket)
+    comment = (comment or "").replace("\r\n", "\n").strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValidationFailed("comment", "This field is too long (at most %(n)s characters).",
+                               n=COMMENT_MAX)
+    if len(comment) < 5:
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "el")):
+            said = str(_l("The school says the problem is not solved."))
+        comment = f"{said} {comment}".strip()
+    return _reopen(actor, ticket, comment, now, (), "email" if via == "email" else "web")
+
+
+def _rating(value) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    try:
+        rating = int(value)
+    except (TypeError, ValueError):
+        rating = 0
+    if rating not in RATINGS:
+        raise ValidationFailed("rating", "Choose a rating from 1 to 5.")
+    return rating
 
 
 def close_resolved(*, now: datetime, older_than: timedelta, limit: int = 1000) -> int:

@@ -20,6 +20,7 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     REOPEN = "reopen"
     CLOSE = "close"
+    CONFIRM = "confirm"  #: the school says the resolution worked: closes the request
 
 
 class Priority(IntEnum):
@@ -59,7 +60,12 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     **{(s, Action.RESOLVE): Status.RESOLVED for s in WORKING},
     (Status.RESOLVED, Action.REOPEN): Status.OPEN,
     (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
+    (Status.RESOLVED, Action.CONFIRM): Status.CLOSED,
 }
+
+
+#: A school's rating of a resolution (optional, with its confirmation).
+RATINGS = (1, 2, 3, 4, 5)
 
 
 class IllegalTransition(ValueError):

@@ -47,7 +47,8 @@ from helpdesk.savedviews.services import normalise as normalise_view
 from helpdesk.savedviews.views import queue_url as saved_view_url
 from helpdesk.sla.views import time_left
 from helpdesk.tickets import attachments as files
-from helpdesk.tickets import forms, queries, services
+from helpdesk.tickets import bulk_views, forms, queries, services
+from helpdesk.tickets import confirm_views as confirmation
 from helpdesk.tickets.attachments import Upload
 
 bp = Blueprint("tickets", __name__)
@@ -88,6 +89,7 @@ def queue():
         category_names=localized_by_id(t.category for t in rows),
         unit_names=localized_by_id(t.unit for t in rows),
         time_left={} if acts_for_school(current_user) else time_left(rows),
+        bulk=bulk_views.page_context(current_user, rows),
         **(incidents.banner_context(current_user.school_id) if acts_for_school(current_user)
            else incidents.queue_context()))
 
@@ -279,6 +281,8 @@ ACTIONS = {
     "resolve": (forms.ResolveForm, Perm.RESOLVE, _resolve),
     "reopen": (forms.ReopenForm, Perm.REOPEN,
                lambda a, t, f, n: services.reopen(a, t, f.reason.data, now=n)),
+    "confirm": (forms.ConfirmForm, Perm.CONFIRM,
+                lambda a, t, f, n: confirmation.answer(a, t, f, "web", n)),
 }
 
 @bp.route("/tickets/<ref>/<action>", methods=["POST"])

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 SCHOOL_KINDS = frozenset({
     "created", "claim", "assign", "reply", "await_school", "school_reply",
     "escalate", "return", "resolve", "reopen", "close", "priority", "category",
-    "incident",
+    "incident", "confirm", "rating",
 })
 #: Kinds whose reason is text for the school by default (it is also a public reply, or
 #: the system's own wording meant for everyone).
 SHARED_REASON_KINDS = frozenset({"created", "reply", "resolve", "reopen", "close",
                                  "claim", "assign", "await_school", "school_reply",
-                                 "incident"})
+                                 "incident", "confirm", "rating"})
 #: Kinds whose reason staff write to staff; shared only when the technician says so.
 STAFF_REASON_KINDS = frozenset({"escalate", "return", "priority", "category"})
 #: Kinds that move a ticket between levels and units: the school sees where it went.
