@@ -130,7 +130,8 @@ def test_ticket_page_sends_at_most_ten_statements_with_1_or_31_entries(client, w
     with query_counter() as large:
         html = client.get(f"/tickets/{ref}").get_data(as_text=True)
     assert "απάντηση 14" in html
-    assert large.count == small.count <= 10, (small.statements, large.statements)
+    # 10 before issue 15; the canned replies' list and the outage box add one each
+    assert large.count == small.count <= 12, (small.statements, large.statements)
 
 
 

@@ -9,7 +9,7 @@ from helpdesk.tickets.states import Action
 #: Every kind the ticket writers record (helpdesk.tickets.services): the status actions,
 #: the filing, replies, notes, priority and category changes.
 RECORDED_KINDS = {a.value for a in Action} | {"created", "reply", "note", "priority", "category",
-                                              "rating"}
+                                              "rating", "incident"}
 STAFF_ONLY = {"note"}
 FLAGS = list(itertools.product([False, True], repeat=2))
 
@@ -50,7 +50,8 @@ def test_a_move_is_shown_without_its_reason_unless_shared(kind):
 def test_defaults_share_what_is_written_to_the_school_only(kind):
     expected = kind in {"created", "reply", "resolve", "reopen", "close", "claim", "assign",
                         "await_school", "school_reply",
-                        "confirm", "rating"}  # the school's own answer and comment
+                        "confirm", "rating",  # the school's own answer and comment
+                        "incident"}  # the outage's public update
     assert v.is_shared_by_default(kind) == expected
     assert v.is_shared_by_default(kind, is_internal=True) is False
 

@@ -196,10 +196,11 @@ def test_queue_page_issues_a_constant_number_of_queries(client, w, query_counter
     assert large.count == small.count, (small.statements, large.statements)
     # user, memberships, queue counts, rows, reference-data check (the count comes with
     # the tabs' counts); a filter adds the list's own count.
-    assert large.count <= 5, large.statements
+    # 5 before issue 15; the bulk actions' choices and the open outages add one each
+    assert large.count <= 7, large.statements
     with query_counter() as filtered:
         assert client.get("/tickets?queue=open&priority=2").status_code == 200
-    assert filtered.count <= 6, filtered.statements
+    assert filtered.count <= 8, filtered.statements  # 6 before issue 15 (+ bulk choices, outages)
 
 
 def test_ticket_page_issues_a_constant_number_of_queries(client, w, query_counter):
@@ -221,7 +222,8 @@ def test_ticket_page_issues_a_constant_number_of_queries(client, w, query_counte
     with query_counter() as large:
         html = client.get(f"/tickets/{ref}").get_data(as_text=True)
     assert "απάντηση 14" in html
-    assert large.count == small.count <= 10, large.statements
+    # 10 before issue 15; the canned replies' list and the outage box add one each
+    assert large.count == small.count <= 12, large.statements
 
 
 def test_ui_speaks_greek_by_default_and_english_on_request(client, w):
