@@ -328,9 +328,10 @@ def test_staff_link_from_the_queue_and_the_ticket_page(client, w):
     _db.session.commit()
     login(client, w.l1)
     queue = client.get("/tickets?queue=all").get_data(as_text=True)
-    assert 'form="incident-link"' in queue
+    # one set of checkboxes (the bulk actions' form); "link selected" submits it here
+    assert 'formaction="/incidents/link-selected"' in queue and 'name="ticket_ids"' in queue
     response = post(client, "/incidents/link-selected",
-                    {"incident": str(incident.id), "ticket": [str(t.id) for t in tickets]},
+                    {"incident": str(incident.id), "ticket_ids": [str(t.id) for t in tickets]},
                     page="/tickets?queue=all")
     assert response.status_code == 302
     assert incident_queries.counts([incident.id])[incident.id] == (2, 1)
