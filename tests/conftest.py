@@ -74,6 +74,9 @@ def make_app(instance: Path, database_url: str, **overrides):
     """create_app with its instance directory at ``instance`` (read from the environment)."""
     previous = os.environ.get("HELPDESK_INSTANCE_PATH")
     os.environ["HELPDESK_INSTANCE_PATH"] = str(instance)
+    # Flask-Limiter is one object for every app of the process: a second app given a Redis
+    # the test later stops would leave every later request's limiter on a dead server.
+    overrides.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     try:
         return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
     finally:

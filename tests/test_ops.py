@@ -3,6 +3,7 @@ dependencies (a redis-server we stop and start, PostgreSQL behind a TCP relay we
 and production refuses to start with a development setting."""
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 
@@ -55,11 +56,13 @@ def test_production_app_refuses_to_start_with_development_settings(tmp_path):
 
 
 def test_production_app_starts_with_safe_settings(tmp_path):
-    # (the limiter is one object for every app of the process: keep it off the made-up host)
     app = make_app(tmp_path, SAFE["SQLALCHEMY_DATABASE_URI"], PRODUCTION=True, TESTING=False,
-                   RATELIMIT_STORAGE_URI="memory://",
                    **{k: v for k, v in SAFE.items() if k != "SQLALCHEMY_DATABASE_URI"})
     assert app.config["PRODUCTION"]
+    # a non-testing app configures the process's logging (as gunicorn's would): undo it
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_arogi", False)]:
+        root.removeHandler(handler)
 
 
 def test_check_command_exits_1_and_names_the_settings(app):

@@ -150,6 +150,7 @@ class Story:
     change writes its notifications."""
 
     def __init__(self, w):
+        from helpdesk.incidents import services as incidents
         from helpdesk.inventory import services as inventory
         from helpdesk.inventory.models import EquipmentCategory
         from helpdesk.sla.sweep import sweep
@@ -216,6 +217,19 @@ class Story:
         self.kinds |= {"resolve", "reopen", "close"}
         # a second request the school confirms and rates (a closed one cannot be confirmed)
         self.confirmed = make_ticket(w.user_a, subject="Επιβεβαιωμένο αίτημα")
+        # … which was also part of a known outage, with one update posted to it
+        outage = incidents.open_incident(
+            w.l2, title="Πτώση δικτύου", body="Δεν υπάρχει σύνδεση.", scope_kind="directorates",
+            scope_ids=[w.school_a.directorate_id], category=category("HW-PRN"),
+            now=later + timedelta(minutes=2))
+        incidents.bulk_link(w.l1, outage, [self.confirmed.id], now=later + timedelta(minutes=2))
+        update = incidents.post_update(w.l2, outage, body="ΕΝΗΜΕΡΩΣΗ-ΒΛΑΒΗΣ", status="identified",
+                                       now=later + timedelta(minutes=2))
+        _db.session.commit()
+        while incidents.post_batch(update.id, now=later + timedelta(minutes=2)):
+            pass
+        _db.session.commit()
+        self.kinds.add("incident")
         services.resolve(w.l1, self.confirmed, resolution(), "Λύθηκε εξ αποστάσεως.",
                          now=later + timedelta(minutes=3))
         services.confirm(w.user_a, self.confirmed, now=later + timedelta(minutes=4), rating=5,

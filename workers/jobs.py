@@ -56,7 +56,7 @@ def sla_sweep() -> dict:
         # so batches stay small there (the web would wait on busy_timeout while a backlog
         # is escalated); PostgreSQL locks only the batch's rows.
         sqlite = db.session.get_bind().dialect.name == "sqlite"
-        with metrics.timed(metrics.SLA_SWEEP_SECONDS):
+        with metrics.SLA_SWEEP_SECONDS.time():
             result = sweep(now=utcnow(), batch_size=25 if sqlite else 200,
                            on_batch=db.session.commit)
         db.session.commit()

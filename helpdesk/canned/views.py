@@ -89,15 +89,22 @@ def new():
     return _save(CannedReplyForm())
 
 
-@bp.route("/canned-replies/<int:reply_id>", methods=["GET", "POST"])
-@login_required
-def edit(reply_id: int):
+def _editable_reply(reply_id: int):
+    """The reply the current user may edit: 404 when they cannot see it, 403 when they may
+    only use it."""
     _guard()
     reply = queries.visible_reply(current_user, reply_id)
     if reply is None:
         abort(404)
     if not can_edit_canned_reply(current_user, reply.unit_id):
         abort(403)
+    return reply
+
+
+@bp.route("/canned-replies/<int:reply_id>", methods=["GET", "POST"])
+@login_required
+def edit(reply_id: int):
+    reply = _editable_reply(reply_id)
     form = CannedReplyForm(obj=reply)
     if not form.is_submitted():
         form.unit.data = queries.SHARED if reply.unit_id is None else str(reply.unit_id)
@@ -107,12 +114,7 @@ def edit(reply_id: int):
 @bp.route("/canned-replies/<int:reply_id>/delete", methods=["POST"])
 @login_required
 def delete(reply_id: int):
-    _guard()
-    reply = queries.visible_reply(current_user, reply_id)
-    if reply is None:
-        abort(404)
-    if not can_edit_canned_reply(current_user, reply.unit_id):
-        abort(403)
+    reply = _editable_reply(reply_id)
     if not DeleteForm().validate_on_submit():
         abort(400)
     commit_or_flash(lambda: services.delete(current_user, reply, now=utcnow()),

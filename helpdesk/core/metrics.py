@@ -12,8 +12,6 @@ scrape time by ``helpdesk.ops.metrics``.
 from __future__ import annotations
 
 import os
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
@@ -62,18 +60,3 @@ def collecting_registry() -> CollectorRegistry | None:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=str(directory))
     return registry
-
-
-@contextmanager
-def timed(histogram, **labels):
-    started = time.perf_counter()
-    outcome = {"outcome": "ok"} if "outcome" in histogram._labelnames else {}
-    try:
-        yield
-    except BaseException:
-        if outcome:
-            outcome["outcome"] = "failed"
-        raise
-    finally:
-        metric = histogram.labels(**labels, **outcome) if (labels or outcome) else histogram
-        metric.observe(time.perf_counter() - started)

@@ -30,8 +30,10 @@ class StateCollector:
         depth = GaugeMetricFamily("arogi_queue_depth", "Jobs waiting in each RQ queue.",
                                   labels=["queue"])
         try:
-            connection = redisconn.get_redis()
-            lengths = [connection.llen(f"rq:queue:{name}") for name in redisconn.QUEUES]
+            with redisconn.get_redis().pipeline(transaction=False) as pipe:
+                for name in redisconn.QUEUES:
+                    pipe.llen(f"rq:queue:{name}")
+                lengths = pipe.execute()  # one round trip for every queue
         except (redis.RedisError, OSError):  # Redis down: the series is left out
             lengths = None
         if lengths is not None:
