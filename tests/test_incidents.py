@@ -210,6 +210,59 @@ def test_resolving_resolves_linked_but_not_unlinked(w):
     assert window_ok and kept.status == "open" and kept.sla_state != "paused"
 
 
+def _ticket_updates(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.lstrip().upper().startswith("UPDATE TICKETS"))
+
+
+def test_resolving_writes_each_ticket_once_with_the_sla_of_its_history(w):
+    """Issue 15 at scale: a batch of the resolution updates the tickets in one statement
+    (status, resolution, last change and SLA together), and the SLA stored is the one a
+    recompute from the stored history gives; linking a batch writes each ticket once."""
+    from sqlalchemy import event as sa_event
+
+    from helpdesk.sla import services as sla_services
+
+    incident = _declare(w.l2, w)
+    tickets = [make_ticket(w.user_a, subject=f"Δίκτυο {i}") for i in range(3)]
+    _db.session.commit()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    engine = _db.engine
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        services.bulk_link(w.l1, incident, [t.id for t in tickets], now=at(10))
+        _db.session.flush()
+        linked = _ticket_updates(statements)
+        update = services.post_update(w.l2, incident, body="Η σύνδεση αποκαταστάθηκε.",
+                                      status="resolved", now=at(20))
+        _db.session.commit()
+        statements.clear()
+        assert services.post_batch(update.id, now=at(30)) is False
+        resolved = _ticket_updates(statements)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
+    _db.session.commit()
+    assert resolved == 1
+    assert linked == 1
+    _db.session.expire_all()
+    for ticket in tickets:
+        assert ticket.status == "resolved" and ticket.sla_state != "paused"
+        stored = {c: getattr(ticket, c) for c in ticket_services.SLA_COLUMNS}
+        sla_services.refresh_ticket_sla(ticket, now=at(30))
+        assert {c: getattr(ticket, c) for c in ticket_services.SLA_COLUMNS} == stored
+    kinds = _db.session.execute(select(TicketEvent.ticket_id, TicketEvent.kind,
+                                       TicketEvent.field).where(
+        TicketEvent.ticket_id == tickets[0].id, TicketEvent.at == at(30))
+        .order_by(TicketEvent.id)).all()
+    assert [(k, f) for _t, k, f in kinds] == [
+        ("incident", "incident_update"), ("reply", "message"), ("resolve", "status"),
+        ("resolve", "resolution_type"), ("incident", "incident")]
+    _db.session.rollback()
+
+
 def test_a_crash_mid_way_resumes_after_the_last_batch(w, monkeypatch):
     incident = _declare(w.l2, w)
     schools = [make_school("dide-thess-v") for _ in range(4)]

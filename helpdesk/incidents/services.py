@@ -22,12 +22,12 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from helpdesk import bus, events
 from helpdesk.accounts.system import SYSTEM
-from helpdesk.core import aftercommit
+from helpdesk.core import aftercommit, bulk
 from helpdesk.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from helpdesk.extensions import db
 from helpdesk.incidents import rules
@@ -52,6 +52,7 @@ from helpdesk.permissions import (
     scope_directorates_of,
     scope_tickets,
 )
+from helpdesk.sla import clock
 from helpdesk.sla import services as sla
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
@@ -215,7 +216,8 @@ def link(actor, incident: Incident, chosen: list[Ticket], *, now: datetime,
     earlier = {row.ticket_id: row for row in db.session.scalars(
         select(IncidentLink).where(IncidentLink.incident_id == incident.id,
                                    IncidentLink.ticket_id.in_(ids)))} if ids else {}
-    changed = []
+    changed, new_links = [], []
+    actor_id = getattr(actor, "id", None)
     with bus.paused():  # a link tells nobody: no mail per ticket
         for ticket in allowed:
             other = current.get(ticket.id)
@@ -228,16 +230,17 @@ def link(actor, incident: Incident, chosen: list[Ticket], *, now: datetime,
                 continue
             row = earlier.get(ticket.id)
             if row is None:
-                db.session.add(IncidentLink(incident_id=incident.id, ticket_id=ticket.id,
-                                            school_id=ticket.school_id, linked_at=now,
-                                            linked_by_id=getattr(actor, "id", None)))
+                new_links.append(dict(incident_id=incident.id, ticket_id=ticket.id,
+                                      school_id=ticket.school_id, linked_at=now,
+                                      linked_by_id=actor_id))
             else:
-                row.linked_at, row.linked_by_id = now, getattr(actor, "id", None)
+                row.linked_at, row.linked_by_id = now, actor_id
                 row.unlinked_at = row.unlinked_by_id = None
-            tickets.mark_incident(actor, ticket, incident.id, now=now, refresh_sla=False)
             changed.append(ticket)
             result.linked.append(ticket.ref)
-        db.session.flush()
+        if new_links:  # one INSERT for the batch
+            bulk.insert_rows(db.session, IncidentLink.__table__, new_links)
+        tickets.mark_incident_many(actor, changed, incident.id, now=now)
         _refresh_sla(changed, now)
     return result
 
@@ -351,12 +354,11 @@ def post_batch(update_id: int, *, now: datetime, batch_size: int = rules.BATCH_S
         return False
     ids = [t for t, _s in rows]
     actor = update.author if update.author is not None else SYSTEM
+    resolution = tickets.IncidentResolution(_resolution_type(), _sla_of_batch) \
+        if update.status == rules.Status.RESOLVED else None
     with bus.paused():  # the schools are told once each below, not once per ticket
-        tickets.post_incident_update(actor, ids, update.incident_id, update.body, now=now)
-        if update.status == rules.Status.RESOLVED:
-            tickets.resolve_for_incident(actor, ids, update.incident_id, update.body,
-                                         _resolution_type(), now=now)
-            _refresh_sla_of(ids, now)
+        tickets.post_incident_update(actor, ids, update.incident_id, update.body, now=now,
+                                     resolution=resolution)
     bus.record(events.IncidentUpdateReachedSchools(
         update.id, tuple(sorted({s for _t, s in rows})), now))
     update.cursor = ids[-1]
@@ -383,42 +385,35 @@ def _resolution_type() -> ResolutionType:
 
 def _refresh_sla(batch: list[Ticket], now: datetime) -> None:
     """Recompute the stored SLA of a batch of tickets from their stored history, with the
-    events of the batch read in one query."""
+    events of the batch read in one query; the flush writes each ticket once (its SLA and
+    last change together)."""
     if not batch:
         return
     ctx = sla.SlaContext.load()
-    rows = sla.event_rows([t.id for t in batch])
+    with db.session.no_autoflush:  # the tickets' last change is flushed with their SLA
+        rows = sla.event_rows([t.id for t in batch])
     for ticket in batch:
         sla.recompute(ticket, rows.get(ticket.id, []), ctx, now)
     db.session.flush()
 
 
-#: The SLA columns of a ticket (helpdesk.sla.services.apply_result writes them).
-_SLA_COLUMNS = ("first_response_due_at", "resolution_due_at", "level_due_at", "sla_state",
-                "first_response_minutes", "resolution_minutes", "first_response_breached",
-                "resolution_breached")
-
-
-def _refresh_sla_of(ids: list[int], now: datetime) -> None:
-    """``_refresh_sla`` of a batch the job changed with bulk statements: the tickets' facts
-    and history read in two queries, the pure clock, and one executemany UPDATE (no ORM
-    objects: a batch of the update job is a short transaction)."""
-    table = Ticket.__table__
+def _sla_of_batch(facts: list[dict], new_events: dict[int, list[tuple]],
+                  now: datetime) -> dict[int, dict]:
+    """The SLA columns of a batch the job changes with bulk statements (tickets'
+    post_incident_update): its stored history read in one query, the events being written
+    added after it, and the pure clock (no ORM objects: a batch of the job is a short
+    transaction)."""
     categories = {c.id: c for c in db.session.scalars(select(Category))}
-    facts = db.session.execute(select(
-        table.c.id, table.c.priority, table.c.category_id, table.c.unit_id, table.c.level,
-        table.c.created_at, table.c.first_response_at).where(table.c.id.in_(ids))).all()
-    history = sla.event_rows(ids)
+    history = sla.event_rows([f["id"] for f in facts])
     ctx = sla.SlaContext.load()
-    values = []
-    for row in facts:
-        ticket = SimpleNamespace(**row._asdict(), category=categories.get(row.category_id))
-        result, _policy = sla.compute(ticket, history.get(row.id, []), ctx, now)
+    out = {}
+    for fact in facts:
+        ticket = SimpleNamespace(**fact, category=categories.get(fact["category_id"]))
+        added = [clock.Event(*e) for e in new_events.get(fact["id"], [])]
+        result, _policy = sla.compute(ticket, history.get(fact["id"], []) + added, ctx, now)
         sla.apply_result(ticket, result)
-        values.append({"b_id": row.id, **{f"b_{c}": getattr(ticket, c) for c in _SLA_COLUMNS}})
-    if values:
-        db.session.execute(table.update().where(table.c.id == bindparam("b_id"))
-                           .values({c: bindparam(f"b_{c}") for c in _SLA_COLUMNS}), values)
+        out[fact["id"]] = {c: getattr(ticket, c) for c in tickets.SLA_COLUMNS}
+    return out
 
 
 def get_category(category_id) -> Category | None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.core import aftercommit
+from helpdesk.core import aftercommit, bulk
 from helpdesk.extensions import db
 from helpdesk.outbox.models import Notification
 
@@ -77,14 +76,10 @@ def queue_notifications(rows: list[dict], *, one_job: bool = False) -> list[int]
     """
     if not rows:
         return []
-    table = Notification.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
-            .returning(table.c.id))
-    # A Core statement with a list of rows: one multi-row INSERT ("insertmanyvalues"),
-    # compiled once per process.
-    ids = list(db.session.scalars(stmt, [_values(**row) for row in rows]))
+    # One statement whatever the number of rows (helpdesk.core.bulk).
+    ids = sorted(r.id for r in bulk.insert_rows(
+        db.session, Notification.__table__, [_values(**row) for row in rows],
+        returning=("id",), on_conflict_do_nothing="dedupe_key"))
     if one_job and ids:
         aftercommit.after_commit(delivery_batch_job(ids))
         return ids

@@ -7,21 +7,27 @@ have one writer below, and every change writes a TicketEvent.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    literal,
+    select,
+)
 
 from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.accounts.system import SYSTEM, SystemActor
-from helpdesk.core import filestore
+from helpdesk.core import bulk, filestore
 from helpdesk.core.display import EVENT_LABELS, STATUS_LABELS
 from helpdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
 from helpdesk.core.localtime import zone
 from helpdesk.core.text import fold
+from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
 from helpdesk.org import routing
 from helpdesk.org.models import Category, ResolutionType, School
@@ -561,71 +567,141 @@ def mark_incident(actor, ticket: Ticket, incident_id: int | None, *, now: dateti
         _after_change(ticket, now)
 
 
-def post_incident_update(actor, ticket_ids: list[int], incident_id: int, text: str, *,
-                         now: datetime) -> None:
-    """An incident's public update on each of its linked tickets (one event each, its text
-    the school reads); nothing about the tickets' state changes, so neither does their SLA.
-    For a batch: one INSERT of the events and one UPDATE of the tickets' last change (the
-    bus records nothing of them: the incident's job tells each school once)."""
-    if not ticket_ids:
+def mark_incident_many(actor, chosen: list[Ticket], incident_id: int, *,
+                       now: datetime) -> None:
+    """``mark_incident`` of a batch being linked: the events in one INSERT, the tickets'
+    last change set on them (the caller recomputes their SLA and flushes them once)."""
+    if not chosen:
         return
-    actor_id = getattr(actor, "id", None)
-    db.session.execute(TicketEvent.__table__.insert(), [dict(
-        ticket_id=i, actor_id=actor_id, at=now, kind="incident", field="incident_update",
-        new_value=str(incident_id), reason=text, is_internal=False,
-        is_shared_with_school=True) for i in ticket_ids])
-    db.session.execute(update(Ticket).where(Ticket.id.in_(ticket_ids)).values(updated_at=now)
-                       .execution_options(synchronize_session=False))
+    actor_id, email = getattr(actor, "id", None), _address_actor(actor)
+    bulk.insert_rows(db.session, TicketEvent.__table__, [dict(
+        ticket_id=t.id, actor_id=actor_id, actor_email=email, at=now, kind="incident",
+        field="incident", old_value=None, new_value=str(incident_id), reason=None,
+        is_internal=False, is_shared_with_school=True) for t in chosen])
+    for ticket in chosen:
+        ticket.updated_at = now
 
 
-def resolve_for_incident(actor, ticket_ids: list[int], incident_id: int, text: str,
-                         resolution_type: ResolutionType, *, now: datetime) -> list[int]:
-    """Resolve the open ones of ``ticket_ids`` with the incident's closing text (a public
-    reply each, through the transition table), and release every one from the incident's
-    hold of its SLA clocks. The incident's permission was asked by its service. For a
-    batch: the rows are locked and read once, and the messages, events and tickets are each
-    written in one statement; the SLA is left to the caller (helpdesk.incidents.services
-    recomputes the batch at once). Returns the ids of the tickets resolved."""
+#: The SLA columns of a ticket (helpdesk.sla.services.apply_result writes them).
+SLA_COLUMNS = ("first_response_due_at", "resolution_due_at", "level_due_at", "sla_state",
+               "first_response_minutes", "resolution_minutes", "first_response_breached",
+               "resolution_breached")
+
+#: What the SLA of a batch is recomputed from: (the tickets' facts — dicts of id, priority,
+#: category_id, unit_id, level, created_at, first_response_at — as they will be stored,
+#: the clock events each gets now, in order, and now) -> {ticket id: {SLA column: value}}.
+SlaOfBatch = Callable[[list[dict], dict[int, list[tuple]], datetime], dict[int, dict]]
+
+
+@dataclass(frozen=True)
+class IncidentResolution:
+    """How ``post_incident_update`` resolves a batch: the resolution type, and the SLA
+    recompute of helpdesk.sla (passed down: tickets does not import the layer above)."""
+
+    resolution_type: ResolutionType
+    sla_of: SlaOfBatch
+
+
+def post_incident_update(actor, ticket_ids: list[int], incident_id: int, text: str, *,
+                         now: datetime,
+                         resolution: IncidentResolution | None = None) -> list[int]:
+    """An incident's public update on each of its linked tickets (one event each, its text
+    the school reads); with ``resolution``, the update resolves the incident: see
+    ``_resolve_for_incident``. Returns the ids of the tickets resolved.
+
+    Set-based, for a batch of the incident's job: without a resolution one INSERT … SELECT
+    of the events and one UPDATE of the tickets' last change (the ticket's state does not
+    change, so neither does its SLA). The bus records nothing of them: the incident's job
+    tells each school once."""
     if not ticket_ids:
         return []
-    stmt = select(Ticket.id, Ticket.status, Ticket.resolution_type_id).where(
-        Ticket.id.in_(ticket_ids)).order_by(Ticket.id)
+    if resolution is not None:
+        return _resolve_for_incident(actor, ticket_ids, incident_id, text, resolution,
+                                     now=now)
+    events = TicketEvent.__table__
+    tickets = Ticket.__table__
+    chosen = tickets.c.id.in_(ticket_ids)
+    rows = select(tickets.c.id, *_event_constants(actor, now, "incident_update", incident_id,
+                                                  text)).where(chosen)
+    db.session.execute(events.insert().from_select(
+        ["ticket_id", "actor_id", "at", "kind", "field", "new_value", "reason",
+         "is_internal", "is_shared_with_school"], rows))
+    db.session.execute(tickets.update().where(chosen).values(updated_at=now))
+    return []
+
+
+def _event_constants(actor, now: datetime, field: str, incident_id: int, text: str) -> list:
+    """The columns every ticket's update event shares, as typed literals of one SELECT
+    (the timestamp is bound once per batch, not once per row)."""
+    return [literal(getattr(actor, "id", None), Integer), literal(now, UTCDateTime),
+            literal("incident"), literal(field), literal(str(incident_id)), literal(text),
+            literal(False), literal(True)]
+
+
+def _resolve_for_incident(actor, ticket_ids: list[int], incident_id: int, text: str,
+                          resolution: IncidentResolution, *, now: datetime) -> list[int]:
+    """Post the closing update, resolve the open ones of ``ticket_ids`` with it (a public
+    reply each, through the transition table), and release every one from the incident's
+    hold of its SLA clocks, with the SLA recomputed (``resolution.sla_of``).
+
+    The rows are locked and read once; the messages and the events are each written in
+    one statement, and each ticket is updated once (status, resolution, last change and
+    SLA together: helpdesk.core.bulk)."""
+    tickets = Ticket.__table__
+    stmt = select(tickets.c.id, tickets.c.status, tickets.c.resolution_type_id,
+                  tickets.c.resolved_at, tickets.c.priority, tickets.c.category_id,
+                  tickets.c.unit_id, tickets.c.level, tickets.c.created_at,
+                  tickets.c.first_response_at) \
+        .where(tickets.c.id.in_(ticket_ids)).order_by(tickets.c.id)
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     current = db.session.execute(stmt).all()
     resolving = []
-    for ticket_id, status, old_type in current:
+    for row in current:
         try:
-            next_status(status, Action.RESOLVE)
+            next_status(row.status, Action.RESOLVE)
         except IllegalTransition:
             continue
-        resolving.append((ticket_id, status, old_type))
+        resolving.append(row)
     actor_id = getattr(actor, "id", None)
-    events = []
-    if resolving:
-        message_ids = db.session.scalars(
-            insert(Message).returning(Message.id, sort_by_parameter_order=True),
-            [dict(ticket_id=t, author_id=actor_id, body=text, is_internal=False, channel="web",
-                  created_at=now) for t, _s, _o in resolving]).all()
-        common = dict(actor_id=actor_id, at=now, is_internal=False, is_shared_with_school=True)
-        for (ticket_id, status, old_type), message_id in zip(resolving, message_ids,
-                                                             strict=True):
-            events += [
-                dict(common, ticket_id=ticket_id, kind="reply", field="message",
-                     old_value=None, new_value=str(message_id), reason=None),
-                dict(common, ticket_id=ticket_id, kind="resolve", field="status",
-                     old_value=status, new_value=Status.RESOLVED.value, reason=text),
-                dict(common, ticket_id=ticket_id, kind="resolve", field="resolution_type",
-                     old_value=None if old_type is None else str(old_type),
-                     new_value=resolution_type.code, reason=None)]
-        db.session.execute(
-            update(Ticket).where(Ticket.id.in_([t for t, _s, _o in resolving]))
-            .values(status=Status.RESOLVED.value, resolved_at=now, updated_at=now,
-                    resolution_type_id=resolution_type.id,
-                    first_response_at=func.coalesce(Ticket.first_response_at, now))
-            .execution_options(synchronize_session=False))
-    events += [dict(ticket_id=i, actor_id=actor_id, at=now, kind="incident", field="incident",
-                    old_value=str(incident_id), new_value=None, reason=None,
-                    is_internal=False, is_shared_with_school=True) for i in ticket_ids]
-    db.session.execute(TicketEvent.__table__.insert(), events)
-    return [t for t, _s, _o in resolving]
+    rtype = resolution.resolution_type
+    message_of = {r.ticket_id: r.id for r in bulk.insert_rows(
+        db.session, Message.__table__,
+        [dict(ticket_id=row.id, author_id=actor_id, body=text, is_internal=False,
+              channel="web", created_at=now) for row in resolving],
+        returning=("id", "ticket_id"))}
+    common = dict(actor_id=actor_id, at=now, is_internal=False, is_shared_with_school=True,
+                  old_value=None, reason=None)
+    events = [dict(common, ticket_id=row.id, kind="incident", field="incident_update",
+                   new_value=str(incident_id), reason=text) for row in current]
+    clock: dict[int, list[tuple]] = {row.id: [] for row in current}
+    for row in resolving:
+        events += [
+            dict(common, ticket_id=row.id, kind="reply", field="message",
+                 new_value=str(message_of[row.id])),
+            dict(common, ticket_id=row.id, kind="resolve", field="status",
+                 old_value=row.status, new_value=Status.RESOLVED.value, reason=text),
+            dict(common, ticket_id=row.id, kind="resolve", field="resolution_type",
+                 old_value=None if row.resolution_type_id is None
+                 else str(row.resolution_type_id), new_value=rtype.code)]
+        clock[row.id].append((now, "status", row.status, Status.RESOLVED.value))
+    events += [dict(common, ticket_id=row.id, kind="incident", field="incident",
+                    old_value=str(incident_id), new_value=None) for row in current]
+    for row in current:
+        clock[row.id].append((now, "incident", str(incident_id), None))
+    bulk.insert_rows(db.session, TicketEvent.__table__, events)
+    # each ticket as it will be stored: resolved, or as it was; then its SLA
+    stored = []
+    for row in current:
+        fact = row._asdict()
+        if row.id in message_of:
+            fact.update(status=Status.RESOLVED.value, resolved_at=now,
+                        resolution_type_id=rtype.id,
+                        first_response_at=row.first_response_at or now)
+        stored.append(fact)
+    sla_values = resolution.sla_of(stored, clock, now)
+    bulk.update_rows(db.session, tickets, [dict(
+        id=f["id"], status=f["status"], resolved_at=f["resolved_at"],
+        resolution_type_id=f["resolution_type_id"], first_response_at=f["first_response_at"],
+        updated_at=now, **sla_values[f["id"]]) for f in stored])
+    return [row.id for row in resolving]
