@@ -29,6 +29,10 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 RAW = Path(os.environ.get("BENCH_RAW", "/tmp/arogi-bench"))
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+#: The smoke run's ratios as committed; `make bench-smoke` fails when a page's ratio grows by
+#: more than REGRESSION over its figure here.
+BASELINE = RESULTS / "smoke-ratios.json"
+REGRESSION = 1.25
 
 
 def parse_args(argv=None):
@@ -51,6 +55,10 @@ def parse_args(argv=None):
     p.add_argument("--max-requests", type=int, default=300)
     p.add_argument("--only", default="", help="only these operations (substring match)")
     p.add_argument("--out", default=None, help="results file (default bench/results/<date>.md)")
+    p.add_argument("--baseline", default=str(BASELINE),
+                   help="the committed ratios the smoke run is checked against")
+    p.add_argument("--write-baseline", action="store_true",
+                   help="record this run's ratios as the baseline (commit the file)")
     return p.parse_args(argv)
 
 
@@ -337,6 +345,64 @@ def side_table(side: dict, peer: dict, gen_times: dict) -> dict:
     return out
 
 
+# --- ratios: a page's time over its own SQL's, comparable across machines -------------------------
+
+def ratios(res: dict) -> dict[str, float]:
+    """Per operation: median response time over the median time its statements took in
+    the database (X-SQL-Ms), at one client; and the queue over the floor endpoint."""
+    out = {}
+    for op, *_ in ROWS:
+        c1 = res["cells"].get(f"{op}|c1") or {}
+        if c1.get("p50") and c1.get("sql_ms"):
+            out[op] = round(c1["p50"] / c1["sql_ms"], 2)
+    q = res["cells"].get("queue L1 (open)|c1") or {}
+    f = res["cells"].get("floor L1 (open)|c1") or {}
+    if q.get("p50") and f.get("p50"):
+        out["queue L1 / floor"] = round(q["p50"] / f["p50"], 2)
+    return out
+
+
+def ratio_table(results: dict[int, dict]) -> list[str]:
+    sizes = sorted(results)
+    by_size = {s: ratios(results[s]) for s in sizes}
+    ops = [op for op in dict.fromkeys(k for r in by_size.values() for k in r)]
+    lines = ["| operation | " + " | ".join(f"{label_of(s)}: time / own SQL (p50, c1)"
+                                          for s in sizes) + " | target |",
+             "|---|" + "---|" * len(sizes) + "---|"]
+    for op in ops:
+        cells = [f"{by_size[s][op]:.2f}×" if op in by_size[s] else "—" for s in sizes]
+        lines.append(f"| {op} | " + " | ".join(cells) + " | ≤ 1.5× |")
+    return lines
+
+
+def regressions(now: dict[str, float], baseline: dict[str, float],
+                limit: float = REGRESSION) -> list[str]:
+    """The operations whose ratio grew by more than ``limit`` over the baseline's."""
+    return [f"{op}: {now[op]:.2f}× against {base:.2f}× committed (limit {base * limit:.2f}×)"
+            for op, base in sorted(baseline.items())
+            if op in now and base and now[op] > base * limit]
+
+
+def check_baseline(args, res: dict) -> int:
+    """Smoke run: compare with (or, with --write-baseline, record) the committed ratios."""
+    path, now = Path(args.baseline), ratios(res)
+    if args.write_baseline:
+        path.write_text(json.dumps({"tickets": 10000, "ratios": now}, indent=2,
+                                   ensure_ascii=False) + "\n")
+        print(f"baseline written to {path}: commit it")
+        return 0
+    if not path.exists():
+        print(f"no baseline at {path}: run with --write-baseline and commit it")
+        return 0
+    worse = regressions(now, json.loads(path.read_text())["ratios"])
+    for line in worse:
+        print(f"REGRESSION {line}")
+    if not worse:
+        print(f"no page's ratio grew by more than {(REGRESSION - 1) * 100:.0f} % "
+              f"against {path.name}")
+    return 1 if worse else 0
+
+
 # --- the plot: hand-written SVG, no dependency ----------------------------------------------------
 
 def svg_plot(results: dict[int, dict], path: Path) -> None:
@@ -410,12 +476,17 @@ def machine() -> list[str]:
 
 
 def write_results(path: Path, lines: list[str], gen_times: dict, side: dict, args,
-                  sizes: list[int], svg: Path) -> None:
+                  sizes: list[int], svg: Path, results: dict[int, dict]) -> None:
     body = [f"# Scale benchmark, {date.today().isoformat()}", "",
             f"Command: `.venv/bin/python bench/run.py {' '.join(sys.argv[1:])}`", "",
             "## Machine", "", *machine(), "",
             "## Results (PostgreSQL; c1 = one client, c4 = four; q = SQL statements per request)",
             "", *lines, "", f"Plot: [{svg.name}]({svg.name})", "",
+            "## Each page against its own SQL", "",
+            "A page's median time over the median time its own statements took in the "
+            "database (the X-SQL-Ms header), so that the figure holds on any machine; the "
+            "queue is also compared with the floor endpoint (its list's SQL replayed, no "
+            "ORM, no template).", "", *ratio_table(results), "",
             "## Data generation (wall seconds, COPY)", ""]
     body += [f"- {label_of(s)} tickets: {gen_times[s]:.0f} s (recorded by the generator in the "
              "data set's marker row; 0 = not recorded)" for s in sizes]
@@ -453,8 +524,11 @@ def main(argv=None) -> None:
     out = Path(args.out) if args.out else RESULTS / f"{stem}.md"
     svg = out.with_name(out.stem + "-latency.svg")
     svg_plot(results, svg)
-    write_results(out, lines, gen_times, side, args, sizes, svg)
+    write_results(out, lines, gen_times, side, args, sizes, svg, results)
     print(f"wrote {out} and {svg}")
+    print("\n".join(ratio_table(results)))
+    if args.smoke:
+        sys.exit(check_baseline(args, results[sizes[0]]))
 
 
 if __name__ == "__main__":

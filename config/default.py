@@ -35,8 +35,13 @@ RETENTION_YEARS = 5
 #: Rows per queue page.
 PAGE_SIZE = 50
 
-#: Attachments: stored under ATTACHMENT_DIR (empty: instance/attachments) with generated
-#: names, written with the transaction (removed again if it does not commit).
+#: Where stored files live (attachments, library files, signed census statements, import
+#: files): "local" (directories under instance/) or "database" (the table storage_blobs,
+#: in chunks; every node sees them). ``helpdesk storage move --to …`` moves them.
+STORAGE_BACKEND = "local"
+#: Attachments of the local backend: stored under ATTACHMENT_DIR (empty:
+#: instance/attachments) with generated names, written with the transaction (removed
+#: again if it does not commit).
 ATTACHMENT_DIR = ""
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 5

@@ -136,3 +136,25 @@ def test_results_table_judges_the_targets():
     assert "target at 10k" in single[0]
     assert any(ln.startswith("| queue L1 (open)") and "| — |" in ln and "met (≤ 50)" in ln
                for ln in single)
+
+
+def test_ratios_and_the_regression_check():
+    """A page's ratio is its time over its own SQL's; the smoke run fails only on a growth
+    of more than a quarter over the committed figure."""
+    from bench import run
+
+    res = {"cells": {
+        "queue L1 (open)|c1": {"p50": 30.0, "sql_ms": 20.0},
+        "floor L1 (open)|c1": {"p50": 15.0, "sql_ms": 14.0},
+        "ticket page (30 entries)|c1": {"p50": 12.0, "sql_ms": None},
+    }}
+    got = run.ratios(res)
+    assert got["queue L1 (open)"] == 1.5
+    assert got["queue L1 / floor"] == 2.0
+    assert "ticket page (30 entries)" not in got  # no SQL time, no ratio
+    assert run.regressions(got, {"queue L1 (open)": 1.25}) == []  # 1.5 is not above 1.5625
+    worse = run.regressions(got, {"queue L1 (open)": 1.1, "queue L1 / floor": 2.0})
+    assert len(worse) == 1 and worse[0].startswith("queue L1 (open): 1.50×")
+    table = run.ratio_table({10000: res})
+    assert table[0].startswith("| operation | 10k: time / own SQL")
+    assert any(line.startswith("| queue L1 / floor | 2.00×") for line in table)

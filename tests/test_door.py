@@ -414,15 +414,16 @@ def test_a_server_error_does_not_claim_that_nothing_was_lost(app):
     assert "Nothing you sent was lost" not in text and "not recorded" in text
 
 
-def test_a_session_closed_without_commit_takes_its_files_along(db, tmp_path):
+def test_a_session_closed_without_commit_takes_its_files_along(app, db, tmp_path, monkeypatch):
     from helpdesk.core import filestore
 
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(tmp_path))
     _db.session.execute(__import__("sqlalchemy").text("SELECT 1"))  # a transaction is open
-    name = filestore.write(_db.session(), tmp_path, b"data")
+    name = filestore.write(_db.session(), "attachments", b"data")
     assert (tmp_path / name).exists()
     _db.session.close()  # e.g. the request's teardown after an exception
     assert not (tmp_path / name).exists()
-    kept = filestore.write(_db.session(), tmp_path, b"data")
+    kept = filestore.write(_db.session(), "attachments", b"data")
     _db.session.commit()
     _db.session.close()
     assert (tmp_path / kept).read_bytes() == b"data"

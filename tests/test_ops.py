@@ -20,6 +20,7 @@ SAFE = {
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://arogi@db.example.gr/arogi",
     "REDIS_URL": "redis://redis.example.gr:6379/0", "PREFERRED_URL_SCHEME": "https",
     "SECURE_COOKIES": None, "MAIL_BASE_URL": "https://arogi.sch.gr",
+    "STORAGE_BACKEND": "database",
 }
 
 
@@ -37,6 +38,8 @@ def test_safe_production_settings_pass():
     ("SECURE_COOKIES", False, "SECURE_COOKIES"),
     ("MAIL_BASE_URL", "http://127.0.0.1:5000", "MAIL_BASE_URL"),
     ("DEBUG", True, "DEBUG"),
+    ("STORAGE_BACKEND", "s3", "STORAGE_BACKEND"),
+    ("STORAGE_BACKEND", "local", "STORAGE_BACKEND"),
 ])
 def test_each_unsafe_setting_is_named(key, value, named):
     problems = production_problems({**SAFE, key: value})

@@ -40,7 +40,7 @@ def test_old_closed_tickets_are_anonymised_and_still_counted(app, db):
     counted = retention.count_due(before)
     assert counted.tickets == 1 and counted.attachments == 1 and counted.messages >= 2
 
-    done = retention.run(before, now, directory, commit=_db.session.commit)
+    done = retention.run(before, now, commit=_db.session.commit)
     assert done.tickets == 1 and done.attachments == 1
     _db.session.expire_all()
     t = _db.session.get(Ticket, old.id)
@@ -61,7 +61,7 @@ def test_old_closed_tickets_are_anonymised_and_still_counted(app, db):
         assert _db.session.get(Ticket, kept.id).anonymised_at is None
     assert "Πρόσφατο" in _db.session.get(Ticket, recent.id).subject
     # idempotent
-    assert retention.run(before, now, directory, commit=_db.session.commit).tickets == 0
+    assert retention.run(before, now, commit=_db.session.commit).tickets == 0
 
 
 def test_dry_run_changes_nothing(app, db):

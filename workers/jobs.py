@@ -13,7 +13,7 @@ from helpdesk.extensions import db
 from helpdesk.ops import retention as retention_rules
 from helpdesk.sla.services import recompute_open
 from helpdesk.sla.sweep import sweep
-from helpdesk.tickets.services import attachments_directory, close_resolved
+from helpdesk.tickets.services import close_resolved
 from workers import app_context
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def retention() -> int:
         before = retention_rules.cutoff(now, app.config.get("RETENTION_YEARS", 0))
         if before is None:
             return 0
-        return retention_rules.run(before, now, attachments_directory(),
+        return retention_rules.run(before, now,
                                    commit=db.session.commit).tickets
 
 

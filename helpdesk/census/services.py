@@ -15,6 +15,7 @@ from helpdesk import bus
 from helpdesk.accounts.models import User
 from helpdesk.census import queries, rules
 from helpdesk.census.models import Census, CensusReminder, CensusSnapshotItem, CensusSubmission
+from helpdesk.core import filestore
 from helpdesk.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from helpdesk.events import CensusReminderDue
 from helpdesk.extensions import db
@@ -123,6 +124,8 @@ def submit(actor: User | None, census: Census, school: School, *, now: datetime)
         db.session.execute(delete(CensusSnapshotItem)
                            .where(CensusSnapshotItem.submission_id == submission.id))
         # A statement signed for the previous snapshot no longer matches this one.
+        if submission.signed_stored_name:
+            filestore.discard(db.session(), "census_signed", [submission.signed_stored_name])
         submission.signed_stored_name = submission.signed_filename = None
         submission.signed_uploaded_at = None
     submission.submitted_at = now
@@ -141,7 +144,8 @@ def submit(actor: User | None, census: Census, school: School, *, now: datetime)
 
 
 def signed_directory() -> Path:
-    return Path(current_app.instance_path) / "census_signed"
+    """Where the local backend keeps the signed statements."""
+    return filestore.directory("census_signed")
 
 
 def upload_signed(actor: User | None, submission: CensusSubmission, upload: files.Upload | None, *,
@@ -160,7 +164,9 @@ def upload_signed(actor: User | None, submission: CensusSubmission, upload: file
         raise ValidationFailed("signed_file", "The file %(name)s is not a readable PDF document. "
                                "Scan or save the signed statement as a PDF and upload it again.",
                                name=checked.filename)
-    submission.signed_stored_name = files.store(signed_directory(), checked.data)
+    if submission.signed_stored_name:
+        filestore.discard(db.session(), "census_signed", [submission.signed_stored_name])
+    submission.signed_stored_name = filestore.write(db.session(), "census_signed", checked.data)
     submission.signed_filename = checked.filename
     submission.signed_uploaded_at = now
     db.session.flush()

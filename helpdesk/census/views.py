@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale, ngettext
@@ -22,6 +21,7 @@ from sqlalchemy import select
 
 from helpdesk.census import exports, forms, pdf, queries, rules, services
 from helpdesk.census.models import Census
+from helpdesk.core import filestore
 from helpdesk.core.bounds import bounded_int
 from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.types import utcnow
@@ -203,8 +203,7 @@ def signed_file(census_id: int, code: str):
     census, school, submission = _submission_or_404(census_id, code)
     if not submission.signed_stored_name:
         abort(404)
-    path = files.path_of(services.signed_directory(), submission.signed_stored_name)
-    return send_file(path, mimetype="application/pdf", as_attachment=True,
+    return filestore.send("census_signed", submission.signed_stored_name, mimetype="application/pdf", as_attachment=True,
                      download_name=f"census-{census.id}-{school.code}-signed.pdf")
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, request
-from flask_babel import format_datetime, format_decimal, format_percent, get_locale
+from flask import Flask, has_request_context, request
+from flask_babel import (
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    get_translations,
+)
 from flask_babel import lazy_gettext as _l
+from jinja2.ext import _make_new_gettext as _new_gettext  # the wrappers Jinja installs
+from jinja2.ext import _make_new_ngettext as _new_ngettext
 from markupsafe import Markup, escape
 
 from helpdesk.core import localtime
@@ -139,3 +147,17 @@ def register(app: Flask) -> None:
         SCOPE_LABELS=SCOPE_LABELS, CONFIRMED_VIA_LABELS=CONFIRMED_VIA_LABELS,
         url_with=url_with, current_locale=lambda: str(get_locale()),
     )
+    app.context_processor(_bound_gettext)
+
+
+def _bound_gettext() -> dict:
+    """``_``/``gettext``/``ngettext`` bound to this request's catalogue once per render.
+
+    Flask-Babel's callables look the catalogue up again (locale, domain, cache) for every
+    string; a page has dozens of them. The same newstyle wrappers Jinja installs (autoescape
+    and ``%(name)s`` formatting) are kept; outside a request the environment's own apply."""
+    if not has_request_context():
+        return {}
+    catalogue = get_translations()
+    return {"gettext": _new_gettext(catalogue.ugettext),
+            "ngettext": _new_ngettext(catalogue.ungettext)}

@@ -6,13 +6,12 @@ and a crash loses at most one chunk (the import is an upsert: running it again c
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 
 from flask import current_app
 
 from helpdesk.accounts.models import User
-from helpdesk.core import aftercommit
+from helpdesk.core import aftercommit, filestore
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory import importer
@@ -23,15 +22,14 @@ log = logging.getLogger(__name__)
 
 
 def store_dir() -> Path:
-    path = Path(current_app.instance_path) / "inventory_imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where the local backend keeps the import files."""
+    return filestore.directory("inventory_imports")
 
 
 def create_run(actor, filename: str, data: bytes, *, school_id: int | None) -> ImportRun:
-    """Store the upload under instance/ and record a queued run (flushes)."""
-    stored = secrets.token_hex(16) + (".xlsx" if filename.lower().endswith(".xlsx") else ".csv")
-    (store_dir() / stored).write_bytes(data)
+    """Store the upload (the file store) and record a queued run (flushes)."""
+    stored = filestore.write(db.session(), "inventory_imports", data,
+                             suffix=".xlsx" if filename.lower().endswith(".xlsx") else ".csv")
     run = ImportRun(created_by_id=actor.id if actor else None, school_id=school_id,
                     filename=Path(filename).name[:200] or "upload", stored_name=stored,
                     status=ImportStatus.QUEUED, errors=[], created_at=utcnow())
@@ -63,7 +61,7 @@ def process(run_id: int) -> ImportRun | None:
         db.session.commit()
 
     try:
-        data = (store_dir() / run.stored_name).read_bytes()
+        data = filestore.read("inventory_imports", run.stored_name)
         result = importer.import_file(data, run.filename, context_for(run), checkpoint=checkpoint)
     except importer.ImportFileError as exc:
         db.session.rollback()

@@ -22,7 +22,6 @@ from helpdesk.kb import render, rules, search
 from helpdesk.kb.models import ArticleStatus, Audience, KbArticle, KbAttachment, KbVersion
 from helpdesk.org.models import Category, SupportUnit
 from helpdesk.tickets import attachments as files
-from helpdesk.tickets.services import attachments_directory
 
 #: Addresses an article may not take: they are pages of the library.
 RESERVED_SLUGS = frozenset({"new", "search", "files", "drafts"})
@@ -51,8 +50,8 @@ class ArticleInput:
 
 
 def files_directory() -> Path:
-    """Where articles' files are kept: a ``kb`` folder beside the tickets' attachments."""
-    return attachments_directory() / "kb"
+    """Where the local backend keeps articles' files: ``kb`` beside the attachments."""
+    return filestore.directory("kb")
 
 
 def _check(data: ArticleInput) -> ArticleInput:
@@ -202,7 +201,7 @@ def add_files(actor, article: KbArticle, uploads, *, now: datetime) -> list[KbAt
     added = []
     for up in checked:
         row = KbAttachment(article_id=article.id, filename=up.filename,
-                           stored_name=filestore.write(db.session(), files_directory(), up.data),
+                           stored_name=filestore.write(db.session(), "kb", up.data),
                            content_type=up.content_type, size=len(up.data), sha256=up.sha256,
                            uploaded_by_id=getattr(actor, "id", None), created_at=now)
         db.session.add(row)

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.system import SYSTEM
+from helpdesk.core import filestore
 from helpdesk.core.errors import DomainError
 from helpdesk.extensions import db
 from helpdesk.inventory.models import EquipmentCategory
@@ -38,7 +39,7 @@ from helpdesk.kb import htmlmd, render, search, services
 from helpdesk.kb.models import ArticleStatus, Audience, KbArticle, KbVersion
 from helpdesk.kb.services import ArticleInput
 from helpdesk.org.models import Category, SupportUnit
-from helpdesk.tickets.attachments import Upload, path_of
+from helpdesk.tickets.attachments import Upload
 
 GUIDE_SUFFIXES = {".md", ".markdown", ".html", ".htm"}
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?", re.S)
@@ -276,7 +277,9 @@ def export_folder(root: Path) -> list[str]:
             names[a.id] = name
             target = folder / "files" / article.slug / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(path_of(services.files_directory(), a.stored_name).read_bytes())
+            with target.open("wb") as out:
+                for piece in filestore.chunks("kb", a.stored_name):
+                    out.write(piece)
             written.append(target.relative_to(root).as_posix())
             links[a.id] = f"files/{article.slug}/{name}"
 

@@ -9,13 +9,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from helpdesk.core import filestore
 from helpdesk.core.bounds import parse_int
 from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.types import utcnow
@@ -26,7 +26,6 @@ from helpdesk.permissions import (
     can_edit_kb_article,
     can_view_kb_article,
 )
-from helpdesk.tickets import attachments as files
 from helpdesk.tickets.attachments import Upload
 
 bp = Blueprint("kb", __name__, url_prefix="/kb")
@@ -176,9 +175,8 @@ def download(slug: str, attachment_id: int):
     attachment = next((a for a in article.attachments if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
-    path = files.path_of(services.files_directory(), attachment.stored_name)
     inline = attachment.content_type in services.IMAGE_TYPES
-    response = send_file(path, mimetype=attachment.content_type if inline
+    response = filestore.send("kb", attachment.stored_name, mimetype=attachment.content_type if inline
                          else "application/octet-stream", as_attachment=not inline,
                          download_name=attachment.filename, max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

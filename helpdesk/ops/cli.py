@@ -7,12 +7,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from helpdesk.core import filestore
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.ops import readiness
 from helpdesk.ops import retention as retention_rules
+from helpdesk.ops import storage_move as storage_move_rules
 from helpdesk.ops.settings import production_problems
-from helpdesk.tickets.services import attachments_directory
 
 
 @click.command("check")
@@ -26,8 +27,7 @@ def cli(settings_only: bool) -> None:
         click.echo(f"setting  {line}")
     failed = []
     if not settings_only:
-        checks = readiness.all_checks(current_app._get_current_object(),
-                                      attachments_directory())
+        checks = readiness.all_checks(current_app._get_current_object())
         for check in checks:
             click.echo(f"ready    {check.name}: {'ok' if check.ok else check.detail}")
         failed = [c for c in checks if not c.ok]
@@ -58,10 +58,37 @@ def retention(dry_run: bool, years: int | None) -> None:
                    f"{found.notifications} mails sent, {found.inbound} mails received); "
                    "nothing was changed")
         return
-    done = retention_rules.run(before, now, attachments_directory(), commit=db.session.commit)
+    done = retention_rules.run(before, now, commit=db.session.commit)
     click.echo(f"anonymised {done.tickets} tickets closed before {before.date()} "
                f"({done.messages} messages, {done.attachments} files, {done.notifications} "
                f"mails sent, {done.inbound} mails received)")
 
 
-commands = [cli, retention]
+@click.group("storage")
+def storage() -> None:
+    """The file store (STORAGE_BACKEND): attachments, library files, statements, imports."""
+
+
+@storage.command("move")
+@click.option("--to", "target", type=click.Choice(filestore.BACKENDS), required=True,
+              help="The backend to move every stored file to.")
+@click.option("--dry-run", is_flag=True, help="Count what would move; change nothing.")
+@with_appcontext
+def storage_move(target: str, dry_run: bool) -> None:
+    """Move the stored files to TARGET: copy, compare sha256, then remove the source.
+
+    Idempotent and resumable: a file already at the target with the same checksum is
+    only removed from the source. Set STORAGE_BACKEND to TARGET on every node as well."""
+    done = storage_move_rules.move(target, dry_run=dry_run)
+    source = storage_move_rules.other(target)
+    for line in done.failures:
+        click.echo(f"failed   {line}", err=True)
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{verb} {done.moved} file(s) ({done.bytes} bytes) from {source} to {target}; "
+               f"{done.already} already there; {done.failed} failed"
+               + ("; nothing was changed" if dry_run else ""))
+    if done.failed:
+        sys.exit(1)
+
+
+commands = [cli, retention, storage]

@@ -16,10 +16,10 @@ import redis
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from helpdesk.core import redisconn
+from helpdesk.core import filestore, redisconn
 from helpdesk.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -101,8 +101,23 @@ def redis_server(app: Flask) -> Check:
     return Check("redis", True)
 
 
-def storage(directory: Path) -> Check:
-    """The attachment store exists (or can be made) and can be written."""
+def storage() -> Check:
+    """The file store answers: its table can be read (STORAGE_BACKEND = database), or the
+    attachment directory exists (or can be made) and can be written (local)."""
+    try:
+        kind = filestore.backend()
+    except ValueError:
+        return Check("storage", False, "unknown STORAGE_BACKEND")
+    if kind == "database":
+        try:
+            db.session.execute(select(filestore.StorageBlob.seq).limit(1)).all()
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            return _down("storage", exc)
+        finally:
+            db.session.remove()
+        return Check("storage", True)
+    directory = filestore.directory("attachments")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -117,5 +132,5 @@ def _down(name: str, exc: BaseException) -> Check:
     return Check(name, False, type(exc).__name__)
 
 
-def all_checks(app: Flask, attachments: Path) -> list[Check]:
-    return [*database(), redis_server(app), storage(attachments)]
+def all_checks(app: Flask) -> list[Check]:
+    return [*database(), redis_server(app), storage()]

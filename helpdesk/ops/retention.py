@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from helpdesk.core import filestore
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage
 from helpdesk.outbox.models import Notification
@@ -90,6 +90,7 @@ def anonymise_batch(before: datetime, now: datetime, limit: int = 200) -> Result
         execution_options={"synchronize_session": False})
     result.files = list(session.scalars(select(Attachment.stored_name)
                                         .where(Attachment.ticket_id.in_(ids))))
+    filestore.discard(session, "attachments", result.files)
     result.attachments = session.execute(delete(Attachment).where(Attachment.ticket_id.in_(ids)),
                                          execution_options={"synchronize_session": False}
                                          ).rowcount
@@ -105,19 +106,7 @@ def anonymise_batch(before: datetime, now: datetime, limit: int = 200) -> Result
     return result
 
 
-def remove_files(directory: Path, names: list[str]) -> int:
-    """Delete the attachment files of a committed batch; a missing file is not an error."""
-    removed = 0
-    for name in names:
-        try:
-            (directory / name).unlink()
-            removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
-
-
-def run(before: datetime, now: datetime, directory: Path, *, commit, batch: int = 200,
+def run(before: datetime, now: datetime, *, commit, batch: int = 200,
         session: Session | None = None) -> Result:
     """Anonymise every due ticket, ``batch`` per transaction; returns the totals."""
     total = Result()
@@ -126,7 +115,6 @@ def run(before: datetime, now: datetime, directory: Path, *, commit, batch: int 
         if not result.tickets:
             return total
         commit()
-        remove_files(directory, result.files)
         for name in ("tickets", "messages", "attachments", "notifications", "inbound"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         log.info("retention: anonymised %d tickets closed before %s", result.tickets,

@@ -44,6 +44,13 @@ def production_problems(cfg: Mapping) -> list[str]:
             problems.append("CAS_SERVER_URL: the https:// address of the ΠΣΔ CAS server")
         if cfg.get("CAS_ALLOW_HTTP"):
             problems.append("CAS_ALLOW_HTTP: tickets must travel over https only")
+    storage = (cfg.get("STORAGE_BACKEND") or "local").strip().lower()
+    if storage not in ("local", "database"):
+        problems.append("STORAGE_BACKEND: local or database")
+    elif storage == "local" and not cfg.get("ATTACHMENT_DIR"):
+        problems.append("STORAGE_BACKEND: local keeps the files under instance/ of this one"
+                        " machine; set HELPDESK_STORAGE_BACKEND=database (every node sees"
+                        " them) or HELPDESK_ATTACHMENT_DIR to a directory every node shares")
     if cfg.get("DEBUG") or cfg.get("TESTING"):
         problems.append("DEBUG/TESTING: must be off")
     return problems

@@ -10,7 +10,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from helpdesk.extensions import limiter
 from helpdesk.ops import metrics, readiness
-from helpdesk.tickets.services import attachments_directory
 
 bp = Blueprint("ops", __name__)
 
@@ -24,7 +23,7 @@ def healthz():
 @bp.get("/readyz")
 @limiter.exempt
 def readyz():
-    checks = readiness.all_checks(current_app._get_current_object(), attachments_directory())
+    checks = readiness.all_checks(current_app._get_current_object())
     ready = all(c.ok for c in checks)
     body = {"status": "ready" if ready else "unready",
             "checks": {c.name: ("ok" if c.ok else c.detail or "failed") for c in checks}}

@@ -250,8 +250,9 @@ def _filter_rows(session) -> tuple[tuple, tuple]:
 _FILTER_ROWS = TableCache(("categories", "directorates"), _filter_rows)
 
 
-#: locale -> (the category rows the labels were built from, the sorted choices).
-_CHOICES: dict[str, tuple[tuple, list[tuple[int, str]]]] = {}
+#: locale -> (the rows the labels were built from, the sorted category choices, the
+#: directorates sorted the Greek way).
+_CHOICES: dict[str, tuple[tuple, list[tuple[int, str]], list[tuple[str, str]]]] = {}
 
 
 def filter_choices(with_directorates: bool) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
@@ -259,17 +260,18 @@ def filter_choices(with_directorates: bool) -> tuple[list[tuple[int, str]], list
     "parent › child", sorted by label; the directorates as (code, short name). No query of
     their own: the per-process copy is checked by the one reference-data statement, and the
     labels are built once per locale and copy of the rows."""
-    cats, directorates = _FILTER_ROWS.get(db.session())
+    rows = _FILTER_ROWS.get(db.session())
+    cats, directorates = rows
     lang = str(get_locale())
     entry = _CHOICES.get(lang)
-    if entry is None or entry[0] is not cats:
+    if entry is None or entry[0] is not rows:
         english = lang == "en"
         label = {id_: (en if english and en else el) for id_, _p, el, en in cats}
-        entry = (cats, sorted(((id_, (f"{label[parent]} › " if parent in label else "")
+        entry = (rows, sorted(((id_, (f"{label[parent]} › " if parent in label else "")
                                 + label[id_]) for id_, parent, _el, _en in cats),
-                              key=lambda pair: sort_key(pair[1])))
+                              key=lambda pair: sort_key(pair[1])), by_label(directorates))
         _CHOICES[lang] = entry
-    return list(entry[1]), by_label(directorates) if with_directorates else []
+    return list(entry[1]), list(entry[2]) if with_directorates else []
 
 
 def parse_ref(value: str) -> tuple[int, int] | None:

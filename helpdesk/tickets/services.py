@@ -176,9 +176,8 @@ def _priority(value) -> int:
 
 
 def attachments_directory() -> Path:
-    """Where attachments are kept: ATTACHMENT_DIR, or instance/attachments."""
-    configured = current_app.config.get("ATTACHMENT_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+    """Where the local backend keeps attachments: ATTACHMENT_DIR, or instance/attachments."""
+    return filestore.directory("attachments")
 
 
 def _store_attachments(ticket, message, actor, uploads, now, *, internal=False) -> None:
@@ -186,11 +185,10 @@ def _store_attachments(ticket, message, actor, uploads, now, *, internal=False) 
     checked = files.check_uploads(uploads, max_bytes=cfg["ATTACHMENT_MAX_BYTES"],
                                   max_count=cfg["ATTACHMENT_MAX_COUNT"],
                                   extensions=cfg["ATTACHMENT_EXTENSIONS"])
-    directory = attachments_directory()
     for up in checked:
         db.session.add(Attachment(
             ticket_id=ticket.id, message=message, filename=up.filename,
-            stored_name=filestore.write(db.session(), directory, up.data),
+            stored_name=filestore.write(db.session(), "attachments", up.data),
             content_type=up.content_type,
             size=len(up.data), sha256=up.sha256, is_internal=internal,
             uploaded_by_id=actor.id if actor else None, created_at=now,

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from sqlalchemy import select
 
 from helpdesk.accounts.models import User
 from helpdesk.canned import queries as canned
+from helpdesk.core import filestore
 from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.display import localized_by_id
 from helpdesk.core.errors import NotFound, PermissionDenied
@@ -46,7 +46,6 @@ from helpdesk.savedviews import queries as saved_views
 from helpdesk.savedviews.services import normalise as normalise_view
 from helpdesk.savedviews.views import queue_url as saved_view_url
 from helpdesk.sla.views import time_left
-from helpdesk.tickets import attachments as files
 from helpdesk.tickets import bulk_views, forms, queries, services
 from helpdesk.tickets import confirm_views as confirmation
 from helpdesk.tickets.attachments import Upload
@@ -320,8 +319,7 @@ def download(attachment_id: int):
     attachment = queries.visible_attachment(current_user, attachment_id)
     if attachment is None:
         abort(404)
-    path = files.path_of(services.attachments_directory(), attachment.stored_name)
-    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+    response = filestore.send("attachments", attachment.stored_name, mimetype="application/octet-stream", as_attachment=True,
                          download_name=attachment.filename, max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

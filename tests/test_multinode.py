@@ -1,0 +1,254 @@
+"""Production beyond one machine, as processes: two web nodes, two workers and two
+schedulers on one PostgreSQL and one Redis, files in the database (issue 16's "done").
+
+Two gunicorn web nodes on two ports, each with an instance directory of its own (they
+share no filesystem), two ``helpdesk worker`` and two ``helpdesk cron`` processes, a
+private redis-server started here and a real SMTP server (aiosmtpd on loopback);
+STORAGE_BACKEND = database. A school files a request with an attachment through node A;
+a technician downloads it and replies through node B; every notification goes out once.
+Then a batch of many notifications is sent while one worker is killed with SIGKILL in
+the middle: none is lost, none goes twice. The schedulers queue each periodic job once
+per interval. Runs in the PostgreSQL pass only; nothing is mocked.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from helpdesk import ROOT
+from tests.test_as_shipped import Person, _cli
+from tests.test_outbox_delivery import Sink, free_port
+
+TICK = 3  # CRON_TICK_SECONDS
+HELPDESK = [sys.executable, "-m", "workers"]
+BATCH = 40
+DELAY = 0.3  # seconds the SMTP server takes to answer a mail's DATA
+
+
+def _pg_database() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL runs only (TEST_DATABASE_URL): several nodes share one "
+                    "database, which SQLite cannot be")
+    url = make_url(url)
+    name = f"{url.database}_multinode"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {url.host}:{url.port}: {type(exc).__name__}")
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _start(tmp_path: Path, env: dict, name: str, args: list[str]) -> subprocess.Popen:
+    instance = tmp_path / name
+    instance.mkdir(exist_ok=True)
+    return subprocess.Popen(args, env={**env, "HELPDESK_INSTANCE_PATH": str(instance)},
+                            cwd=ROOT, stdout=open(tmp_path / f"{name}.log", "w"),
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if value := predicate():
+                return value
+        except (requests.RequestException, OSError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def _logins(env: dict) -> dict[str, tuple[str, str]]:
+    out = subprocess.run([sys.executable, "-c", (
+        "from helpdesk import create_app\n"
+        "from helpdesk.demo.accounts import logins\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    for label, email, password in logins(): print(label, email, password, sep='|')")],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [line.split("|") for line in out.stdout.splitlines() if line.count("|") == 2]
+    school = next((e, p) for label, e, p in rows if label.startswith("Σχολική"))
+    tech = next((e, p) for label, e, p in rows if "1ου" in label)
+    return {"school": school, "l1": tech}
+
+
+def _smtp_ports(pid: int, port: int) -> set[int]:
+    return {c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
+            if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED}
+
+
+def _waiting_for_smtp(pid: int, port: int) -> bool:
+    """The process has kept one SMTP connection open for a while: it is waiting for the
+    answer to DATA (the sink's delay), not in the instant after it."""
+    first = _smtp_ports(pid, port)
+    if not first:
+        return False
+    time.sleep(DELAY / 3)
+    return bool(first & _smtp_ports(pid, port))
+
+
+def _notifications(engine, where: str, **params) -> list[tuple[str, str | None]]:
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT status, message_id FROM notifications WHERE {where}"),
+                            params).all()
+
+
+def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
+    from rq import Queue
+    from rq.cron import get_cron_job_ids
+
+    database = _pg_database()
+    sink = Sink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    ports = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("HELPDESK_") and key not in (
+               "DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")}
+    env.update(DATABASE_URL=database, REDIS_URL=private_redis.url,
+               HELPDESK_STORAGE_BACKEND="database", HELPDESK_INSTANCE_PATH=str(tmp_path / "cli"),
+               HELPDESK_CRON_TICK_SECONDS=str(TICK), HELPDESK_MAIL_SUPPRESS_SEND="false",
+               HELPDESK_MAIL_SERVER="127.0.0.1", HELPDESK_MAIL_PORT=str(smtp.port),
+               HELPDESK_MAIL_SEND_LEASE_SECONDS="4",
+               HELPDESK_MAIL_BASE_URL=f"http://127.0.0.1:{ports[0]}", PYTHONUNBUFFERED="1")
+    _cli(env, "db", "upgrade")
+    _cli(env, "org", "load")
+    _cli(env, "demo", "load", "--schools", "2", "--tickets", "0")
+    logins = _logins(env)
+    engine = create_engine(database)
+    with engine.connect() as conn:  # the demo's own mails are not this test's
+        conn.execute(text("UPDATE notifications SET status = 'sent'"))
+        conn.commit()
+
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, port in zip(("web-a", "web-b"), ports, strict=True):
+            processes[name] = _start(tmp_path, env, name, [
+                sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                "--workers", "1", "--timeout", "60", "helpdesk:create_app()"])
+        for name in ("worker-1", "worker-2"):
+            processes[name] = _start(tmp_path, env, name, [*HELPDESK, "worker", "-q", "mail"])
+        crons_started = time.monotonic()
+        for name in ("cron-1", "cron-2"):
+            processes[name] = _start(tmp_path, env, name, [*HELPDESK, "cron"])
+        node_a, node_b = (f"http://127.0.0.1:{port}" for port in ports)
+        for base in (node_a, node_b):
+            _wait(lambda base=base: requests.get(f"{base}/readyz", timeout=5).status_code == 200,
+                  60, f"{base} ready")
+        assert requests.get(f"{node_b}/readyz", timeout=5).json()["checks"]["storage"] == "ok"
+
+        # A school files through node A, with an attachment of three chunks.
+        school = Person(node_a, *logins["school"])
+        page = school.get("/tickets/new").text
+        category = re.search(r'<select[^>]*name="category"[^>]*>.*?<option[^>]*value="(\d+)"',
+                             page, re.S).group(1)
+        scan = b"%PDF-1.4\n" + os.urandom(600_000)
+        filed = school.post("/tickets/new", {
+            "category": category, "subject": "Ο σαρωτής του εργαστηρίου", "priority": "2",
+            "description": "Επισυνάπτουμε τη σάρωση του σφάλματος που εμφανίζεται."},
+            files={"attachments": ("σάρωση.pdf", scan, "application/pdf")})
+        assert filed.status_code in (302, 303), filed.text[:2000]
+        ref = filed.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        with engine.connect() as conn:
+            ticket_id = conn.scalar(text("SELECT id FROM tickets WHERE ref = :r"),
+                                    {"r": requests.utils.unquote(ref)})
+            chunks = conn.scalar(text("SELECT count(*) FROM storage_blobs b JOIN attachments a"
+                                      " ON a.stored_name = b.name WHERE a.ticket_id = :t"),
+                                 {"t": ticket_id})
+        assert chunks == 3
+        assert not any((tmp_path / "web-a").rglob("attachments/*")), "a file on node A's disk"
+
+        # A technician downloads it and replies through node B.
+        tech = Person(node_b, *logins["l1"])
+        shown = tech.get(f"/tickets/{ref}").text
+        link = re.search(r'href="(/attachments/\d+)"', shown).group(1)
+        download = tech.get(link)
+        assert download.status_code == 200 and download.content == scan
+        assert int(download.headers["Content-Length"]) == len(scan)
+        reply = tech.post(f"/tickets/{ref}/reply", {"reply-body": "Θα έρθουμε αύριο το πρωί."},
+                          page=f"/tickets/{ref}", prefix="reply-")
+        assert reply.status_code in (302, 303)
+        assert "Θα έρθουμε αύριο το πρωί." in school.get(f"/tickets/{ref}").text
+
+        def all_sent(where, **params):
+            rows = _notifications(engine, where, **params)
+            return rows if rows and all(s == "sent" for s, _ in rows) else None
+        ticket_mails = _wait(lambda: all_sent("ticket_id = :t", t=ticket_id), 40,
+                             "the ticket's notifications sent")
+        school_email = logins["school"][0]
+        assert sink.to(school_email), "the school was not told of the reply"
+
+        # Many notifications in two batches; one worker is killed in the middle.
+        sink.delay = DELAY
+        with engine.connect() as conn:
+            ids = [conn.scalar(text(
+                "INSERT INTO notifications (kind, recipient_email, subject, body, dedupe_key,"
+                " status, attempts, created_at, locale, is_automatic) VALUES ('ticket_created',"
+                " :to, :subject, 'Σώμα', :key, 'pending', 0, now(), 'el', true) RETURNING id"),
+                {"to": f"teacher{i}@school{i % 7}.sch.gr", "subject": f"Μαζική {i}",
+                 "key": f"multinode-{i}"}) for i in range(BATCH)]
+            conn.commit()
+        queue = Queue("mail", connection=private_redis.client)
+        for half in (ids[::2], ids[1::2]):
+            queue.enqueue("workers.outbox_jobs.deliver_notifications", half, job_timeout=600)
+        _wait(lambda: len(sink.received) >= len(ticket_mails) + 8, 30, "the batch under way")
+        # Killed while it waits for the server's answer to a mail's DATA (the sink holds
+        # each for DELAY): the server drops that mail with the connection. (A kill between
+        # the server's 250 and the worker's commit would send that one mail twice: SMTP
+        # has no two-phase commit; the mail keeps its Message-ID for the reader's client.)
+        _wait(lambda: _waiting_for_smtp(processes["worker-1"].pid, smtp.port), 30,
+              "worker-1 in the middle of a mail")
+        os.kill(processes["worker-1"].pid, signal.SIGKILL)
+        processes["worker-1"].wait(10)
+        in_batch = "dedupe_key LIKE 'multinode-%'"
+        batch = _wait(lambda: all_sent(in_batch), 60, "every notification of the batch sent")
+        assert len(batch) == BATCH
+        time.sleep(TICK + 1)  # a further sweep sends nothing again
+        elapsed = time.monotonic() - crons_started
+        received = collections.Counter(m["Message-ID"] for _, m in sink.received)
+        ours = [message_id for _, message_id in [*ticket_mails, *batch]]
+        assert all(received[i] == 1 for i in ours), [i for i in ours if received[i] != 1]
+        assert processes["worker-2"].poll() is None
+        # Two schedulers: each interval job queued once per interval, not twice.
+        runs = len(get_cron_job_ids("outbox-sweep", private_redis.client))
+        assert 2 <= runs <= elapsed / TICK + 2, (runs, elapsed)
+        for name in ("web-a", "web-b"):
+            log = (tmp_path / f"{name}.log").read_text()
+            assert "Traceback" not in log, log[-3000:]
+    finally:
+        for process in processes.values():
+            _stop(process)
+        smtp.stop()
+        engine.dispose()
