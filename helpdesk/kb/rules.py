@@ -2,118 +2,31 @@
 
 No Flask, no database. The SQLite search indexes ``stem_text`` of an article and asks
 for ``query_terms`` of the query (FTS5 removes no Greek inflection by itself); both
-backends highlight snippets with ``snippet``.
+backends highlight snippets with ``snippet``. The stems, query terms and match texts are
+helpdesk.core.fulltext's (shared with ticket search), imported here by their names.
 """
 from __future__ import annotations
 
 import difflib
 import functools
-import itertools
 import re
 import unicodedata
 
 from markupsafe import Markup, escape
 
+from helpdesk.core.fulltext import (  # noqa: F401 - the shared part, used here by these names
+    _WORD,
+    STOPWORDS,
+    fts5_match,
+    query_terms,
+    query_words,
+    quorums,
+    stem,
+    stem_text,
+    tsquery,
+    words,
+)
 from helpdesk.core.text import fold
-
-#: Greek inflectional endings, folded (no accents, σ for ς), longest first. Stripping them
-#: from both the indexed text and the query makes «εκτυπωτές», «εκτυπωτή», «εκτυπωτών»
-#: and «ΕΚΤΥΠΩΤΗΣ» one term. Nouns and adjectives, then verbs and participles.
-_SUFFIXES = tuple(sorted({
-    # nouns, adjectives
-    "ουσ", "εσ", "ασ", "οσ", "ησ", "ισ", "υσ", "ων", "ου", "οι", "αι", "ει", "εισ",
-    "α", "ε", "η", "ι", "ο", "υ", "ω",
-    "ια", "ιεσ", "ιων", "ιου", "ιουσ", "ιο", "ιοσ", "ιοι",
-    "ατα", "ατοσ", "ατων", "εωσ", "εων", "εα",
-    "αδεσ", "αδων", "αδα", "ηδεσ", "ηδων", "ουδεσ", "ουδων",
-    "τητα", "τητασ", "τητεσ", "τητων",
-    "ικοσ", "ικη", "ικο", "ικεσ", "ικα", "ικων", "ικου", "ικουσ", "ικοι", "ικησ",
-    # verbs
-    "ουμε", "ετε", "ουν", "ουνε", "ομαι", "εσαι", "εται", "ομαστε", "εστε", "ονται",
-    "ουμαι", "ειται", "ουνται", "αμε", "ατε", "ανε", "αν",
-    "ησα", "ησε", "ησαμε", "ησατε", "ησαν", "ησει", "ησουν", "ησουμε", "ησετε",
-    "ηκε", "ηκαν", "θηκε", "θηκαν", "ηθηκε", "ηθηκαν", "στει", "θει", "θουν",
-    "ουσε", "ουσαν", "ιζει", "ιζω", "ιζουν",
-    "οντασ", "ωντασ", "μενοσ", "μενη", "μενο", "μενα", "μενεσ", "μενων", "μενου",
-    "μενουσ", "μενοι", "μενησ",
-}, key=len, reverse=True))
-#: A stem keeps at least this many letters.
-_MIN_STEM = 3
-_GREEK = re.compile(r"[\u0370-\u03ff]")
-_WORD = re.compile(r"\w+", re.UNICODE)
-#: Greek function words a query may contain but that find nothing useful (folded).
-STOPWORDS = frozenset({
-    "ο", "η", "το", "οι", "τα", "του", "τησ", "των", "τον", "την", "τη", "τουσ", "τισ",
-    "και", "κι", "σε", "στο", "στη", "στην", "στον", "στα", "στουσ", "στισ", "με", "για",
-    "να", "δεν", "μη", "μην", "απο", "ενα", "ενασ", "μια", "μιασ", "που", "θα", "ειναι",
-    "ή", "αν", "ωσ", "οτι", "πωσ", "τι", "εχει", "εχω", "a", "an", "the", "of", "and",
-    "or", "to", "in", "on", "for", "is",
-})
-
-
-def stem(word: str) -> str:
-    """The stem of one folded word: the longest known Greek ending removed, at least
-    three letters kept. Latin words and numbers are left as they are."""
-    if len(word) <= _MIN_STEM or not _GREEK.search(word):
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            return word[: -len(suffix)]
-    return word
-
-
-def words(text: str | None) -> list[str]:
-    """The folded words of a text (accents, case and final sigma gone)."""
-    return _WORD.findall(fold(text))
-
-
-def stem_text(text: str | None) -> str:
-    """The text as the SQLite index keeps it: folded stems separated by spaces."""
-    return " ".join(stem(w) for w in words(text))
-
-
-def query_words(query: str | None, limit: int = 8) -> list[str]:
-    """The folded words of a query worth searching for: no function words (unless the
-    query has nothing else), no repeats, at most ``limit``."""
-    found = words(query)
-    useful = [w for w in found if w not in STOPWORDS] or found
-    return list(dict.fromkeys(useful))[:limit]
-
-
-def query_terms(query: str | None, limit: int = 8) -> list[str]:
-    """The stems of ``query_words``: what both backends search for (as prefixes)."""
-    return list(dict.fromkeys(stem(w) for w in query_words(query, limit)))
-
-
-def quorums(count: int) -> list[int]:
-    """How many of ``count`` words a match must hold, pass after pass: all of them, then
-    at least half (from three words on: selective, and better than any one word), then
-    any one."""
-    return sorted({count, max(1, -(-count // 2)) if count >= 3 else count, 1}, reverse=True)
-
-
-def _at_least(parts: list[str], quorum: int, and_: str, or_: str) -> str:
-    if quorum >= len(parts):
-        return and_.join(parts)
-    if quorum <= 1:
-        return or_.join(parts)
-    return or_.join("(" + and_.join(group) + ")"
-                    for group in itertools.combinations(parts, quorum))
-
-
-def fts5_match(terms: list[str], quorum: int | None = None) -> str:
-    """An FTS5 MATCH expression: at least ``quorum`` (default all) of the terms, each as a
-    quoted prefix."""
-    quoted = [f'"{t}"*' for t in terms if t.replace("_", "").isalnum()]
-    return _at_least(quoted, quorum or len(quoted), " AND ", " OR ")
-
-
-def tsquery(query_words_: list[str], quorum: int | None = None) -> str:
-    """A to_tsquery() text: at least ``quorum`` (default all) of the words, each as a
-    prefix; words are \\w+ only."""
-    parts = [f"{w}:*" for w in query_words_ if w.replace("_", "").isalnum()]
-    return _at_least(parts, quorum or len(parts), " & ", " | ")
-
 
 # --- snippets ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ typos by trigram similarity of the titles in Python (the database is small there
 Every search asks all the words first, then at least half of them (three words or
 more), then any of them, then (only when nothing matched) a typo of the title. The callers filter what may be seen (``where``: SQL conditions on KbArticle); a search
 returns (article id, score) pairs, best first, for them to load and snippet. Ticket
-search can share the shape: a per-dialect function of (session, words, conditions).
+search shares the words, stems and match texts (helpdesk.core.fulltext).
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import String, bindparam, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
+from helpdesk.core import fulltext
+from helpdesk.core.fulltext import func_tsquery
 from helpdesk.kb import rules
 from helpdesk.kb.models import KbArticle
 
@@ -29,7 +31,7 @@ TYPO_WEIGHT = 0.5
 
 
 #: PostgreSQL's text search configuration (made by the migration).
-_CONFIG = literal_column("'helpdesk_greek'::regconfig")
+_CONFIG = fulltext.CONFIG
 #: SQLite's FTS5 table (made by the migration, not mapped).
 _FTS = table("kb_fts", column("rowid"))
 
@@ -104,11 +106,6 @@ def _postgresql_typos(session: Session, folded: str, where: list, limit: int) ->
     finally:
         session.execute(text("SELECT set_config('enable_seqscan', 'on', true)"))
     return [Hit(r.id, float(r.score)) for r in rows]
-
-
-def func_tsquery(expression: str) -> str:
-    """The to_tsquery text, never empty (an empty one matches nothing, with a notice)."""
-    return expression or "''"
 
 
 def _sqlite(session: Session, query: str, where: list, limit: int,

@@ -21,6 +21,7 @@ from helpdesk.core import filestore
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage
 from helpdesk.outbox.models import Notification
+from helpdesk.tickets import search
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent
 from helpdesk.tickets.states import Status
 
@@ -82,6 +83,7 @@ def anonymise_batch(before: datetime, now: datetime, limit: int = 200) -> Result
         subject=REMOVED, description=REMOVED, search_text="", rating_comment=None,
         anonymised_at=now),
         execution_options={"synchronize_session": False})
+    search.unindex(session, ids)
     result.messages = session.execute(update(Message).where(Message.ticket_id.in_(ids)).values(
         body=REMOVED, author_email=None),
         execution_options={"synchronize_session": False}).rowcount

@@ -18,12 +18,12 @@ from helpdesk.accounts.models import UnitMembership, User
 from helpdesk.core import bounds
 from helpdesk.core.display import localized
 from helpdesk.core.refcache import TableCache
-from helpdesk.core.text import by_label, like_pattern, sort_key
+from helpdesk.core.text import by_label, sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
 from helpdesk.permissions import acts_for_school, scope_tickets, sees_staff_text, works_at_units
-from helpdesk.tickets import visibility
+from helpdesk.tickets import search, visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.reasons import text_of as reason_text
 from helpdesk.tickets.states import OPEN_STATUSES, Status
@@ -144,7 +144,9 @@ def _filter_conditions(f: Filters) -> list:
         if ref:
             conds.append(Ticket.id == int(ref.group(2)))
         else:
-            conds.append(Ticket.search_text.like(like_pattern(f.q), escape="\\"))
+            found = search.match(db.session, f.q)
+            if found is not None:
+                conds.append(found.condition)
     return conds
 
 
@@ -180,17 +182,28 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
         total = _count(stmt)
     column = SORTS.get(f.sort, Ticket.updated_at)
     order = column.asc() if f.order == "asc" else column.desc()
+    # a text search without a chosen sort: best matches first
+    ranked = _search_rank(f)
+    orders = (order, Ticket.id.desc()) if ranked is None else (ranked, order, Ticket.id.desc())
     # The page's ids first, then their rows and relations: joined before the LIMIT, the
     # planner hashes every school and user in the country to decorate rows it then drops.
-    page_ids = (stmt.with_only_columns(Ticket.id).order_by(order, Ticket.id.desc())
+    page_ids = (stmt.with_only_columns(Ticket.id).order_by(*orders)
                 .limit(per_page).offset((f.page - 1) * per_page).subquery())
     rows = db.session.scalars(
         select(Ticket).join(page_ids, page_ids.c.id == Ticket.id)
         .options(joinedload(Ticket.school), joinedload(Ticket.category),
                  joinedload(Ticket.unit), joinedload(Ticket.assignee))
-        .order_by(order, Ticket.id.desc())
+        .order_by(*orders)
     ).unique().all()
     return Page(items=list(rows), total=total, page=f.page, per_page=per_page, more=more)
+
+
+def _search_rank(f: Filters):
+    """The rank to order a text search by (no sort chosen, not a reference), or None."""
+    if not f.q or f.sort or _REF.match(f.q):
+        return None
+    found = search.match(db.session, f.q)
+    return found.rank if found is not None else None
 
 
 def known_total(actor: User, queue: str, f: Filters, counts: dict[str, int]) -> int | None:

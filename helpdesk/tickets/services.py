@@ -41,7 +41,7 @@ from helpdesk.permissions import (
     works_at_units,
 )
 from helpdesk.tickets import attachments as files
-from helpdesk.tickets import reasons, visibility
+from helpdesk.tickets import reasons, search, visibility
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketStay
 from helpdesk.tickets.states import (
     ON_BEHALF_CHANNELS,
@@ -245,6 +245,7 @@ def open_ticket(actor: User, *, school: School, category: Category, subject: str
             **_on_behalf(actor, channel))
     _store_attachments(ticket, None, actor, attachments, now)
     db.session.flush()
+    search.index(db.session, ticket.id, ticket.search_text, new=True)
     return ticket
 
 

@@ -1,0 +1,69 @@
+"""Ticket search (issue 17): ranked Greek full text over the folded ref, subject,
+description and school (``Ticket.search_text``), with helpdesk.core.fulltext — the
+library's search, shared.
+
+PostgreSQL: the generated ``tickets.search_tsv`` (configuration ``helpdesk_greek``,
+subject weighted A, the rest B; GIN index), every word of the query as a prefix, ranked by
+``ts_rank``. SQLite: the FTS5 table ``ticket_fts`` (rowid = ticket id) of the stems of
+``search_text``, written here with the ticket (``index``), ranked by bm25. A ticket
+reference (ΑΡ-2026-000123) is matched exactly by the caller (helpdesk.tickets.queries).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import false, literal_column, text
+from sqlalchemy.orm import Session
+
+from helpdesk.core import fulltext
+from helpdesk.tickets.models import Ticket
+
+_FTS = "ticket_fts"
+_TSV = literal_column("tickets.search_tsv")
+
+
+@dataclass(frozen=True)
+class Match:
+    #: The WHERE condition on Ticket.
+    condition: object
+    #: ORDER BY this (best first), or None when there is nothing to rank.
+    rank: object | None
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def index(session: Session, ticket_id: int, search_text: str, *, new: bool = False) -> None:
+    """Keep the full-text index current after a ticket's ``search_text`` was written
+    (``new``: a ticket just filed, with no row yet). PostgreSQL computes its tsvector
+    itself; SQLite's FTS5 row is written here."""
+    if _sqlite(session):
+        fulltext.fts5_write(session, _FTS, ticket_id, new=new, body=search_text)
+
+
+def unindex(session: Session, ticket_ids: list[int]) -> None:
+    """Forget the tickets' words (their text was removed: helpdesk.ops.retention)."""
+    if _sqlite(session) and ticket_ids:
+        for start in range(0, len(ticket_ids), 500):
+            chunk = [int(i) for i in ticket_ids[start:start + 500]]
+            session.execute(text(f"DELETE FROM {_FTS} WHERE rowid IN "
+                                 f"({', '.join(map(str, chunk))})"))
+
+
+def match(session: Session, query: str) -> Match | None:
+    """Every word of ``query`` (its stem, as a prefix) in the ticket's text; None when the
+    query has no word to search for."""
+    words = fulltext.query_words(query)
+    if not words:
+        return None
+    if not _sqlite(session):
+        condition, rank = fulltext.pg_match(_TSV, words, name="ticket_tsq")
+        return Match(condition, rank.desc())
+    found = fulltext.fts5_rowids(_FTS, fulltext.query_terms(query), name="ticket_match")
+    if found is None:
+        return Match(false(), None)
+    rowids, param = found
+    rank = text(f"(SELECT bm25({_FTS}) FROM {_FTS} WHERE {_FTS} MATCH :ticket_match "
+                f"AND {_FTS}.rowid = tickets.id)").bindparams(param)
+    return Match(Ticket.id.in_(rowids), rank)  # bm25: lower is better
