@@ -37,6 +37,7 @@ from helpdesk.accounts.cas_views import bp as cas_bp
 from helpdesk.accounts.people.views import bp as people_bp
 from helpdesk.accounts.views import bp as accounts_bp
 from helpdesk.accounts.views import load_user  # noqa: F401 - registers the loader
+from helpdesk.api import webhooks
 from helpdesk.api.core import problem
 from helpdesk.api.views import api_bp
 from helpdesk.api.views import pages as api_pages
@@ -52,6 +53,7 @@ from helpdesk.incidents.views import bp as incidents_bp
 from helpdesk.inventory.views import bp as inventory_bp
 from helpdesk.kb.views import bp as kb_bp
 from helpdesk.mail.views import bp as mail_bp
+from helpdesk.ops import retention
 from helpdesk.ops.views import bp as ops_bp
 from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
@@ -155,10 +157,11 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_notifications(app: Flask) -> None:
     """The bus (with its handler table) and the after-commit hooks on the session; the
-    SLA clock follows every ticket change."""
+    SLA clock follows every ticket change; retention also scrubs the webhook payloads."""
     aftercommit.register()
     bus.register(HANDLERS)
     filestore.register()
+    retention.register(webhooks.RETENTION)
     ticket_services.follow_changes(refresh_ticket_sla)
 
 
