@@ -1,7 +1,7 @@
 """ix_ticket_stays_escalated: the stays a unit ended by escalating, in a partial index
 
 Revision ID: perf01escidx
-Revises: store01blobs
+Revises: ret02hook
 Create Date: 2026-12-04 12:00:00
 
 The "escalated" queue and its count in every staff queue page read the unit's escalated
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "perf01escidx"
-down_revision = "store01blobs"
+down_revision = "ret02hook"
 branch_labels = None
 depends_on = None
 
