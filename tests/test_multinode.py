@@ -14,12 +14,14 @@ per interval. Runs in the PostgreSQL pass only; nothing is mocked.
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -115,19 +117,38 @@ def _prepare(tmp_path: Path, database: str, redis_url: str) -> dict[str, tuple[s
     return logins
 
 
-def _smtp_ports(pid: int, port: int) -> set[int]:
-    return {c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
-            if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED}
+class HoldingSink(Sink):
+    """The SMTP sink, able to hold one mail's DATA (``hold_at``: the attempt number) until
+    the test says go, then refuse it (451): a mail the server never accepted, as when the
+    sender dies before its end of DATA. The test kills the sender while it is held, so
+    the kill always lands before an acceptance (an acceptance the sender never commits
+    would send that one mail twice: SMTP has no two-phase commit, and the mail keeps its
+    Message-ID for the reader's client; that instant is not what this test is about)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hold_at: int | None = None
+        self.held_peer: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            held = self.hold_at is not None and self.attempts + 1 == self.hold_at
+            if held:
+                self.attempts += 1
+        if not held:
+            return await super().handle_DATA(server, session, envelope)
+        self.held_peer = session.peer[1]
+        self.holding.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.02)
+        return "451 4.3.0 Sender went away"
 
 
-def _waiting_for_smtp(pid: int, port: int) -> bool:
-    """The process has kept one SMTP connection open for a while: it is waiting for the
-    answer to DATA (the sink's delay), not in the instant after it."""
-    first = _smtp_ports(pid, port)
-    if not first:
-        return False
-    time.sleep(DELAY / 3)
-    return bool(first & _smtp_ports(pid, port))
+def _holds_connection(pid: int, local_port: int) -> bool:
+    return any(c.laddr.port == local_port
+               for c in psutil.Process(pid).net_connections(kind="tcp") if c.laddr)
 
 
 def _notifications(engine, where: str, **params) -> list[tuple[str, str | None]]:
@@ -141,7 +162,7 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
     from rq.cron import get_cron_job_ids
 
     database = _pg_database()
-    sink = Sink()
+    sink = HoldingSink()
     smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
     smtp.start()
     ports = free_port(), free_port()
@@ -258,15 +279,14 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
         queue = Queue("mail", connection=private_redis.client)
         for half in (ids[::2], ids[1::2]):
             queue.enqueue("workers.outbox_jobs.deliver_notifications", half, job_timeout=600)
-        _wait(lambda: len(sink.received) >= len(ticket_mails) + 8, 30, "the batch under way")
-        # Killed while it waits for the server's answer to a mail's DATA (the sink holds
-        # each for DELAY): the server drops that mail with the connection. (A kill between
-        # the server's 250 and the worker's commit would send that one mail twice: SMTP
-        # has no two-phase commit; the mail keeps its Message-ID for the reader's client.)
-        _wait(lambda: _waiting_for_smtp(processes["worker-1"].pid, smtp.port), 30,
-              "worker-1 in the middle of a mail")
-        os.kill(processes["worker-1"].pid, signal.SIGKILL)
-        processes["worker-1"].wait(10)
+        # The eighth mail of the batch is held in DATA; its sender is killed meanwhile.
+        sink.hold_at = sink.attempts + 8
+        assert sink.holding.wait(60), "the batch did not reach its eighth mail"
+        killed = next(name for name in ("worker-1", "worker-2")
+                      if _holds_connection(processes[name].pid, sink.held_peer))
+        os.kill(processes[killed].pid, signal.SIGKILL)
+        processes[killed].wait(10)
+        sink.release.set()
         in_batch = "dedupe_key LIKE 'multinode-%'"
         batch = _wait(lambda: all_sent(in_batch), 60, "every notification of the batch sent")
         assert len(batch) == BATCH
@@ -275,7 +295,8 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
         received = collections.Counter(m["Message-ID"] for _, m in sink.received)
         ours = [message_id for _, message_id in [*ticket_mails, *batch]]
         assert all(received[i] == 1 for i in ours), [i for i in ours if received[i] != 1]
-        assert processes["worker-2"].poll() is None
+        survivor = "worker-2" if killed == "worker-1" else "worker-1"
+        assert processes[survivor].poll() is None
         # Two schedulers: each interval job queued once per interval, not twice.
         runs = len(get_cron_job_ids("outbox-sweep", private_redis.client))
         assert 2 <= runs <= elapsed / TICK + 2, (runs, elapsed)
