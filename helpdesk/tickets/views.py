@@ -42,8 +42,8 @@ from helpdesk.permissions import (
     can_file_for_own_school,
     can_file_on_behalf,
     can_get_kb_suggestions,
-    can_use_kb_in_tickets,
     can_use_canned_replies,
+    can_use_kb_in_tickets,
     filing_school_ids,
     works_at_units,
 )
