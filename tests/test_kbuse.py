@@ -163,6 +163,7 @@ def test_guide_picker_insert_reply_and_resolve_by_guide(client, world):
     assert _db.session.get(Ticket, t.id).status == "resolved"
     article_page = client.get(f"/kb/{world.paper.slug}").get_data(as_text=True)
     assert "Χρησιμοποιήθηκε σε 1 αίτημα" in article_page
+    client._cookies.clear()  # sign out (the log-in page redirects a signed-in user)
     login(client, world.user_a)
     assert "Χρησιμοποιήθηκε" not in client.get(f"/kb/{world.paper.slug}").get_data(as_text=True)
 
@@ -183,6 +184,7 @@ def test_library_report(client, world, query_counter):
     assert 'id="deflections">1<' in html and 'id="filed-after-suggestions">1<' in html
     assert 'id="deflection-rate">50,0%<' in html
     assert world.paper.title in html
+    client._cookies.clear()
     login(client, world.l1_far)  # another region: none of school A's deflections
     html = client.get("/reports/library" + args).get_data(as_text=True)
     assert 'id="deflections">0<' in html
