@@ -81,6 +81,9 @@ def test_a_technician_inserts_a_guide_and_resolves_by_it(page, live_server, fact
     assert "Ελέγξτε την πηγή εισόδου HDMI." in text
     with page.expect_navigation():
         page.click("form[action$='/reply'] button.primary")
+    assert "Ολοκληρώθηκε" in page.inner_text(".flash"), page.inner_text("main")[:1500]
+    from helpdesk.kbuse.models import TicketArticle
+    assert _count(live_server, TicketArticle) >= 1, (text, facts)
     assert facts["title"] in page.inner_text("section.guides-used")
     page.select_option("select[name='resolve-resolution_type']", label="Με οδηγό της Βιβλιοθήκης")
     page.select_option("select[name='resolve-guide']", value=str(facts["article_id"]))

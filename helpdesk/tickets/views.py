@@ -238,12 +238,11 @@ def _canned_replies(ticket, reply_form) -> list[tuple[int, str, str]]:
 
 
 def _guides(ticket, forms_) -> dict:
-    """The library on the ticket page (staff who may reply or resolve): the guides used in it, the reply box's
+    """The library on the ticket page (staff): the guides used in it (one statement), the reply box's
     picker (``?guide_q=`` searches and ``?guide=<id>`` puts one in the box: the picker
     without JavaScript) and the resolve form's guide choices."""
     reply_form, resolve_form = forms_.get("reply_form"), forms_.get("resolve_form")
-    if not can_use_kb_in_tickets(current_user) or (reply_form is None and resolve_form is None):
-        # (staff only passing by read the page in its fixed number of statements)
+    if not can_use_kb_in_tickets(current_user):
         return {"guides_used": [], "guide_picker": False, "guide_results": [], "guide_q": ""}
     used = kb_use.ticket_guides(ticket.id)
     if resolve_form is not None:
