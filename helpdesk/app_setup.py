@@ -26,6 +26,7 @@ import helpdesk.census.models  # noqa: F401
 import helpdesk.incidents.models  # noqa: F401
 import helpdesk.inventory.models  # noqa: F401
 import helpdesk.kb.models  # noqa: F401
+import helpdesk.kbuse.models  # noqa: F401
 import helpdesk.mail.models  # noqa: F401
 import helpdesk.org.models  # noqa: F401
 import helpdesk.outbox.models  # noqa: F401
@@ -52,6 +53,7 @@ from helpdesk.handlers import HANDLERS
 from helpdesk.incidents.views import bp as incidents_bp
 from helpdesk.inventory.views import bp as inventory_bp
 from helpdesk.kb.views import bp as kb_bp
+from helpdesk.kbuse.views import bp as kbuse_bp
 from helpdesk.mail.views import bp as mail_bp
 from helpdesk.ops import retention
 from helpdesk.ops.views import bp as ops_bp
@@ -146,7 +148,7 @@ def _sqlite_begin(conn):
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
                       reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp,
-                      incidents_bp, kb_bp, canned_bp, savedviews_bp, confirm_bp, bulk_bp):
+                      incidents_bp, kb_bp, kbuse_bp, canned_bp, savedviews_bp, confirm_bp, bulk_bp):
         app.register_blueprint(blueprint)
 
 
