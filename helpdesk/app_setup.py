@@ -26,6 +26,7 @@ import helpdesk.census.models  # noqa: F401
 import helpdesk.incidents.models  # noqa: F401
 import helpdesk.inventory.models  # noqa: F401
 import helpdesk.kb.models  # noqa: F401
+import helpdesk.kbuse.models  # noqa: F401
 import helpdesk.mail.models  # noqa: F401
 import helpdesk.org.models  # noqa: F401
 import helpdesk.outbox.models  # noqa: F401
@@ -37,6 +38,7 @@ from helpdesk.accounts.cas_views import bp as cas_bp
 from helpdesk.accounts.people.views import bp as people_bp
 from helpdesk.accounts.views import bp as accounts_bp
 from helpdesk.accounts.views import load_user  # noqa: F401 - registers the loader
+from helpdesk.api import webhooks
 from helpdesk.api.core import problem
 from helpdesk.api.views import api_bp
 from helpdesk.api.views import pages as api_pages
@@ -51,7 +53,9 @@ from helpdesk.handlers import HANDLERS
 from helpdesk.incidents.views import bp as incidents_bp
 from helpdesk.inventory.views import bp as inventory_bp
 from helpdesk.kb.views import bp as kb_bp
+from helpdesk.kbuse.views import bp as kbuse_bp
 from helpdesk.mail.views import bp as mail_bp
+from helpdesk.ops import retention
 from helpdesk.ops.views import bp as ops_bp
 from helpdesk.org.views import bp as organisation_bp
 from helpdesk.reports.views import bp as reports_bp
@@ -144,7 +148,7 @@ def _sqlite_begin(conn):
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, cas_bp, people_bp, organisation_bp, tickets_bp, sla_bp,
                       reports_bp, api_bp, api_pages, inventory_bp, census_bp, mail_bp, ops_bp,
-                      incidents_bp, kb_bp, canned_bp, savedviews_bp, confirm_bp, bulk_bp):
+                      incidents_bp, kb_bp, kbuse_bp, canned_bp, savedviews_bp, confirm_bp, bulk_bp):
         app.register_blueprint(blueprint)
 
 
@@ -155,10 +159,11 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_notifications(app: Flask) -> None:
     """The bus (with its handler table) and the after-commit hooks on the session; the
-    SLA clock follows every ticket change."""
+    SLA clock follows every ticket change; retention also scrubs the webhook payloads."""
     aftercommit.register()
     bus.register(HANDLERS)
     filestore.register()
+    retention.register(webhooks.RETENTION)
     ticket_services.follow_changes(refresh_ticket_sla)
 
 

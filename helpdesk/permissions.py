@@ -863,6 +863,29 @@ def require_kb_edit(actor, article) -> None:
     raise PermissionDenied() if can_view_kb_article(actor, article) else NotFound()
 
 
+def can_use_kb_in_tickets(actor) -> bool:
+    """Staff and administrators insert guides in replies, resolve by a guide and see how
+    many tickets used an article; schools and strangers do not."""
+    return _is_signed_in(actor) and (actor.is_admin or actor.is_staff)
+
+
+def can_get_kb_suggestions(actor) -> bool:
+    """A school filing its own request is shown guides, and may say one solved it."""
+    return can_file_for_own_school(actor)
+
+
+def deflection_scope(actor, school_id_column):
+    """The SQL condition on a school column for the deflections ``actor`` may report on:
+    administrators all, staff those of the schools their units serve."""
+    if not _is_signed_in(actor):
+        return false()
+    if not can_view_reports(actor):
+        raise PermissionDenied()
+    if actor.is_admin:
+        return true()
+    return school_id_column.in_(schools_served_by_units(actor.unit_ids))
+
+
 # --- templates ------------------------------------------------------------------------------------
 
 #: The functions templates ask (``{% if can_view_reports(current_user) %}``).
@@ -871,7 +894,7 @@ TEMPLATE_HELPERS = (acts_for_school, can_view_reports, can_use_census, can_manag
                     can_manage_people, can_edit_person, can_view_organisation,
                     can_change_partner, can_file_on_behalf, can_manage_incidents,
                     can_author_kb, can_use_canned_replies, can_edit_canned_reply,
-                    may_write_canned_replies)
+                    may_write_canned_replies, can_use_kb_in_tickets)
 
 
 def register(app) -> None:

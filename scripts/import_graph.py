@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("features", {"helpdesk.sla", "helpdesk.inventory", "helpdesk.census", "helpdesk.mail",
                   "helpdesk.notify", "helpdesk.outbox", "helpdesk.reports", "helpdesk.ops",
                   "helpdesk.incidents", "helpdesk.kb", "helpdesk.canned",
-                  "helpdesk.savedviews"}),
+                  "helpdesk.savedviews", "helpdesk.kbuse"}),
     # and every feature's web door, helpdesk.<feature>[web] (WEB_MODULES below)
     ("entry points", {"helpdesk.api", "helpdesk.demo", "helpdesk.cli", "helpdesk.app_setup",
                       "helpdesk.handlers", "helpdesk", "workers"}),
@@ -72,7 +72,7 @@ PURE_MODULES = {
     "helpdesk.mail.classify", "helpdesk.mail.threading", "helpdesk.mail.ids",
     "helpdesk.incidents.rules",
     "helpdesk.kb.rules", "helpdesk.canned.placeholders",
-    "helpdesk.mail.meaning",
+    "helpdesk.mail.meaning", "helpdesk.kbuse.rules",
 }
 #: What a pure module may not import.
 IMPURE = ("flask", "flask_", "sqlalchemy", "helpdesk.extensions")

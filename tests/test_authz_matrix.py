@@ -901,3 +901,42 @@ def test_bulk_actions(client, scene, role):
     assert (scene.other.priority == 4) == (role in {"l1", "manager", "admin"})
     job = f"/tickets/bulk/bulk-{scene.users[role].id}-0000"
     assert client.get(job).status_code == 404  # unknown job (or no bulk actions at all)
+
+
+# --- the library in tickets (issue 15: suggestions, deflections, guide picker, report) ------
+
+#: Who is suggested guides while filing and may say one solved it: the schools.
+KB_SUGGESTED = {"school_a", "school_b"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_kb_suggestions_and_this_solved_it(client, scene, kb, role):
+    from helpdesk.kbuse.models import KbDeflection
+
+    as_role(client, scene, role)
+    page = client.get("/tickets/new/suggestions?subject=Κείμενο")
+    token = _token(client, role)
+    article_id = _db.session.scalar(select(KbArticle.id).where(KbArticle.slug == kb[0]["schools"]))
+    solved = client.post("/tickets/new/solved", data={"csrf_token": token, "article": article_id})
+    deflections = _db.session.scalar(select(func.count(KbDeflection.id)))
+    if role == "anonymous":
+        assert page.status_code == 302 and solved.status_code in (302, 400)
+    else:
+        assert page.status_code == (200 if role in KB_SUGGESTED else 403)
+        assert solved.status_code == (302 if role in KB_SUGGESTED else 403)
+    assert deflections == (1 if role in KB_SUGGESTED else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_kb_guide_picker_and_library_report(client, scene, kb, role):
+    as_role(client, scene, role)
+    picker = client.get("/tickets/guides?q=Κείμενο")
+    report = client.get("/reports/library")
+    if role == "anonymous":
+        assert picker.status_code == 302 and report.status_code == 302
+        return
+    assert picker.status_code == (200 if role in KB_STAFF else 403)
+    assert report.status_code == (200 if role in KB_STAFF else 403)
+    if picker.status_code == 200:
+        found = {i["slug"] for i in picker.get_json()["items"]}
+        assert found == {kb[0][k] for k in ("public", "schools", "staff", "unit")}

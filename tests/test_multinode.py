@@ -5,20 +5,25 @@ Two gunicorn web nodes on two ports, each with an instance directory of its own 
 share no filesystem), two ``helpdesk worker`` and two ``helpdesk cron`` processes, a
 private redis-server started here and a real SMTP server (aiosmtpd on loopback);
 STORAGE_BACKEND = database. A school files a request with an attachment through node A;
-a technician downloads it and replies through node B; every notification goes out once.
+a technician downloads it and replies through node B; an administrator changes an SLA
+policy through node A and node B files the next request by it (its cached copy of the
+reference data follows without a restart); every notification goes out once.
 Then a batch of many notifications is sent while one worker is killed with SIGKILL in
 the middle: none is lost, none goes twice. The schedulers queue each periodic job once
 per interval. Runs in the PostgreSQL pass only; nothing is mocked.
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -30,7 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from helpdesk import ROOT
-from tests.test_as_shipped import Person, _cli
+from tests.test_as_shipped import Person
 from tests.test_outbox_delivery import Sink, free_port
 
 TICK = 3  # CRON_TICK_SECONDS
@@ -85,38 +90,65 @@ def _wait(predicate, timeout: float, what: str):
                 return value
         except (requests.RequestException, OSError):
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"not within {timeout}s: {what}")
 
 
-def _logins(env: dict) -> dict[str, tuple[str, str]]:
-    out = subprocess.run([sys.executable, "-c", (
-        "from helpdesk import create_app\n"
-        "from helpdesk.demo.accounts import logins\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    for label, email, password in logins(): print(label, email, password, sep='|')")],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    rows = [line.split("|") for line in out.stdout.splitlines() if line.count("|") == 2]
-    school = next((e, p) for label, e, p in rows if label.startswith("Σχολική"))
-    tech = next((e, p) for label, e, p in rows if "1ου" in label)
-    return {"school": school, "l1": tech}
+def _prepare(tmp_path: Path, database: str, redis_url: str) -> dict[str, tuple[str, str]]:
+    """The schema (the migrations, run once, in this process), the reference data, one
+    school with its account, a first-level technician of its unit and an administrator,
+    built through the product's services; their (e-mail, password)."""
+    from helpdesk.extensions import db
+    from tests import factories
+    from tests.conftest import _normalise_db_url, build_schema, make_app
+
+    app = make_app(tmp_path / "setup", _normalise_db_url(database), REDIS_URL=redis_url,
+                   STORAGE_BACKEND="database")
+    build_schema(app)
+    with app.app_context():
+        school = factories.make_school()
+        people = {"school": factories.make_school_user(school),
+                  "l1": factories.make_staff(factories.unit_at(school, 1)),
+                  "admin": factories.make_admin()}
+        logins = {role: (user.email, factories.PASSWORD) for role, user in people.items()}
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return logins
 
 
-def _smtp_ports(pid: int, port: int) -> set[int]:
-    return {c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
-            if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED}
+class HoldingSink(Sink):
+    """The SMTP sink, able to hold one mail's DATA (``hold_at``: the attempt number) until
+    the test says go, then refuse it (451): a mail the server never accepted, as when the
+    sender dies before its end of DATA. The test kills the sender while it is held, so
+    the kill always lands before an acceptance (an acceptance the sender never commits
+    would send that one mail twice: SMTP has no two-phase commit, and the mail keeps its
+    Message-ID for the reader's client; that instant is not what this test is about)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hold_at: int | None = None
+        self.held_peer: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            held = self.hold_at is not None and self.attempts + 1 == self.hold_at
+            if held:
+                self.attempts += 1
+        if not held:
+            return await super().handle_DATA(server, session, envelope)
+        self.held_peer = session.peer[1]
+        self.holding.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.02)
+        return "451 4.3.0 Sender went away"
 
 
-def _waiting_for_smtp(pid: int, port: int) -> bool:
-    """The process has kept one SMTP connection open for a while: it is waiting for the
-    answer to DATA (the sink's delay), not in the instant after it."""
-    first = _smtp_ports(pid, port)
-    if not first:
-        return False
-    time.sleep(DELAY / 3)
-    return bool(first & _smtp_ports(pid, port))
+def _holds_connection(pid: int, local_port: int) -> bool:
+    return any(c.laddr.port == local_port
+               for c in psutil.Process(pid).net_connections(kind="tcp") if c.laddr)
 
 
 def _notifications(engine, where: str, **params) -> list[tuple[str, str | None]]:
@@ -130,7 +162,7 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
     from rq.cron import get_cron_job_ids
 
     database = _pg_database()
-    sink = Sink()
+    sink = HoldingSink()
     smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
     smtp.start()
     ports = free_port(), free_port()
@@ -143,23 +175,19 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
                HELPDESK_MAIL_SERVER="127.0.0.1", HELPDESK_MAIL_PORT=str(smtp.port),
                HELPDESK_MAIL_SEND_LEASE_SECONDS="4",
                HELPDESK_MAIL_BASE_URL=f"http://127.0.0.1:{ports[0]}", PYTHONUNBUFFERED="1")
-    _cli(env, "db", "upgrade")
-    _cli(env, "org", "load")
-    _cli(env, "demo", "load", "--schools", "2", "--tickets", "0")
-    logins = _logins(env)
     engine = create_engine(database)
-    with engine.connect() as conn:  # the demo's own mails are not this test's
-        conn.execute(text("UPDATE notifications SET status = 'sent'"))
-        conn.commit()
-
     processes: dict[str, subprocess.Popen] = {}
     try:
+        # The web nodes and workers load while this process builds the database: no request
+        # reaches a node, and no job is queued, before it is built (the schedulers start
+        # after it).
         for name, port in zip(("web-a", "web-b"), ports, strict=True):
             processes[name] = _start(tmp_path, env, name, [
                 sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                 "--workers", "1", "--timeout", "60", "helpdesk:create_app()"])
         for name in ("worker-1", "worker-2"):
             processes[name] = _start(tmp_path, env, name, [*HELPDESK, "worker", "-q", "mail"])
+        logins = _prepare(tmp_path, database, private_redis.url)
         crons_started = time.monotonic()
         for name in ("cron-1", "cron-2"):
             processes[name] = _start(tmp_path, env, name, [*HELPDESK, "cron"])
@@ -210,6 +238,34 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
         school_email = logins["school"][0]
         assert sink.to(school_email), "the school was not told of the reply"
 
+        # Reference data across nodes: node B keeps a copy of the SLA policies (built for
+        # the reply above, helpdesk.core.refcache); an administrator lengthens the normal
+        # priority's first-level time through node A, from 2 to 10 working days, and the
+        # next request node B serves files a ticket by the new policy, without a restart.
+        school_b = Person(node_b, *logins["school"])
+
+        def file_on_b(subject: str) -> tuple[int, object]:
+            filed = school_b.post("/tickets/new", {
+                "category": category, "subject": subject, "priority": "2",
+                "description": "Δεν ανοίγει κανένας υπολογιστής του εργαστηρίου."})
+            assert filed.status_code in (302, 303), filed.text[:2000]
+            ref = requests.utils.unquote(filed.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+            with engine.connect() as conn:
+                return tuple(conn.execute(text(
+                    "SELECT id, level_due_at FROM tickets WHERE ref = :r"), {"r": ref}).one())
+        before_id, before_due = file_on_b("Πριν την αλλαγή της πολιτικής")
+        admin = Person(node_a, *logins["admin"])
+        saved = admin.post("/admin/sla/policies/2", {
+            "first_response_minutes": "4", "resolution_minutes": "105", "level1_minutes": "70",
+            "level2_minutes": "21", "level3_minutes": "35", "warn_percent": "75",
+            "action": "escalate"})
+        assert saved.status_code in (302, 303), saved.text[:2000]
+        after_id, after_due = file_on_b("Μετά την αλλαγή της πολιτικής")
+        # Filed seconds apart: by the old policy both fall due within a minute of each other.
+        assert after_due - before_due > timedelta(days=7), (before_due, after_due)
+        ticket_mails += _wait(lambda: all_sent("ticket_id IN (:a, :b)", a=before_id, b=after_id),
+                              40, "the new tickets' notifications sent")
+
         # Many notifications in two batches; one worker is killed in the middle.
         sink.delay = DELAY
         with engine.connect() as conn:
@@ -223,15 +279,14 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
         queue = Queue("mail", connection=private_redis.client)
         for half in (ids[::2], ids[1::2]):
             queue.enqueue("workers.outbox_jobs.deliver_notifications", half, job_timeout=600)
-        _wait(lambda: len(sink.received) >= len(ticket_mails) + 8, 30, "the batch under way")
-        # Killed while it waits for the server's answer to a mail's DATA (the sink holds
-        # each for DELAY): the server drops that mail with the connection. (A kill between
-        # the server's 250 and the worker's commit would send that one mail twice: SMTP
-        # has no two-phase commit; the mail keeps its Message-ID for the reader's client.)
-        _wait(lambda: _waiting_for_smtp(processes["worker-1"].pid, smtp.port), 30,
-              "worker-1 in the middle of a mail")
-        os.kill(processes["worker-1"].pid, signal.SIGKILL)
-        processes["worker-1"].wait(10)
+        # The eighth mail of the batch is held in DATA; its sender is killed meanwhile.
+        sink.hold_at = sink.attempts + 8
+        assert sink.holding.wait(60), "the batch did not reach its eighth mail"
+        killed = next(name for name in ("worker-1", "worker-2")
+                      if _holds_connection(processes[name].pid, sink.held_peer))
+        os.kill(processes[killed].pid, signal.SIGKILL)
+        processes[killed].wait(10)
+        sink.release.set()
         in_batch = "dedupe_key LIKE 'multinode-%'"
         batch = _wait(lambda: all_sent(in_batch), 60, "every notification of the batch sent")
         assert len(batch) == BATCH
@@ -240,7 +295,8 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
         received = collections.Counter(m["Message-ID"] for _, m in sink.received)
         ours = [message_id for _, message_id in [*ticket_mails, *batch]]
         assert all(received[i] == 1 for i in ours), [i for i in ours if received[i] != 1]
-        assert processes["worker-2"].poll() is None
+        survivor = "worker-2" if killed == "worker-1" else "worker-1"
+        assert processes[survivor].poll() is None
         # Two schedulers: each interval job queued once per interval, not twice.
         runs = len(get_cron_job_ids("outbox-sweep", private_redis.client))
         assert 2 <= runs <= elapsed / TICK + 2, (runs, elapsed)

@@ -152,4 +152,5 @@ def test_ticket_page_for_a_technician_it_only_passed_through(client, w, query_co
     stays = [s for s in counted.statements
              if "ticket_stays" in s and not s.startswith("SELECT tickets.id")]
     assert len(stays) <= 1, stays  # the permission check's, beside the scoped ticket load
-    assert counted.count <= 10, counted.statements
+    # 11: with the guides used in the ticket (issue 15, one statement)
+    assert counted.count <= 11, counted.statements

@@ -2,11 +2,15 @@
 addresses, files, mails), keep what the reports count, and a dry run changes nothing."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from helpdesk.api import webhooks
+from helpdesk.api.webhook_models import WebhookDelivery
 from helpdesk.extensions import db as _db
+from helpdesk.mail.models import InboundMessage
 from helpdesk.ops import retention
 from helpdesk.outbox.models import Notification
 from helpdesk.tickets import services
@@ -77,3 +81,62 @@ def test_dry_run_changes_nothing(app, db):
 
 def test_retention_off():
     assert retention.cutoff(at(0), 0) is None
+
+
+def test_webhook_payloads_mails_and_their_errors_lose_personal_data_too(app, db):
+    """Beyond the ticket's own rows: the payloads of its webhook deliveries (registered with
+    retention by helpdesk.api, above it), the delivery errors of its mails and the quoted
+    text of the mails received for it; the dry run counts the deliveries."""
+    w = World()
+    webhooks.subscribe(w.admin, "http://127.0.0.1:9/hook", ["ticket.created", "ticket.escalated"],
+                       now=at(-10), allow_private=True)
+    old = make_ticket(w.user_a, subject="Αίτημα του κ. Νικολάου", minutes=-3 * 365 * 24 * 60)
+    services.escalate(w.l1, old, "Ο κ. Νικολάου (6944-000000) θέλει ΠΣΔ",
+                      now=at(-3 * 365 * 24 * 60 + 1))
+    services.resolve(w.l2, old, resolution("REMOTE"), "Λύθηκε.", now=at(-3 * 365 * 24 * 60 + 2))
+    services.close_resolved(now=at(-3 * 365 * 24 * 60 + 2) + timedelta(days=30),
+                            older_than=timedelta(days=10))
+    recent = make_ticket(w.user_a, subject="Πρόσφατο")
+    services.escalate(w.l1, recent, "Η κ. Παππά ζητά ΠΣΔ", now=at(1))
+    # a mail about the old ticket that bounced, and a mail received for it, quoting an older one
+    _db.session.execute(update(Notification).where(Notification.ticket_id == old.id).values(
+        last_error="550 5.1.1 <nikolaou@sch.gr>: user unknown"))
+    _db.session.add(InboundMessage(key="m1@sch.gr", raw=b"From: nikolaou@sch.gr\r\n\r\nx", size=1,
+                                   sha256="0" * 64, source="cli", status="processed",
+                                   ticket_id=old.id, from_addr="nikolaou@sch.gr", subject="Re",
+                                   quoted_text="> Ο κ. Νικολάου έγραψε", detail="ok"))
+    _db.session.commit()
+    assert _db.session.scalar(select(func.count()).select_from(Notification)
+                              .where(Notification.ticket_id == old.id))
+    deliveries = {d.ticket_id: d for d in _db.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.event == "ticket.escalated"))}
+    assert "Νικολάου" in deliveries[old.id].payload["change"]["reason"]
+    now = at(60 * 24 * 30)
+    before = retention.cutoff(now, 1)
+
+    dry = app.test_cli_runner().invoke(args=["retention", "--dry-run", "--years", "1"])
+    assert "2 webhook deliveries" in dry.output, dry.output  # ticket.created and escalated
+    assert retention.count_due(before).parts == {"webhook deliveries": 2}
+
+    done = retention.run(before, now, commit=_db.session.commit)
+    assert done.tickets == 1 and done.parts == {"webhook deliveries": 2}
+    _db.session.expire_all()
+    payloads = list(_db.session.scalars(select(WebhookDelivery.payload)
+                                        .where(WebhookDelivery.ticket_id == old.id)))
+    assert len(payloads) == 2 and "Νικολάου" not in json.dumps(payloads, ensure_ascii=False)
+    escalated = next(p for p in payloads if p["event"] == "ticket.escalated")
+    assert escalated["change"] == {"from_level": "1", "to_level": "2", "reason": retention.REMOVED}
+    assert escalated["ticket"]["ref"] == old.ref  # what reports and receivers count stays
+    assert "Παππά" in deliveries[recent.id].payload["change"]["reason"]  # not due: kept
+    assert not any(_db.session.scalars(select(Notification.last_error)
+                                       .where(Notification.ticket_id == old.id)))
+    inbound = _db.session.scalars(select(InboundMessage).where(InboundMessage.ticket_id == old.id)).one()
+    assert (inbound.raw, inbound.from_addr, inbound.quoted_text, inbound.detail) == (b"", None, None, None)
+
+
+def test_scrub_keeps_codes_and_removes_text():
+    payload = {"event": "x", "ticket": {"ref": "ΑΡ-1", "level": 2, "school_email": "a@sch.gr",
+                                        "subject": "Νικολάου"}, "names": ["Α", "Β"]}
+    assert webhooks.scrub(payload) == {"event": "x", "ticket": {
+        "ref": "ΑΡ-1", "level": 2, "school_email": None, "subject": retention.REMOVED},
+        "names": [retention.REMOVED, retention.REMOVED]}

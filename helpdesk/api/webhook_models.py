@@ -35,6 +35,9 @@ class WebhookDelivery(db.Model):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
     event: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON)
+    #: The ticket the event is about, if any: retention scrubs the payloads of the tickets
+    #: it anonymises (helpdesk.api.webhooks.RETENTION).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     #: pending, sending, sent or failed.
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -14,7 +14,7 @@ import ssl
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.api import webhook_policy as policy
@@ -24,6 +24,7 @@ from helpdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk.core.refcache import TableCache
 from helpdesk.extensions import db
 from helpdesk.incidents.models import Incident, IncidentUpdate
+from helpdesk.ops import retention
 from helpdesk.outbox import family
 from helpdesk.outbox.models import Notification
 from helpdesk.permissions import can_manage_webhooks
@@ -221,7 +222,8 @@ def _write(found: list[tuple[str, object]]) -> None:
         for sub_id, events in subs:
             if name in events:
                 added.append(WebhookDelivery(subscription_id=sub_id, event=name,
-                                             payload=payload))
+                                             payload=payload,
+                                             ticket_id=getattr(obj, "ticket_id", None)))
     session.add_all(added)
     session.flush()
     for delivery in added:
@@ -254,6 +256,48 @@ def _incident_payload(session: Session, incident_id: int, update_id: int | None)
             "scope": incident.scope_kind,
             "update": None if update is None else {"id": update.id, "status": update.status,
                                                    "text": update.body}}
+
+
+# --- retention: the payloads of anonymised tickets ---------------------------------------
+
+#: Payload keys whose values name no one: codes, numbers, states, times. Every other
+#: string of the payload of an anonymised ticket's delivery (a reason, and whatever a
+#: later payload adds: names, subjects, texts) becomes retention's placeholder, and an
+#: address (a key with "email") None, as retention does for the ticket's own rows.
+KEPT_KEYS = frozenset({"event", "occurred_at", "ref", "status", "level", "priority",
+                       "school_code", "unit", "from_level", "to_level", "id", "field",
+                       "scope"})
+
+
+def scrub(value, key: str | None = None):
+    """``value`` (a payload or a part of it) without personal data."""
+    if isinstance(value, dict):
+        return {k: scrub(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, key) for v in value]
+    if isinstance(value, str) and key not in KEPT_KEYS:
+        return None if key and "email" in key.lower() else retention.REMOVED
+    return value
+
+
+def _count_for_retention(ticket_ids: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(WebhookDelivery)
+                             .where(WebhookDelivery.ticket_id.in_(ticket_ids))) or 0
+
+
+def _anonymise_for_retention(session: Session, ticket_ids: list[int]) -> int:
+    rows = session.execute(select(WebhookDelivery.id, WebhookDelivery.payload)
+                           .where(WebhookDelivery.ticket_id.in_(ticket_ids))).all()
+    if rows:  # one UPDATE … WHERE id = ? executed for every row (executemany)
+        session.execute(update(WebhookDelivery),
+                        [{"id": row_id, "payload": scrub(payload)} for row_id, payload in rows],
+                        execution_options={"synchronize_session": False})
+    return len(rows)
+
+
+#: Registered with helpdesk.ops.retention by helpdesk.app_setup.
+RETENTION = retention.Part("webhook deliveries", _count_for_retention,
+                           _anonymise_for_retention)
 
 
 JOB = "workers.webhook_jobs.deliver_webhook"

@@ -38,12 +38,14 @@ def _door_headers(response):
 
 
 def _authenticated() -> bool:
-    """A logged-in user or an API token made this request (no extra query: the user the
-    request loaded, else the session's user id)."""
-    user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
+    """A logged-in user or an API token made this request. No query: the session's user
+    id or the header first, then whether the request loaded a user at all (its
+    ``is_authenticated`` reads ``is_active``, a column a commit has expired: asking it
+    here reloaded the user after every write)."""
+    if "_user_id" in session or "Authorization" in request.headers:
         return True
-    return "_user_id" in session or "Authorization" in request.headers
+    user = g.get("_login_user")
+    return user is not None and not getattr(user, "is_anonymous", True)
 
 
 def _trust_proxies(app: Flask) -> None:

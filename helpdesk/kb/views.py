@@ -21,9 +21,11 @@ from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.types import utcnow
 from helpdesk.kb import forms, queries, render, rules, services
 from helpdesk.kb.models import KbArticle
+from helpdesk.kbuse.queries import used_in
 from helpdesk.permissions import (
     can_author_kb,
     can_edit_kb_article,
+    can_use_kb_in_tickets,
     can_view_kb_article,
 )
 from helpdesk.tickets.attachments import Upload
@@ -65,8 +67,10 @@ def index():
 @bp.route("/<slug>")
 def show(slug: str):
     article = _readable(slug)
+    used = used_in(article.id) if can_use_kb_in_tickets(current_user) else None
     return render_template("kb/show.html", article=article, body=render.to_html(article.body),
-                           can_edit=can_edit_kb_article(current_user, article), **_labels())
+                           can_edit=can_edit_kb_article(current_user, article), used_in=used,
+                           **_labels())
 
 
 def _uploads() -> list[Upload]:

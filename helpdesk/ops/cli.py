@@ -54,14 +54,11 @@ def retention(dry_run: bool, years: int | None) -> None:
     if dry_run:
         found = retention_rules.count_due(before)
         click.echo(f"dry run: {found.tickets} tickets closed before {before.date()} would be "
-                   f"anonymised ({found.messages} messages, {found.attachments} files, "
-                   f"{found.notifications} mails sent, {found.inbound} mails received); "
-                   "nothing was changed")
+                   f"anonymised ({found.describe()}); nothing was changed")
         return
     done = retention_rules.run(before, now, commit=db.session.commit)
     click.echo(f"anonymised {done.tickets} tickets closed before {before.date()} "
-               f"({done.messages} messages, {done.attachments} files, {done.notifications} "
-               f"mails sent, {done.inbound} mails received)")
+               f"({done.describe()})")
 
 
 @click.group("storage")

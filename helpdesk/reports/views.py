@@ -14,7 +14,7 @@ from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, Region, SupportUnit
 from helpdesk.permissions import can_view_reports
-from helpdesk.reports import charts, exports, queries
+from helpdesk.reports import charts, exports, library, queries
 from helpdesk.reports.filters import GROUPINGS, ReportFilters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -133,6 +133,16 @@ def _choices() -> dict:
 def index():
     _require_reports()
     return render_template("reports/index.html", titles=TITLES)
+
+
+@bp.route("/library")
+@login_required
+def library_report():
+    """Guides at work: requests a guide made unnecessary, and guides used in tickets."""
+    _require_reports()
+    f = _filters()
+    return render_template("reports/library.html", filters=f, args=f.to_args(),
+                           report=library.library(current_user, f, _locale()))
 
 
 @bp.route("/<any(compliance, health, backlog, satisfaction):name>")

@@ -86,6 +86,9 @@ class ReturnForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     resolution_type = SelectField(_l("Resolution"), coerce=bounded_int, validators=[DataRequired()])
+    #: "Resolved by a guide": the guide (an article used in the ticket; or the answer's link).
+    guide = SelectField(_l("Guide that solved it"), coerce=bounded_int, validate_choice=False,
+                        default=0)
     text = TextAreaField(_l("Answer to the school"),
                          validators=[DataRequired(), Length(min=5, max=20000)])
 

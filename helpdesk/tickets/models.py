@@ -109,6 +109,11 @@ class TicketStay(db.Model):
 
     __table_args__ = (
         Index("ix_ticket_stays_unit_ticket", "unit_id", "ticket_id", "left_how"),
+        #: The "escalated" queue and its count: the stays a unit ended by escalating, read
+        #: without the unit's other stays (at 1M tickets a tenth of them).
+        Index("ix_ticket_stays_escalated", "unit_id", "ticket_id",
+              postgresql_where=text("left_how = 'escalated'"),
+              sqlite_where=text("left_how = 'escalated'")),
         #: The tier-health report reads a period's stays from this index alone.
         Index("ix_ticket_stays_arrived", "arrived_at", "ticket_id", "level", "left_how"),
     )

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from helpdesk.accounts.models import User
 from helpdesk.canned import queries as canned
 from helpdesk.core import filestore
+from helpdesk.core.bounds import parse_int
 from helpdesk.core.commit import commit_or_flash
 from helpdesk.core.display import localized_by_id
 from helpdesk.core.errors import NotFound, PermissionDenied
@@ -29,6 +30,8 @@ from helpdesk.extensions import db
 from helpdesk.incidents import views as incidents
 from helpdesk.inventory import filing as equipment
 from helpdesk.inventory.views import ticket_page_context
+from helpdesk.kbuse import queries as kb_use
+from helpdesk.kbuse import services as kb_use_services
 from helpdesk.notify import services as notify
 from helpdesk.org.models import Category, ResolutionType
 from helpdesk.org.queries import find_schools
@@ -38,7 +41,9 @@ from helpdesk.permissions import (
     can,
     can_file_for_own_school,
     can_file_on_behalf,
+    can_get_kb_suggestions,
     can_use_canned_replies,
+    can_use_kb_in_tickets,
     filing_school_ids,
     works_at_units,
 )
@@ -157,6 +162,9 @@ def _file(form, school, channel: str):
                 description=form.description.data, priority=form.priority.data, now=now,
                 attachments=_uploads(), channel=channel)
             equipment.link_from_form(current_user, ticket, form, now)
+            kb_use_services.record_suggested(
+                current_user, ticket, [int(i) for i in (request.form.get("suggested") or "")
+                                       .split(",") if i.strip().isdigit()], now)
             return ticket.ref  # read before the commit expires the ticket
 
         if acts_for_school(current_user):
@@ -171,7 +179,10 @@ def _file(form, school, channel: str):
 
 
 def _filing_page(form, school, status: int):
+    suggestions_url = (url_for("kbuse.suggestions") if can_get_kb_suggestions(current_user)
+                       and not hasattr(form, "channel") else None)
     return render_template("tickets/new.html", form=form, school=school,
+                           suggestions_url=suggestions_url,
                            **incidents.banner_context(school.id),
                            **equipment.prepare_form(form, school.id)), status
 
@@ -198,8 +209,10 @@ def show(ref: str):
         forms_["resolve_form"].resolution_type.choices = names.resolution_choices
     staff_text = Perm.VIEW_INTERNAL in forms_["allowed"]
     canned_replies = _canned_replies(ticket, forms_.get("reply_form"))
+    guides = _guides(ticket, forms_)
     return render_template("tickets/show.html", ticket=ticket, entries=entries, loose=loose,
                            names=names, staff_text=staff_text, canned_replies=canned_replies,
+                           **guides,
                            failed_notifications=notify.list_failed(ticket.id) if staff_text else [],
                            **forms_, **ticket_page_context(ticket),
                            **incidents.ticket_context(ticket))
@@ -221,6 +234,29 @@ def _canned_replies(ticket, reply_form) -> list[tuple[int, str, str]]:
         else:
             reply_form.body.data = text
     return replies
+
+
+def _guides(ticket, forms_) -> dict:
+    """The library on the ticket page (staff): the guides used in it (one statement), the reply box's
+    picker (``?guide_q=`` searches and ``?guide=<id>`` puts one in the box: the picker
+    without JavaScript) and the resolve form's guide choices."""
+    reply_form, resolve_form = forms_.get("reply_form"), forms_.get("resolve_form")
+    if not can_use_kb_in_tickets(current_user):
+        return {"guides_used": [], "guide_picker": False, "guide_results": [], "guide_q": ""}
+    used = kb_use.ticket_guides(ticket.id)
+    if resolve_form is not None:
+        resolve_form.guide.choices = [(0, "—")] + [(a.id, a.title) for a, _uses in used]
+    query = (request.args.get("guide_q") or "").strip()[:200]
+    results = kb_use.picker(current_user, query) if reply_form is not None and query else []
+    wanted = parse_int(request.args.get("guide"), low=1)
+    if reply_form is not None and wanted:
+        article = kb_use.article_by_id(current_user, wanted)
+        if article is None:
+            flash(_("That guide does not exist or is not yours to read."), "error")
+        else:
+            reply_form.body.data = kb_use.inserted(article)
+    return {"guides_used": used, "guide_picker": reply_form is not None, "guide_results": results,
+            "guide_q": query}
 
 
 def _allowed(ticket) -> set[Perm]:
@@ -247,8 +283,9 @@ def _action_forms(ticket) -> dict:
 
 
 def _resolve(actor, ticket, form, now):
-    return services.resolve(actor, ticket, db.session.get(ResolutionType, form.resolution_type.data),
-                            form.text.data, now=now)
+    return kb_use_services.resolve(
+        actor, ticket, db.session.get(ResolutionType, form.resolution_type.data), form.text.data,
+        now=now, guide_id=form.guide.data or None)
 
 
 def _assign(actor, ticket, form, now):
@@ -262,7 +299,7 @@ def _recategorise(actor, ticket, form, now):
 
 #: action -> (form, permission, call)
 ACTIONS = {
-    "reply": (forms.ReplyForm, Perm.REPLY, lambda a, t, f, n: services.reply(
+    "reply": (forms.ReplyForm, Perm.REPLY, lambda a, t, f, n: kb_use_services.reply(
         a, t, f.body.data, now=n, await_school=bool(f.await_school.data) and not acts_for_school(a),
         attachments=_uploads("reply-attachments"))),
     "note": (forms.NoteForm, Perm.NOTE, lambda a, t, f, n: services.add_note(a, t, f.body.data, now=n)),

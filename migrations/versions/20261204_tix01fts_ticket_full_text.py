@@ -1,7 +1,7 @@
 """tickets: ranked Greek full-text search (issue 17)
 
 Revision ID: tix01fts
-Revises: store01blobs
+Revises: kbuse01
 Create Date: 2026-12-04 12:00:00
 
 PostgreSQL: the generated ``tickets.search_tsv`` in the library's configuration
@@ -17,7 +17,7 @@ from alembic import op
 from helpdesk.core.fulltext import stem_text
 
 revision = "tix01fts"
-down_revision = "store01blobs"
+down_revision = "kbuse01"
 branch_labels = None
 depends_on = None
 
