@@ -10,6 +10,8 @@ of ``search_text`` B) with a GIN index; adding it computes it for every existing
 SQLite: the FTS5 table ``ticket_fts`` (rowid = ticket id, diacritics removed) holding the
 stems of ``search_text`` (helpdesk.core.fulltext.stem_text), filled here from the
 existing tickets and written with each ticket afterwards (helpdesk.tickets.search).
+The trigram index of the old LIKE search (ix_tickets_search_trgm) is dropped: nothing reads
+it any more, and every write of a ticket updated it.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -34,6 +36,8 @@ def upgrade():
         op.execute(f"ALTER TABLE tickets ADD COLUMN search_tsv tsvector "
                    f"GENERATED ALWAYS AS ({_TSV}) STORED")
         op.execute("CREATE INDEX ix_tickets_search_tsv ON tickets USING gin (search_tsv)")
+        # the LIKE search's trigram index has no reader left (every ticket write paid it)
+        op.execute("DROP INDEX IF EXISTS ix_tickets_search_trgm")
         return
     op.execute("CREATE VIRTUAL TABLE ticket_fts USING fts5(body, "
                "tokenize=\"unicode61 remove_diacritics 2\")")
@@ -51,6 +55,8 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_tickets_search_tsv")
+        op.execute("CREATE INDEX IF NOT EXISTS ix_tickets_search_trgm ON tickets "
+                   "USING gin (search_text gin_trgm_ops)")
         op.execute("ALTER TABLE tickets DROP COLUMN IF EXISTS search_tsv")
     else:
         op.execute("DROP TABLE IF EXISTS ticket_fts")
