@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import secrets
+import sys
 from datetime import UTC, datetime
 
 #: The request id of the work under way (a web request or a job it queued).
@@ -73,6 +74,23 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a record comes, not to the
+    stream it was at configuration (a command run in-process, by a test or a tool, may
+    swap stderr for a buffer it then closes)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure(log_format: str = "text", level: int = logging.INFO, stream=None) -> None:
     """Root logging of a process: one handler (stderr, or ``stream``) with the context
     filter. Idempotent."""
@@ -80,7 +98,7 @@ def configure(log_format: str = "text", level: int = logging.INFO, stream=None) 
     for handler in root.handlers:
         if getattr(handler, "_arogi", False):
             return
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler._arogi = True  # type: ignore[attr-defined]
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json"
