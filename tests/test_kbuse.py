@@ -107,6 +107,11 @@ def test_suggestions_and_this_solved_it_file_nothing(client, world, query_counte
     login(client, world.user_a)
     page = client.get("/tickets/new").get_data(as_text=True)
     assert 'id="kb-suggestions"' in page and 'name="suggested"' in page
+    # the panel sits under the subject, inside the request's form; "this solved it" posts
+    # a form of its own outside it (forms do not nest)
+    filing_ends = page.index("</form>", page.index('class="card filing"'))
+    assert page.index('name="subject"') < page.index('id="kb-suggestions"') < filing_ends
+    assert page.index('id="kb-solved-form"') > filing_ends
     url = f"/tickets/new/suggestions?subject=μπλοκάρει+χαρτί&category={category('HW-PRN').id}"
     client.get(url)
     with query_counter() as q:
@@ -114,7 +119,8 @@ def test_suggestions_and_this_solved_it_file_nothing(client, world, query_counte
     assert q.count <= 12, q.statements
     assert world.paper.title in html and "Αυτό το έλυσε" in html
     assert world.staff_only.title not in html
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert f'data-article="{world.paper.id}"' in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     tickets_before = _db.session.scalar(select(func.count(Ticket.id)))
     response = client.post("/tickets/new/solved", data={
         "csrf_token": token, "article": str(world.paper.id),

@@ -1,6 +1,6 @@
 // Guides suggested while a school writes a request: as the subject, the category or the
-// chosen equipment change (after a pause), the server's list of guides is shown beside
-// the form. The ids shown go with the request, so a request filed anyway is counted.
+// chosen equipment change (after a pause), the server's list of guides is shown under
+// the subject. The ids shown go with the request, so a request filed anyway is counted.
 // Without JavaScript the form files as before.
 (function () {
   var panel = document.getElementById("kb-suggestions");
@@ -42,6 +42,16 @@
       })
       .catch(function () {});
   }
+  // "This solved it": the hidden form outside the request's own, with what was written.
+  panel.addEventListener("click", function (event) {
+    var button = event.target.closest("button.kb-solved");
+    var solved = document.getElementById("kb-solved-form");
+    if (!button || !solved) return;
+    solved.elements.article.value = button.dataset.article;
+    solved.elements.category.value = category ? category.value : "";
+    solved.elements.subject.value = subject ? subject.value : "";
+    solved.submit();
+  });
   function later() { clearTimeout(timer); timer = setTimeout(refresh, 350); }
   form.addEventListener("input", later);
   form.addEventListener("change", later);
