@@ -13,8 +13,7 @@ from flask_babel import (
     get_translations,
 )
 from flask_babel import lazy_gettext as _l
-from jinja2.ext import _make_new_gettext as _new_gettext  # the wrappers Jinja installs
-from jinja2.ext import _make_new_ngettext as _new_ngettext
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from helpdesk.core import localtime
@@ -161,3 +160,30 @@ def _bound_gettext() -> dict:
     catalogue = get_translations()
     return {"gettext": _new_gettext(catalogue.ugettext),
             "ngettext": _new_ngettext(catalogue.ungettext)}
+
+
+def _new_gettext(func):
+    """Jinja's newstyle gettext around ``func``: autoescaped, ``%(name)s`` filled."""
+
+    @pass_context
+    def gettext(context, string, /, **variables):
+        text = context.call(func, string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
+def _new_ngettext(func):
+    """Jinja's newstyle ngettext around ``func`` (``num`` is a variable too)."""
+
+    @pass_context
+    def ngettext(context, singular, plural, num, /, **variables):
+        variables.setdefault("num", num)
+        text = context.call(func, singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return ngettext

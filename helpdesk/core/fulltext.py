@@ -45,7 +45,7 @@ _SUFFIXES = tuple(sorted({
 #: A stem keeps at least this many letters.
 _MIN_STEM = 3
 _GREEK = re.compile(r"[\u0370-\u03ff]")
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)
 #: Greek function words a query may contain but that find nothing useful (folded).
 STOPWORDS = frozenset({
     "ο", "η", "το", "οι", "τα", "του", "τησ", "των", "τον", "την", "τη", "τουσ", "τισ",
@@ -69,7 +69,7 @@ def stem(word: str) -> str:
 
 def words(text: str | None) -> list[str]:
     """The folded words of a text (accents, case and final sigma gone)."""
-    return _WORD.findall(fold(text))
+    return WORD.findall(fold(text))
 
 
 def stem_text(text: str | None) -> str:

@@ -15,8 +15,8 @@ import unicodedata
 from markupsafe import Markup, escape
 
 from helpdesk.core.fulltext import (  # noqa: F401 - the shared part, used here by these names
-    _WORD,
     STOPWORDS,
+    WORD,
     fts5_match,
     query_terms,
     query_words,
@@ -87,7 +87,7 @@ def snippet(text: str, terms: list[str], *, width: int = 30) -> Markup:
 def _word_boundary_before(text: str, index: int, words_before: int) -> int:
     """Where the word ``words_before`` words before ``index`` begins (0 near the start)."""
     low = max(0, index - 20 * words_before)
-    starts = [m.start() for m in _WORD.finditer(text, low, index)]
+    starts = [m.start() for m in WORD.finditer(text, low, index)]
     if len(starts) >= words_before:
         return starts[-words_before]
     return 0 if low == 0 else (starts[0] if starts else index)
@@ -95,7 +95,7 @@ def _word_boundary_before(text: str, index: int, words_before: int) -> int:
 
 def _word_boundary_after(text: str, start: int, words: int) -> int:
     end = start
-    for n, match in enumerate(_WORD.finditer(text, start)):
+    for n, match in enumerate(WORD.finditer(text, start)):
         if n >= words:
             break
         end = match.end()
