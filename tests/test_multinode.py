@@ -37,6 +37,7 @@ from sqlalchemy.exc import OperationalError
 from helpdesk import ROOT
 from tests.test_as_shipped import Person
 from tests.test_outbox_delivery import Sink, free_port
+from tests.test_processes import stop_group
 
 TICK = 3  # CRON_TICK_SECONDS
 HELPDESK = [sys.executable, "-m", "workers"]
@@ -70,16 +71,6 @@ def _start(tmp_path: Path, env: dict, name: str, args: list[str]) -> subprocess.
                             cwd=ROOT, stdout=open(tmp_path / f"{name}.log", "w"),
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 def _wait(predicate, timeout: float, what: str):
@@ -305,6 +296,6 @@ def test_two_web_nodes_two_workers_two_schedulers(tmp_path, private_redis):
             assert "Traceback" not in log, log[-3000:]
     finally:
         for process in processes.values():
-            _stop(process)
+            stop_group(process)
         smtp.stop()
         engine.dispose()

@@ -85,7 +85,7 @@ def _wait(predicate, timeout, what):
     raise AssertionError(f"not within {timeout}s: {what}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_group(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -111,7 +111,7 @@ def test_cron_rides_out_a_redis_outage_and_runs_again(tmp_path, private_redis):
               40, "cron registered again after the outage")
         _wait(lambda: private_redis.client.llen("rq:queue:mail") > 0, 10, "jobs queued")
     finally:
-        _stop(cron)
+        stop_group(cron)
     log = (tmp_path / "cron.log").read_text()
     assert "Redis answers again" in log
     assert cron.returncode == 0, log[-2000:]
@@ -130,7 +130,7 @@ def test_a_sigkilled_worker_leaves_no_scheduler_holding_the_lock(tmp_path, priva
               or scheduler_child.status() == psutil.STATUS_ZOMBIE, 15, "the scheduler stopped")
         _wait(lambda: not private_redis.client.exists(lock), 5, "the lock released")
     finally:
-        _stop(worker)
+        stop_group(worker)
 
 
 def test_a_worker_rides_out_a_redis_outage(tmp_path, private_redis):
@@ -149,7 +149,7 @@ def test_a_worker_rides_out_a_redis_outage(tmp_path, private_redis):
         _wait(lambda: job.get_status(refresh=True) == "finished", 90, "the job ran")
         assert job.return_value() == worker.pid
     finally:
-        _stop(worker)
+        stop_group(worker)
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-2000:]
 
 
@@ -171,7 +171,7 @@ def test_two_schedulers_run_each_periodic_job_once(tmp_path, private_redis):
         assert all(c.poll() is None for c in crons)
     finally:
         for cron in crons:
-            _stop(cron)
+            stop_group(cron)
     runs = len(get_cron_job_ids("outbox-sweep", private_redis.client))
     # One scheduler alone: a run every 3 s (and the first); two uncoordinated: twice that.
     assert 2 <= runs <= elapsed / 3 + 2, runs
