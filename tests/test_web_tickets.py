@@ -185,6 +185,32 @@ def test_search_is_ranked_full_text_and_finds_references(client, w):
     assert found("δίκτυο εκτυπωτής")[0] == []  # every word must match
 
 
+@pytest.mark.parametrize("who", ["admin", "user_a"])
+def test_a_search_ranks_its_latest_matches(client, w, monkeypatch, who):
+    """Issue 17: an administrator's or a school's search ranks the latest RANK_WINDOW
+    matches best first (a common word matches a tenth of the country's tickets); sorting by
+    last change pages through all of them."""
+    from helpdesk.tickets import queries
+
+    old_best = make_ticket(w.user_a, subject="Οι εκτυπωτές δεν τυπώνουν", minutes=1)
+    newer = [make_ticket(w.user_a, subject=f"Αίτημα {i}", minutes=10 + i,
+                         description="Ο εκτυπωτής του εργαστηρίου.") for i in range(2)]
+    _db.session.commit()
+    login(client, getattr(w, who))
+
+    def page(**args):
+        return client.get("/tickets", query_string={"queue": "all", "q": "εκτυπωτή", **args}) \
+            .get_data(as_text=True)
+
+    html = page()
+    assert all(t.ref in html for t in [old_best, *newer])
+    monkeypatch.setattr(queries, "RANK_WINDOW", 2)
+    html = page()
+    assert old_best.ref not in html and all(t.ref in html for t in newer)
+    html = page(sort="updated")
+    assert all(t.ref in html for t in [old_best, *newer])
+
+
 def test_queue_filters_and_pagination(client, w, app):
     for i in range(7):
         make_ticket(w.user_a, subject=f"Αίτημα αριθμός {i}", minutes=i)

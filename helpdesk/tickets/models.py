@@ -88,6 +88,8 @@ class Ticket(db.Model):
         Index("ix_tickets_status_level_due", "status", "level_due_at"),
         Index("ix_tickets_unit_status_level_due", "unit_id", "status", "level_due_at"),
         Index("ix_tickets_created_at", "created_at"),
+        #: A text search's latest matches, newest first (helpdesk.tickets.queries).
+        Index("ix_tickets_updated", "updated_at", "id"),
         #: Queue counts read only this small index of the open tickets (index-only scan).
         Index("ix_tickets_open_counts", "unit_id", "assignee_id", "status", "sla_state", "id",
               postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL)),

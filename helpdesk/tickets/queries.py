@@ -70,6 +70,9 @@ class Filters:
 
 #: A search counts its matches up to this many (shown as "1000+"), not the whole country's.
 SEARCH_COUNT_LIMIT = 1000
+#: A text search with no sort chosen ranks the latest this many matches, best first (the
+#: pages a search shows; "sort by last change" pages through every match).
+RANK_WINDOW = SEARCH_COUNT_LIMIT
 
 
 @dataclass
@@ -182,13 +185,33 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
         total = _count(stmt)
     column = SORTS.get(f.sort, Ticket.updated_at)
     order = column.asc() if f.order == "asc" else column.desc()
-    # a text search without a chosen sort: best matches first
-    ranked = _search_rank(f)
-    orders = (order, Ticket.id.desc()) if ranked is None else (ranked, order, Ticket.id.desc())
-    # The page's ids first, then their rows and relations: joined before the LIMIT, the
-    # planner hashes every school and user in the country to decorate rows it then drops.
-    page_ids = (stmt.with_only_columns(Ticket.id).order_by(*orders)
-                .limit(per_page).offset((f.page - 1) * per_page).subquery())
+    offset = (f.page - 1) * per_page
+    found = _ranked_search(f)
+    if found is None or works_at_units(actor):
+        # The page's ids first, then their rows and relations: joined before the LIMIT, the
+        # planner hashes every school and user in the country to decorate rows it then drops.
+        # Unit staff's searches rank every match in their scope (its OR of the unit and the
+        # unit's past stays cannot be walked newest first through one index).
+        orders = (order, Ticket.id.desc()) if found is None else (
+            found.rank, order, Ticket.id.desc())
+        page_ids = (stmt.with_only_columns(Ticket.id).order_by(*orders)
+                    .limit(per_page).offset(offset).subquery())
+    else:
+        # A text search with no sort chosen, by an administrator or a school: the best
+        # matches first, among the latest RANK_WINDOW matches (a common word matches a
+        # tenth of a million tickets; ranking them all read the whole table). Those are
+        # found newest first through ix_tickets_updated (a school's through
+        # ix_tickets_school_updated), a rare word's through the full-text index.
+        window = (stmt.with_only_columns(Ticket.id, Ticket.updated_at,
+                                         found.score.label("score"))
+                  .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                  .limit(RANK_WINDOW).subquery())
+        best = window.c.score.desc() if found.higher_is_better else window.c.score.asc()
+        page_ids = (select(window.c.id, window.c.score, window.c.updated_at)
+                    .order_by(best, window.c.updated_at.desc(), window.c.id.desc())
+                    .limit(per_page).offset(offset).subquery())
+        best = page_ids.c.score.desc() if found.higher_is_better else page_ids.c.score.asc()
+        orders = (best, page_ids.c.updated_at.desc(), page_ids.c.id.desc())
     rows = db.session.scalars(
         select(Ticket).join(page_ids, page_ids.c.id == Ticket.id)
         .options(joinedload(Ticket.school), joinedload(Ticket.category),
@@ -198,12 +221,12 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
     return Page(items=list(rows), total=total, page=f.page, per_page=per_page, more=more)
 
 
-def _search_rank(f: Filters):
-    """The rank to order a text search by (no sort chosen, not a reference), or None."""
+def _ranked_search(f: Filters) -> search.Match | None:
+    """The match to rank a text search by (no sort chosen, not a reference), or None."""
     if not f.q or f.sort or _REF.match(f.q):
         return None
     found = search.match(db.session, f.q)
-    return found.rank if found is not None else None
+    return found if found is not None and found.score is not None else None
 
 
 def known_total(actor: User, queue: str, f: Filters, counts: dict[str, int]) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import false, literal_column, text
+from sqlalchemy import Integer, column, false, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from helpdesk.core import fulltext
@@ -28,6 +28,9 @@ class Match:
     condition: object
     #: ORDER BY this (best first), or None when there is nothing to rank.
     rank: object | None
+    #: The score itself (to select it), and whether a higher one is better.
+    score: object | None = None
+    higher_is_better: bool = True
 
 
 def _sqlite(session: Session) -> bool:
@@ -59,11 +62,14 @@ def match(session: Session, query: str) -> Match | None:
         return None
     if not _sqlite(session):
         condition, rank = fulltext.pg_match(_TSV, words, name="ticket_tsq")
-        return Match(condition, rank.desc())
+        return Match(condition, rank.desc(), rank)
     found = fulltext.fts5_rowids(_FTS, fulltext.query_terms(query), name="ticket_match")
     if found is None:
         return Match(false(), None)
     rowids, param = found
-    rank = text(f"(SELECT bm25({_FTS}) FROM {_FTS} WHERE {_FTS} MATCH :ticket_match "
-                f"AND {_FTS}.rowid = tickets.id)").bindparams(param)
-    return Match(Ticket.id.in_(rowids), rank)  # bm25: lower is better
+    fts = table(_FTS, column("rowid", Integer))
+    rank = (select(func.bm25(literal_column(_FTS))).select_from(fts)
+            .where(text(f"{_FTS} MATCH :ticket_match").bindparams(param),
+                   fts.c.rowid == Ticket.id)
+            .scalar_subquery())
+    return Match(Ticket.id.in_(rowids), rank, rank, higher_is_better=False)  # bm25: lower is better
