@@ -95,6 +95,10 @@ def generate(args) -> dict:
     if args.keep and sink.has_marker(sizes.tickets, args.seed):
         print(f"GEN reuse {sink.safe_url} (already {sizes.tickets} tickets)", flush=True)
         sink.close()
+        # A data set kept from an earlier schema gets this code's migrations (a page that
+        # reads a newer table would answer 500 on it).
+        migrate_in_process(args.database_url)
+        log("reuse: migrated to heads", t0)
         return {"reused": True}
     sink.recreate(migrate_in_process)
     log("migrate+org", t0)
