@@ -153,6 +153,10 @@ def merge_runs(runs: list[dict]) -> dict:
             "actors": runs[-1].get("actors")}
 
 
+#: A log record in a side script's output (alembic's "INFO  [...]", the app's
+#: "2026-12-03 16:39:34,528 INFO name [...]"), left out of the figures.
+_LOG_LINE = re.compile(r"^(\S+ \S+ )?(DEBUG|INFO|WARNING)\b")
+
 #: script -> (its own database, extra arguments). Each script builds its own database from
 #: scratch, so it never gets one of the data sets above.
 SIDE = {"mail_ingest": ("arogi_bench_mail", ["--messages", "2000"]),
@@ -194,7 +198,7 @@ def side_benchmarks(args, reuse: bool = False) -> dict:
                 text = "timed out after 30 min"
             log.write_text(text)
         lines = [ln.strip() for ln in log.read_text().splitlines()
-                 if ln.strip() and not ln.startswith(("INFO", "WARNING"))]
+                 if ln.strip() and not _LOG_LINE.match(ln)]
         found[name] = " | ".join(lines[-6:])
     return found
 
