@@ -326,8 +326,12 @@ class TicketGenerator:
     batch_size = 20000
 
     def __init__(self, org: Org, schools, users: Users, items: Items | None, now: datetime,
-                 rng: random.Random, years: int = 10):
+                 rng: random.Random, years: int = 10, stay_units: bool = False):
         self.org, self.schools, self.users, self.items, self.rng = org, schools, users, items, rng
+        #: PostgreSQL: write tickets.stay_units with the ticket (the load runs with triggers
+        #: off, so migration perf03stayunits's trigger does not fill it).
+        self.stay_units = stay_units
+        self.ticket_cols = TICKET_COLS + (("stay_units",) if stay_units else ())
         self.now_ts = int(now.timestamp())
         self.start_ts = int((now - timedelta(days=365 * years)).timestamp())
         self.clock = Clock(self.start_ts, self.now_ts + 90 * DAY)
@@ -559,6 +563,9 @@ class TicketGenerator:
                 str(res_min) if res_min is not None else N,
                 N if fr_min is None else ("t" if fr_min > FR_MIN[pr] else "f"),
                 N if res_min is None else ("t" if res_min > RES_MIN[pr] else "f")))
+            if self.stay_units:
+                tickets[-1] += ("{" + ",".join(str(u) for u in sorted({s[0] for s in st_list}))
+                                + "}",)
             for u, lv, arr, left, how in st_list:
                 ids["stay"] += 1
                 stays.append((str(ids["stay"]), str(tid), str(u), str(lv), fmt(arr),
@@ -599,7 +606,7 @@ class TicketGenerator:
         c["events"] += len(events)
         c["attachments"] += len(atts)
         c["equipment_links"] += len(links)
-        out = [("tickets", TICKET_COLS, tickets), ("ticket_stays", STAY_COLS, stays),
+        out = [("tickets", self.ticket_cols, tickets), ("ticket_stays", STAY_COLS, stays),
                ("messages", MESSAGE_COLS, msgs), ("ticket_events", EVENT_COLS, events),
                ("attachments", ATTACH_COLS, atts)]
         if items is not None:

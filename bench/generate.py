@@ -120,7 +120,8 @@ def generate(args) -> dict:
         items = datagen.plan_items(sink, schools, sizes.items, rng, now)
         counts["equipment_items"] = items.count
         log("equipment", t0, items=items.count)
-    gen = datagen.TicketGenerator(org, schools, users, items, now, rng)
+    gen = datagen.TicketGenerator(org, schools, users, items, now, rng,
+                                  stay_units="stay_units" in sink.columns("tickets"))
     # Python generates the next batch while the server digests the previous one, on two
     # connections (messages and events on one, the rest on the other): two cores.
     lanes = [queue.Queue(maxsize=2), queue.Queue(maxsize=2)]

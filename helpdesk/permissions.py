@@ -34,7 +34,7 @@ from helpdesk.kb.models import Audience as KbAudience
 from helpdesk.kb.models import KbArticle
 from helpdesk.org.models import Directorate, PartnerArea, School, SupportUnit
 from helpdesk.org.queries import schools_served_by_units
-from helpdesk.tickets.models import Ticket, TicketStay
+from helpdesk.tickets.models import Ticket, TicketStay, stayed_at_units
 from helpdesk.tickets.states import OPEN_STATUSES, Status
 
 
@@ -263,9 +263,8 @@ def ticket_scope(actor: User | None):
     if actor.is_school:
         return Ticket.school_id == actor.school_id
     if actor.is_staff and actor.unit_ids:
-        # A ticket at my unit has a stay there too; saying so first lets the planner
-        # answer most queue rows from the tickets index without probing the stays.
-        return or_(Ticket.unit_id.in_(list(actor.unit_ids)), _stayed_at(actor.unit_ids))
+        return stayed_at_units(actor.unit_ids,
+                               postgresql=db.session.get_bind().dialect.name == "postgresql")
     return false()
 
 

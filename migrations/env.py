@@ -34,14 +34,21 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+#: PostgreSQL-only columns made by hand (migration perf03stayunits).
+_PG_ONLY = {("column", "stay_units")}
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     """Skip what the migrations create by hand for one database only: PostgreSQL's
-    trigram and full-text indexes (``*_trgm``, ``*_tsv``) and generated tsvector columns
-    (``*_tsv``), SQLite's FTS5 tables (``*_fts`` and their ``*_fts_*`` shadow tables)."""
+    trigram and full-text indexes (``*_trgm``, ``*_tsv``), generated tsvector columns
+    (``*_tsv``) and the tickets' stay units (``_PG_ONLY``), SQLite's FTS5 tables (``*_fts``
+    and their ``*_fts_*`` shadow tables)."""
     name = name or ""
     if type_ == "index" and name.endswith(("_trgm", "_tsv")):
         return False
     if type_ == "column" and name.endswith("_tsv"):
+        return False
+    if (type_, name) in _PG_ONLY:
         return False
     return not (type_ == "table" and (name.endswith("_fts") or "_fts_" in name))
 

@@ -36,6 +36,8 @@ def test_the_whole_flow_with_tokens(client, w):
     assert created.json["level"] == 1 and created.json["status"] == "new"
     listed = client.get("/api/v1/tickets", headers=l1, query_string={"q": "ΕΚΤΥΠΩΤΗΣ"})
     assert [t["ref"] for t in listed.json["items"]] == [ref]
+    partial = client.get("/api/v1/tickets", headers=l1, query_string={"q": "εκτυπ"})
+    assert [t["ref"] for t in partial.json["items"]] == [ref]  # a word typed in part
     assert client.post(f"/api/v1/tickets/{ref}/claim", headers=l1, json={}).json["assignee"] == w.l1.email
     note = client.post(f"/api/v1/tickets/{ref}/messages", headers=l1,
                        json={"body": "Εσωτερικό σχόλιο", "internal": True})

@@ -211,6 +211,42 @@ def test_a_search_ranks_its_latest_matches(client, w, monkeypatch, who):
     assert all(t.ref in html for t in [old_best, *newer])
 
 
+def test_a_unit_finds_the_tickets_it_escalated_and_no_others(app, w):
+    """Issue 17: unit staff's scope (the tickets that are or were at their units) answers
+    a search, the "all" queue and its count; on PostgreSQL through ``tickets.stay_units``,
+    which the trigger of migration perf03stayunits keeps from the stays."""
+    from helpdesk.tickets import services
+    from helpdesk.tickets.models import STAY_UNITS, TicketStay
+    from tests.factories import at
+
+    escalated = make_ticket(w.user_a, subject="Ο εκτυπωτής του εργαστηρίου", minutes=1)
+    services.escalate(w.l1, escalated, "Θέλει το ΠΣΔ.", now=at(2))
+    services.escalate(w.l2, escalated, "Στον Διόφαντο.", now=at(3))
+    here = make_ticket(w.user_b, subject="Εκτυπωτής χωρίς μελάνι", minutes=4)
+    far = make_ticket(w.user_far, subject="Ο εκτυπωτής της Αχαΐας", minutes=5)
+    _db.session.commit()
+    if _db.session.get_bind().dialect.name == "postgresql":
+        for t in (escalated, here, far):
+            stays = set(_db.session.scalars(select(TicketStay.unit_id)
+                                            .where(TicketStay.ticket_id == t.id)))
+            units = _db.session.scalar(select(STAY_UNITS).where(Ticket.id == t.id))
+            assert sorted(units) == sorted(stays) and t.unit_id in units
+        assert len(_db.session.scalar(select(STAY_UNITS).where(Ticket.id == escalated.id))) == 3
+
+    def shown(who, **args):
+        client = app.test_client()
+        login(client, who)
+        html = client.get("/tickets", query_string={"queue": "all", **args}).get_data(as_text=True)
+        return {t.ref for t in (escalated, here, far) if t.ref in html}
+
+    assert shown(w.l1, q="εκτυπωτές") == {escalated.ref, here.ref}
+    assert shown(w.l1, q="εκτυπ") == {escalated.ref, here.ref}  # a word typed in part
+    assert shown(w.l1) == {escalated.ref, here.ref}
+    assert shown(w.l2, q="εκτυπωτης") == {escalated.ref}
+    assert shown(w.l3, q="εκτυπωτής") == {escalated.ref}
+    assert shown(w.l1_far, q="εκτυπωτής") == {far.ref}
+
+
 def test_queue_filters_and_pagination(client, w, app):
     for i in range(7):
         make_ticket(w.user_a, subject=f"Αίτημα αριθμός {i}", minutes=i)

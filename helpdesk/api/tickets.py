@@ -143,7 +143,9 @@ def _list_conditions() -> list:
 def list_tickets():
     limit = _int_arg("limit", 1, 200) or 50
     f = queries.Filters(q=(request.args.get("q") or "")[:100])
-    stmt = queries.queue_statement(actor(), "all", f).where(*_list_conditions())
+    stmt = queries.queue_statement(actor(), "all", f,
+                                   prefix=queries.search_by_prefix(actor(), "all", f)
+                                   ).where(*_list_conditions())
     after = _cursor(request.args.get("cursor"))
     if after:
         stamp, last_id = after

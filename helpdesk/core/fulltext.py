@@ -113,10 +113,11 @@ def fts5_match(terms: list[str], quorum: int | None = None) -> str:
     return _at_least(quoted, quorum or len(quoted), " AND ", " OR ")
 
 
-def tsquery(query_words_: list[str], quorum: int | None = None) -> str:
+def tsquery(query_words_: list[str], quorum: int | None = None, *, prefix: bool = True) -> str:
     """A to_tsquery() text: at least ``quorum`` (default all) of the words, each as a
-    prefix; words are \\w+ only."""
-    parts = [f"{w}:*" for w in query_words_ if w.replace("_", "").isalnum()]
+    prefix (``prefix``) or as the whole stem; words are \\w+ only."""
+    end = ":*" if prefix else ""
+    parts = [f"{w}{end}" for w in query_words_ if w.replace("_", "").isalnum()]
     return _at_least(parts, quorum or len(parts), " & ", " | ")
 
 
@@ -128,10 +129,14 @@ def func_tsquery(expression: str) -> str:
     return expression or "''"
 
 
-def pg_match(tsv, query_words_: list[str], quorum: int | None = None, *, name: str = "tsq"):
-    """(condition, rank) of a tsvector expression against the words (prefixes)."""
-    tsq = func.to_tsquery(CONFIG, bindparam(name, func_tsquery(tsquery(query_words_, quorum)),
-                                            type_=String))
+def pg_match(tsv, query_words_: list[str], quorum: int | None = None, *, name: str = "tsq",
+             prefix: bool = True):
+    """(condition, rank) of a tsvector expression against the words (prefixes, or whole
+    stems when not ``prefix``: a GIN index answers a whole stem from its posting list and
+    together with the index's other columns, a prefix only by collecting every match
+    first)."""
+    tsq = func.to_tsquery(CONFIG, bindparam(name, func_tsquery(
+        tsquery(query_words_, quorum, prefix=prefix)), type_=String))
     return tsv.op("@@")(tsq), func.ts_rank(tsv, tsq, 1)
 
 

@@ -3,7 +3,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    false,
+    literal_column,
+    or_,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import User
@@ -94,6 +109,26 @@ class Ticket(db.Model):
         Index("ix_tickets_open_counts", "unit_id", "assignee_id", "status", "sla_state", "id",
               postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL)),
     )
+
+
+#: PostgreSQL only (migration perf03stayunits): the ids of the units the ticket ever stayed
+#: at, its current unit included, written by a trigger on every new stay and GIN-indexed.
+#: Not mapped: SQLite has no arrays (``stayed_at_units`` reads the stays there).
+STAY_UNITS = literal_column("tickets.stay_units", ARRAY(Integer))
+
+
+def stayed_at_units(unit_ids, *, postgresql: bool):
+    """The condition on Ticket: it is, or once was, at one of ``unit_ids`` (every ticket at
+    a unit has a stay there). PostgreSQL asks ``tickets.stay_units``, which a GIN index
+    answers together with the other conditions of a page (a text search's words); SQLite
+    asks the stays."""
+    units = sorted(int(u) for u in unit_ids)
+    if postgresql:
+        return STAY_UNITS.op("&&")(cast(bindparam("stay_units", units, unique=True,
+                                                   type_=ARRAY(Integer)),
+                                         ARRAY(Integer)))
+    return or_(Ticket.unit_id.in_(units), exists().where(
+        TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(units)))
 
 
 class TicketStay(db.Model):

@@ -121,7 +121,7 @@ def _queue_condition(actor: User, queue: str, now: datetime):
     return None
 
 
-def _filter_conditions(f: Filters) -> list:
+def _filter_conditions(f: Filters, *, prefix: bool = False) -> list:
     conds = []
     if f.status in {s.value for s in Status}:
         conds.append(Ticket.status == f.status)
@@ -147,19 +147,35 @@ def _filter_conditions(f: Filters) -> list:
         if ref:
             conds.append(Ticket.id == int(ref.group(2)))
         else:
-            found = search.match(db.session, f.q)
+            found = search.match(db.session, f.q, prefix=prefix)
             if found is not None:
                 conds.append(found.condition)
     return conds
 
 
-def queue_statement(actor: User, queue: str, f: Filters, now: datetime | None = None) -> Select:
-    """The scoped, filtered select of Ticket for a queue (no order, no limit)."""
+def queue_statement(actor: User, queue: str, f: Filters, now: datetime | None = None, *,
+                    prefix: bool = False) -> Select:
+    """The scoped, filtered select of Ticket for a queue (no order, no limit); a text
+    search matches whole stems, or prefixes when ``prefix`` (see ``search_by_prefix``)."""
     stmt = scope_tickets(actor, select(Ticket))
     cond = _queue_condition(actor, queue, now or utcnow())
     if cond is not None:
         stmt = stmt.where(cond)
-    return stmt.where(*_filter_conditions(f))
+    return stmt.where(*_filter_conditions(f, prefix=prefix))
+
+
+def _is_text_search(f: Filters) -> bool:
+    return bool(f.q) and not _REF.match(f.q) and search.prefix_may_find_more(db.session, f.q)
+
+
+def search_by_prefix(actor: User, queue: str, f: Filters) -> bool:
+    """Whether the queue's text search should match its words as prefixes: when no ticket
+    in the queue holds them whole (a word typed in part, «εκτυπ»). One cheap statement
+    (list_queue learns the same from its count)."""
+    if not _is_text_search(f):
+        return False
+    stmt = queue_statement(actor, queue, f).with_only_columns(Ticket.id).limit(1)
+    return db.session.scalar(stmt) is None
 
 
 def _count(stmt: Select, limit: int | None = None) -> int:
@@ -175,10 +191,14 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
     """One page of a queue: the count (unless ``total`` is known) and the rows with their
     relations. A search counts at most a page beyond SEARCH_COUNT_LIMIT matches."""
     stmt = queue_statement(actor, queue, f, now)
-    more = False
+    more = prefix = False
     if total is None and f.q:
         bound = max(SEARCH_COUNT_LIMIT, f.page * per_page)
         total = _count(stmt, bound + 1)
+        if total == 0 and _is_text_search(f):  # nothing holds the words whole: typed in part?
+            prefix = True
+            stmt = queue_statement(actor, queue, f, now, prefix=True)
+            total = _count(stmt, bound + 1)
         more = total > bound
         total = min(total, bound)
     elif total is None:
@@ -186,7 +206,7 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
     column = SORTS.get(f.sort, Ticket.updated_at)
     order = column.asc() if f.order == "asc" else column.desc()
     offset = (f.page - 1) * per_page
-    found = _ranked_search(f)
+    found = _ranked_search(f, prefix)
     if found is None or works_at_units(actor):
         # The page's ids first, then their rows and relations: joined before the LIMIT, the
         # planner hashes every school and user in the country to decorate rows it then drops.
@@ -221,11 +241,11 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
     return Page(items=list(rows), total=total, page=f.page, per_page=per_page, more=more)
 
 
-def _ranked_search(f: Filters) -> search.Match | None:
+def _ranked_search(f: Filters, prefix: bool) -> search.Match | None:
     """The match to rank a text search by (no sort chosen, not a reference), or None."""
     if not f.q or f.sort or _REF.match(f.q):
         return None
-    found = search.match(db.session, f.q)
+    found = search.match(db.session, f.q, prefix=prefix)
     return found if found is not None and found.score is not None else None
 
 
