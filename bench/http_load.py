@@ -240,6 +240,13 @@ def run_cell(make_session, request_fn, threads: int, secs: float, min_n: int, ma
             "errors": len(bad), "error_codes": sorted({str(b) for b in bad})[:5]}
 
 
+def filing_form(category: int) -> dict:
+    """The form a school posts to /tickets/new (csrf token aside; bench/profile_page.py too)."""
+    return {"category": category, "priority": "2",
+            "subject": "Ο εκτυπωτής του γραφείου δεν τυπώνει",
+            "description": "Από σήμερα το πρωί ο εκτυπωτής εμφανίζει σφάλμα χαρτιού."}
+
+
 def operations(base: str, a: dict) -> list[tuple]:
     """(name, who, request(session, item), supply factory or None)."""
     today = date.today()
@@ -250,10 +257,8 @@ def operations(base: str, a: dict) -> list[tuple]:
         return lambda s, _i: s.get(base + path, allow_redirects=False, timeout=300)
 
     def file_ticket(s, _i):
-        return s.post(base + "/tickets/new", allow_redirects=False, timeout=300, data={
-            "csrf_token": s.bench_token, "category": cat, "priority": "2",
-            "subject": "Ο εκτυπωτής του γραφείου δεν τυπώνει",
-            "description": "Από σήμερα το πρωί ο εκτυπωτής εμφανίζει σφάλμα χαρτιού."})
+        return s.post(base + "/tickets/new", allow_redirects=False, timeout=300,
+                      data={"csrf_token": s.bench_token, **filing_form(cat)})
 
     def reply(s, ref):
         return s.post(f"{base}/tickets/{ref}/reply", allow_redirects=False, timeout=300,

@@ -31,6 +31,10 @@ from helpdesk.extensions import db
 _EVENTS = "bus.events"
 _HELD = "bus.held"
 _PAUSED = "bus.paused"
+#: New rows the handlers read at the commit, held until the transaction ends: a new
+#: ticket (its filing's mail reads it and the category it was given, which the view has
+#: let go of by then) and a new message (the reply a mail quotes).
+_HOLD = frozenset({"Ticket", "Message"})
 #: Rounds of handling at one commit (a handler's rows may record events in turn).
 _MAX_ROUNDS = 5
 
@@ -100,10 +104,10 @@ def _before_flush(session, flush_context, instances) -> None:
         found = events.from_row(obj)
         if found is not None:
             record(found, session)
-        elif type(obj).__name__ == "Message":
+        elif type(obj).__name__ in _HOLD:
             held.append(obj)
-    if held:  # kept until the transaction ends, so that the handlers find the messages in
-        # the identity map (which keeps only weak references) instead of reading them again
+    if held:  # kept until the transaction ends, so that the handlers find them in the
+        # identity map (which keeps only weak references) instead of reading them again
         session.info.setdefault(_HELD, []).extend(held)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from helpdesk.accounts.models import UnitMembership
 from helpdesk.extensions import db as _db
 from helpdesk.mail.ids import verify_message_id
 from helpdesk.notify import services as notify
@@ -42,6 +43,24 @@ def test_filing_queues_the_acknowledgement_and_the_units_notice_in_the_same_comm
     # the unit has no address of its own: its manager hears of it
     assert [n.kind for n in to(t, w.manager.email)] == ["new_ticket"]
     assert not to(t, w.l1.email)  # a plain member is not mailed when there is a manager
+
+
+def test_managers_who_read_the_same_words_share_one_rendering(w, monkeypatch):
+    _db.session.scalar(select(UnitMembership).where(
+        UnitMembership.user_id == w.l1.id)).is_manager = True
+    w.l1.locale = w.manager.locale
+    kinds = []
+    real = notify.render
+    monkeypatch.setattr(notify, "render",
+                        lambda kind, locale, **c: kinds.append(kind) or real(kind, locale, **c))
+    t = make_ticket(w.user_a)
+    _db.session.commit()
+    (first,), (second,) = to(t, w.manager.email), to(t, w.l1.email)
+    assert first.kind == second.kind == "new_ticket"
+    assert (first.subject, first.body, first.body_html) == (
+        second.subject, second.body, second.body_html)
+    assert first.message_id != second.message_id  # each its own, signed for its reader
+    assert sorted(kinds) == ["ack", "new_ticket"]  # one rendering each
 
 
 def test_a_unit_address_is_used_when_the_unit_has_one(w):

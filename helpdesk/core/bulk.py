@@ -6,7 +6,10 @@ text is the same for every batch (compiled and converted once, prepared by the d
 each column is bound once, whatever the number of rows. An executemany or a multi-row
 VALUES of a few hundred rows costs more in the client (the statement's text, compiled
 and parsed again for each batch, with thousands of parameters bound one by one) than in
-the server. SQLite: one executemany (its statements are cheap there).
+the server. SQLite, and a handful of rows on PostgreSQL: one executemany, which
+SQLAlchemy sends as one INSERT … VALUES of a statement it compiled once per row count
+(binding a few rows' values one by one costs less than adapting a list per column: a
+ticket change's two mails, 0.3 against 0.8 ms of CPU).
 
 The values are the Python values of the columns (aware datetimes for the UTC columns:
 they are passed as they are, PostgreSQL stores timestamptz in UTC).
@@ -16,7 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Table, bindparam, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+#: Up to this many rows an INSERT on PostgreSQL is an executemany too (see above).
+FEW_ROWS = 10
 
 
 def _columns(rows: list[dict]) -> list[str]:
@@ -46,12 +56,13 @@ def insert_rows(session: Session, table: Table, rows: list[dict], *,
     if not rows:
         return []
     dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
+    if dialect.name != "postgresql" or len(rows) <= FEW_ROWS:
+        if dialect.name == "postgresql":  # a missing value is NULL, as in unnest's arrays
+            names = _columns(rows)
+            rows = [{n: row.get(n) for n in names} for row in rows]
         stmt = table.insert()
-        if on_conflict_do_nothing:
-            from sqlalchemy.dialects import sqlite  # noqa: PLC0415 - the dialect's own insert
-
-            stmt = sqlite.insert(table).on_conflict_do_nothing(
+        if on_conflict_do_nothing:  # the dialect's own insert (sqlite or postgresql)
+            stmt = _DIALECT_INSERT[dialect.name](table).on_conflict_do_nothing(
                 index_elements=[table.c[on_conflict_do_nothing]])
         if returning:
             stmt = stmt.returning(*(table.c[c] for c in returning))

@@ -185,7 +185,7 @@ def incident_mail(found: list[events.IncidentUpdateReachedSchools]) -> int:
                              subject=mail.subject, body=mail.text, body_html=mail.html or None,
                              dedupe_key=f"incident:{update.id}:school:{school_id}",
                              now=event.at))
-        count += len(queue_notifications(rows, one_job=True))
+        count += len(queue_notifications(rows))
     return count
 
 

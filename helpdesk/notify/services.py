@@ -21,7 +21,7 @@ from helpdesk.bus import paused  # noqa: F401 (re-exported: helpdesk.demo.cli)
 from helpdesk.extensions import db
 from helpdesk.mail.ids import make_message_id
 from helpdesk.notify import recipients, rules
-from helpdesk.notify.render import render
+from helpdesk.notify.render import Rendered, render
 from helpdesk.outbox.message import mail_domain
 from helpdesk.outbox.models import Notification
 from helpdesk.outbox.services import queue_notifications
@@ -38,6 +38,7 @@ def notify_events(events: list[TicketEvent]) -> list[int]:
     """Queue the notifications that ``events`` call for; returns the ids of the rows added
     (one INSERT for all of them; a dedupe key already queued is skipped)."""
     rows = []
+    rendered: dict[tuple, Rendered | None] = {}  # each distinct text once per commit
     for (ticket_id, actor_id, at), group in rules.group_events(events):
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is None:
@@ -45,7 +46,7 @@ def notify_events(events: list[TicketEvent]) -> list[int]:
         actor = db.session.get(User, actor_id) if actor_id else _address_actor(ticket, group)
         change = _change(ticket, actor, at, group)
         for intent, recipient in recipients.resolve(rules.decide(change), ticket, actor):
-            row = _row(intent, recipient, ticket, actor, group)
+            row = _row(intent, recipient, ticket, actor, group, rendered)
             if row is not None:
                 rows.append(row)
     return queue_notifications(rows)
@@ -90,22 +91,11 @@ def _change(ticket: Ticket, actor, at, group: list[TicketEvent]) -> rules.Change
 
 
 def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
-         actor, group: list[TicketEvent]) -> dict | None:
-    """The notification row for one recipient (see outbox.services.queue_notifications)."""
-    message = db.session.get(Message, intent.message_id) if intent.message_id else None
-    if message is not None and message.is_internal:  # belt and braces: notes stay inside
-        message = None
-    try:
-        mail = render(intent.kind, recipient.locale, ref=ticket.ref,
-                      subject=ticket.subject, school_name=ticket.school.name, unit=ticket.unit,
-                      category=ticket.category, status=ticket.status,
-                      description=ticket.description, body=message.body if message else "",
-                      reason=_reason(intent, recipient, ticket),
-                      actor_name=actor.name if actor else "",
-                      on_behalf=_on_behalf(intent, recipient, group),
-                      confirm_urls=_confirm_urls(intent, ticket))
-    except Exception:  # a template bug must not stop the ticket change itself
-        log.exception("could not render %s for ticket %s", intent.kind, ticket.id)
+         actor, group: list[TicketEvent], rendered: dict) -> dict | None:
+    """The notification row for one recipient (see outbox.services.queue_notifications);
+    ``rendered``: the texts rendered so far in this commit, by what they are made of."""
+    mail = _mail(intent, recipient, ticket, actor, group, rendered)
+    if mail is None:
         return None
     cfg = current_app.config
     first = min(e.id for e in group)
@@ -117,6 +107,36 @@ def _row(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
         message_id=make_message_id(cfg["SECRET_KEY"], ticket.id, recipient.user_id,
                                    mail_domain(cfg)),
         dedupe_key=f"ticket:{ticket.id}:e{first}:{intent.kind}:{address}", now=group[0].at)
+
+
+def _mail(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket,
+          actor, group: list[TicketEvent], rendered: dict) -> Rendered | None:
+    """The mail of ``intent`` in the recipient's language; None when it cannot be rendered.
+
+    Recipients that read the same words (a unit's managers in one language) share one
+    rendering: the text depends only on the kind, the language, the ticket as the commit
+    leaves it and the per-recipient values below, which make up the key."""
+    message = db.session.get(Message, intent.message_id) if intent.message_id else None
+    if message is not None and message.is_internal:  # belt and braces: notes stay inside
+        message = None
+    values = dict(body=message.body if message else "",
+                  reason=_reason(intent, recipient, ticket),
+                  actor_name=actor.name if actor else "",
+                  on_behalf=_on_behalf(intent, recipient, group),
+                  confirm_urls=_confirm_urls(intent, ticket))
+    key = (str(intent.kind), recipient.locale, ticket.id,
+           *((k, tuple(sorted(v.items())) if isinstance(v, dict) else v)
+             for k, v in values.items()))
+    if key not in rendered:
+        try:
+            rendered[key] = render(
+                intent.kind, recipient.locale, ref=ticket.ref, subject=ticket.subject,
+                school_name=ticket.school.name, unit=ticket.unit, category=ticket.category,
+                status=ticket.status, description=ticket.description, **values)
+        except Exception:  # a template bug must not stop the ticket change itself
+            log.exception("could not render %s for ticket %s", intent.kind, ticket.id)
+            rendered[key] = None
+    return rendered[key]
 
 
 def _reason(intent: rules.Intent, recipient: recipients.Recipient, ticket: Ticket) -> str:

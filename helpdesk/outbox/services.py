@@ -30,8 +30,9 @@ BATCH_JOB = "workers.outbox_jobs.deliver_notifications"
 
 
 def delivery_batch_job(note_ids: list[int]) -> aftercommit.Job:
-    """One job for the notifications of a bulk write (an incident update's mails to every
-    linked school): queuing one RQ job per row costs milliseconds each, which thousands
+    """One job for the notifications written together (a ticket change's mails, an
+    incident update's to every linked school): queuing an RQ job costs the writer a
+    fraction of a millisecond each, which the request of every change pays and thousands
     of rows cannot afford. Each row is still claimed and sent on its own."""
     return aftercommit.Job("mail", BATCH_JOB, (list(note_ids),),
                            job_id=f"outbox-batch-{note_ids[0]}-{note_ids[-1]}", timeout=3600,
@@ -65,14 +66,14 @@ def queue_notification(*, kind: str, recipient_email: str, subject: str, body: s
     return note
 
 
-def queue_notifications(rows: list[dict], *, one_job: bool = False) -> list[int]:
+def queue_notifications(rows: list[dict]) -> list[int]:
     """Add pending notifications in one statement; returns the ids of the rows added.
 
     Each row has the arguments of ``queue_notification``. A row whose dedupe key is
     already queued (before, by a concurrent writer, or earlier in ``rows``) is skipped:
     ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING``. No ORM objects are made, so the
-    rows are not in ``session.new``. ``one_job``: the rows are sent by one RQ job
-    (``delivery_batch_job``) rather than one each.
+    rows are not in ``session.new``. The rows added go to the queue as one RQ job
+    (``delivery_batch_job``; ``delivery_job`` for a single row).
     """
     if not rows:
         return []
@@ -80,11 +81,9 @@ def queue_notifications(rows: list[dict], *, one_job: bool = False) -> list[int]
     ids = sorted(r.id for r in bulk.insert_rows(
         db.session, Notification.__table__, [_values(**row) for row in rows],
         returning=("id",), on_conflict_do_nothing="dedupe_key"))
-    if one_job and ids:
-        aftercommit.after_commit(delivery_batch_job(ids))
-        return ids
-    for note_id in ids:
-        aftercommit.after_commit(delivery_job(note_id))
+    if ids:
+        aftercommit.after_commit(delivery_job(ids[0]) if len(ids) == 1
+                                 else delivery_batch_job(ids))
     return ids
 
 
