@@ -257,8 +257,13 @@ def operations(base: str, a: dict) -> list[tuple]:
         return lambda s, _i: s.get(base + path, allow_redirects=False, timeout=300)
 
     def file_ticket(s, _i):
-        return s.post(base + "/tickets/new", allow_redirects=False, timeout=300,
-                      data={"csrf_token": s.bench_token, **filing_form(cat)})
+        r = s.post(base + "/tickets/new", allow_redirects=False, timeout=300,
+                   data={"csrf_token": s.bench_token, **filing_form(cat)})
+        # A browser follows the redirect and the ticket page shows (and drops) the
+        # "filed" message; without it every filing's message piled up in the session
+        # cookie (hundreds of them: a request read and signed again a growing cookie).
+        s.cookies = s.bench_cookies.copy()
+        return r
 
     def reply(s, ref):
         return s.post(f"{base}/tickets/{ref}/reply", allow_redirects=False, timeout=300,
@@ -319,6 +324,7 @@ def measure(url: str, args) -> dict:
                 page = s.get(server.base + "/tickets", timeout=300).text
                 m = CSRF.search(page)
                 s.bench_token = m.group(2) if m else token
+                s.bench_cookies = s.cookies.copy()  # signed in, no message waiting
                 return s
             return make
 

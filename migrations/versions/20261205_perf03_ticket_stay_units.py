@@ -24,6 +24,19 @@ down_revision = "perf02updidx"
 branch_labels = None
 depends_on = None
 
+#: A ticket's own unit goes into its row as it is written (filed, escalated, returned,
+#: moved): no second write of the row when the stay at that unit follows.
+_OWN_UNIT = """
+CREATE OR REPLACE FUNCTION tickets_keep_own_unit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT (NEW.unit_id = ANY (NEW.stay_units)) THEN
+        NEW.stay_units := array_append(NEW.stay_units, NEW.unit_id);
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+#: Any stay, whoever writes it: its unit is added if it is not there yet.
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION tickets_add_stay_unit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -44,6 +57,9 @@ def upgrade():
           FROM (SELECT ticket_id, array_agg(DISTINCT unit_id ORDER BY unit_id) AS units
                   FROM ticket_stays GROUP BY ticket_id) s
          WHERE s.ticket_id = t.id""")
+    op.execute(_OWN_UNIT)
+    op.execute("CREATE TRIGGER tickets_own_unit BEFORE INSERT OR UPDATE OF unit_id ON tickets "
+               "FOR EACH ROW EXECUTE FUNCTION tickets_keep_own_unit()")
     op.execute(_FUNCTION)
     op.execute("CREATE TRIGGER ticket_stays_add_unit AFTER INSERT ON ticket_stays "
                "FOR EACH ROW EXECUTE FUNCTION tickets_add_stay_unit()")
@@ -57,6 +73,8 @@ def downgrade():
         return
     op.execute("DROP TRIGGER IF EXISTS ticket_stays_add_unit ON ticket_stays")
     op.execute("DROP FUNCTION IF EXISTS tickets_add_stay_unit()")
+    op.execute("DROP TRIGGER IF EXISTS tickets_own_unit ON tickets")
+    op.execute("DROP FUNCTION IF EXISTS tickets_keep_own_unit()")
     op.execute("CREATE INDEX IF NOT EXISTS ix_tickets_search_tsv ON tickets "
                "USING gin (search_tsv)")
     op.execute("DROP INDEX IF EXISTS ix_tickets_stay_units_tsv")
