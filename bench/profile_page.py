@@ -30,7 +30,11 @@ def main(argv=None):
     p.add_argument("--explain", action="store_true", default=True)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--post", choices=("filing",), help="profile a write instead of --path")
+    p.add_argument("--summary", action="store_true",
+                   help="no EXPLAIN; the profile as the time of each layer (for the results)")
     args = p.parse_args(argv)
+    if args.summary:
+        args.explain = False
     if args.post:
         args.who, args.path, args.explain = "school", "/tickets/new", False
     url = args.database_url
@@ -43,7 +47,9 @@ def main(argv=None):
 
     actors = http_load.pick_actors(url)
     email = {"l1": actors["l1"][1], "l2": actors["l2"][1], "school": actors["school"][0],
-             "admin": actors["admin"]}.get(args.who, args.who)
+             "admin": actors["admin"], "long": actors["long_tech"][1]}.get(args.who, args.who)
+    if args.path == "long":  # the benchmark's ticket page: its longest ticket
+        args.path = f"/tickets/{actors['long']['ref']}"
     app = wsgi.make_app()
     app.config.update(WTF_CSRF_ENABLED=False)
     client = app.test_client()
@@ -106,7 +112,60 @@ def main(argv=None):
     for _ in range(args.repeat):
         request()
     prof.stop()
+    if args.summary:
+        print(layer_summary(prof.last_session.root_frame(), args.repeat))
+        return
     print(prof.output_text(unicode=True, color=False, show_all=False)[:12000])
+
+
+#: Where a frame's own time goes, by the first pattern found in its file's path.
+LAYERS = (
+    ("psycopg", "database: the driver sending and waiting for the statements"),
+    ("sqlalchemy/orm", "ORM: building objects and statements, the unit of work"),
+    ("sqlalchemy", "SQLAlchemy Core: compiling statements, the engine, results"),
+    ("jinja2", "templates: Jinja2 itself"),
+    ("templates/", "templates: the pages' own code"),
+    ("/babel/", "translation and formatting (Babel)"),
+    ("flask_babel", "translation and formatting (Babel)"),
+    ("wtforms", "forms (WTForms, CSRF)"),
+    ("flask_wtf", "forms (WTForms, CSRF)"),
+    ("werkzeug", "WSGI, Flask and sessions"),
+    ("flask", "WSGI, Flask and sessions"),
+    ("itsdangerous", "WSGI, Flask and sessions"),
+    ("redis", "Redis and RQ"),
+    ("/rq/", "Redis and RQ"),
+    ("helpdesk/", "the application's own code"),
+    ("bench/", "the bench app's hooks (statement counting)"),
+)
+
+
+def layer_summary(root, requests: int) -> str:
+    """Each layer's own time per request (ms, share), from a pyinstrument frame tree, and
+    the application functions that spend most in their own lines."""
+    from collections import Counter
+
+    by_layer, by_function = Counter(), Counter()
+    stack = [(root, "other Python")]
+    while stack:
+        frame, parent_layer = stack.pop()
+        path = (frame.file_path or "").replace("\\", "/")
+        # a built-in (a socket's wait, str.join) counts in the layer that called it
+        layer = (parent_layer if not path or path.startswith("<") else
+                 next((name for pattern, name in LAYERS if pattern in path), "other Python"))
+        stack.extend((child, layer) for child in frame.children)
+        if frame.is_synthetic:  # "[self]": its time is its parent's own, counted there
+            continue
+        own = frame.total_self_time
+        by_layer[layer] += own
+        if "helpdesk/" in path:
+            by_function[f"{frame.function} ({frame.file_path_short}:{frame.line_no})"] += own
+    total = sum(by_layer.values()) or 1
+    lines = [f"{ms * 1000 / requests:7.2f} ms {ms / total:5.0%}  {name}"
+             for name, ms in by_layer.most_common()]
+    lines.append("  the application's functions with most time in their own lines:")
+    lines += [f"  {ms * 1000 / requests:7.2f} ms  {name}"
+              for name, ms in by_function.most_common(6)]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -482,8 +482,34 @@ def machine() -> list[str]:
             f"- packages: {pkgs}"]
 
 
+#: The pages profiled in-process after the measurements (bench/profile_page.py --summary):
+#: (title, profile_page arguments).
+PROFILED = (
+    ("queue L1 (open)", ["--as", "l1", "--path", "/tickets?queue=open"]),
+    ("search 'εκτυπωτης' (level 1)", ["--as", "l1", "--path", "/tickets?queue=all&q=εκτυπωτης"]),
+    ("file ticket (POST)", ["--post", "filing"]),
+    ("ticket page", ["--as", "long", "--path", "long"]),
+)
+
+
+def profiles(url: str, repeat: int = 40) -> list[str]:
+    """Where each profiled page's time goes, layer by layer (pyinstrument, in-process: the
+    profiler roughly doubles the times; the shares are what to read)."""
+    out = []
+    for title, extra in PROFILED:
+        proc = subprocess.run([sys.executable, str(BENCH / "profile_page.py"), "--database-url",
+                               url, "--summary", "--repeat", str(repeat), *extra],
+                              cwd=ROOT, capture_output=True, text=True, timeout=900)
+        text = [ln for ln in proc.stdout.splitlines() if not _LOG_LINE.match(ln)]
+        if proc.returncode != 0:
+            text += [f"(exit {proc.returncode})", *proc.stderr.strip().splitlines()[-3:]]
+        out += [f"### {title}", "", "```", *text, "```", ""]
+    return out
+
+
 def write_results(path: Path, lines: list[str], gen_times: dict, side: dict, args,
-                  sizes: list[int], svg: Path, results: dict[int, dict]) -> None:
+                  sizes: list[int], svg: Path, results: dict[int, dict],
+                  profiled: list[str] | None = None) -> None:
     body = [f"# Scale benchmark, {date.today().isoformat()}", "",
             f"Command: `.venv/bin/python bench/run.py {' '.join(sys.argv[1:])}`", "",
             "## Machine", "", *machine(), "",
@@ -499,6 +525,11 @@ def write_results(path: Path, lines: list[str], gen_times: dict, side: dict, arg
              "data set's marker row; 0 = not recorded)" for s in sizes]
     body += ["", "## Mail ingest, SLA sweep, equipment import", ""]
     body += [f"- {k}: {v}" for k, v in side.items()]
+    if profiled:
+        body += ["", f"## Where the time goes at {label_of(sizes[-1])} (pyinstrument, in-process)",
+                 "", "Each layer's own time per request and its share; the profiler roughly "
+                 "doubles the times, so read the shares. 'database' is the driver sending the "
+                 "statements and waiting for PostgreSQL.", "", *profiled]
     path.write_text("\n".join(body) + "\n")
 
 
@@ -523,6 +554,7 @@ def main(argv=None) -> None:
         gen_times[size] = generate(url, size, args.fresh)
         results[size] = measure(url, size, args)
     side = {} if args.smoke else side_benchmarks(args, args.reuse_measurements)
+    profiled = [] if args.smoke or args.sqlite else profiles(db_url(args, sizes[-1]))
     peer = {} if args.smoke else read_peer(RESULTS / "peer-latest.txt")
     lines = table(results, peer, sizes, side_table(side, peer, gen_times))
     print("\n".join(lines))
@@ -531,7 +563,7 @@ def main(argv=None) -> None:
     out = Path(args.out) if args.out else RESULTS / f"{stem}.md"
     svg = out.with_name(out.stem + "-latency.svg")
     svg_plot(results, svg)
-    write_results(out, lines, gen_times, side, args, sizes, svg, results)
+    write_results(out, lines, gen_times, side, args, sizes, svg, results, profiled)
     print(f"wrote {out} and {svg}")
     print("\n".join(ratio_table(results)))
     if args.smoke:
