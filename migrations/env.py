@@ -34,8 +34,8 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-#: PostgreSQL-only columns made by hand (migration perf03stayunits).
-_PG_ONLY = {("column", "stay_units")}
+#: PostgreSQL-only columns and indexes made by hand (migrations perf03stayunits, perf04openunits).
+_PG_ONLY = {("column", "stay_units"), ("index", "ix_tickets_open_stay_units")}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
