@@ -48,6 +48,10 @@ def test_the_whole_flow_with_tokens(client, w):
     assert any(e["kind"] == "escalate" and e["reason"] == "Θέλει ΠΣΔ" for e in events)
     school_messages = client.get(f"/api/v1/tickets/{ref}/messages", headers=school).json["items"]
     assert school_messages == []
+    by_guide = client.post(f"/api/v1/tickets/{ref}/resolve", headers=l2,
+                           json={"resolution": "GUIDE", "text": "Λύθηκε με τον οδηγό."})
+    assert by_guide.status_code == 422 and "guide" in by_guide.get_data(as_text=True)
+    assert client.get(f"/api/v1/tickets/{ref}", headers=l2).json["status"] != "resolved"
     done = client.post(f"/api/v1/tickets/{ref}/resolve", headers=l2,
                        json={"resolution": "REMOTE", "text": "Λύθηκε εξ αποστάσεως."})
     assert done.json["status"] == "resolved" and done.json["resolution"] == "REMOTE"

@@ -110,6 +110,14 @@ def test_unusable_values_are_refused_before_any_ticket(w, name, values):
         bulk.prepare(name, values)
 
 
+def test_one_text_cannot_resolve_many_by_a_guide(w):
+    """Resolved "by a guide" names the guide of each request (helpdesk.kbuse): the bulk
+    form does not offer it, and a forged choice is refused before any ticket."""
+    with pytest.raises(ValidationFailed):
+        bulk.prepare("resolve", {"resolution_type": str(resolution("GUIDE").id),
+                                 "text": "Λύθηκε με τον οδηγό."})
+
+
 def test_ticket_ids_are_checked():
     assert bulk.ticket_ids(["3", "1", "3", "x", "-2"]) == [3, 1]
     with pytest.raises(ValidationFailed):

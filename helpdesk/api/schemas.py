@@ -163,6 +163,10 @@ class MoveIn(Strict):
 class ResolveIn(Strict):
     resolution: str = Field(min_length=1, max_length=20, description="Resolution type code.")
     text: str = Field(min_length=5, max_length=20000)
+    guide_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1,
+        description="With resolution GUIDE: the library article that solved it (else the first "
+                    "one the text links to; one of the two is required).")
 
 
 # --- equipment -----------------------------------------------------------------------------

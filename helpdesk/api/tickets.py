@@ -32,6 +32,7 @@ from helpdesk.core.errors import NotFound, ValidationFailed
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.inventory.models import TicketEquipment
+from helpdesk.kbuse import services as kb_use
 from helpdesk.org.models import Category, ResolutionType, School, SupportUnit
 from helpdesk.permissions import Perm, acts_for_school, require, sees_staff_text
 from helpdesk.tickets import queries, services
@@ -289,7 +290,7 @@ def resolve(body: ResolveIn, ref: str):
         kind = db.session.scalar(select(ResolutionType).where(ResolutionType.code == body.resolution))
         if kind is None:
             raise ValidationFailed("resolution", "Unknown resolution type.")
-        services.resolve(actor(), t, kind, body.text, now=now)
+        kb_use.resolve(actor(), t, kind, body.text, now=now, guide_id=body.guide_id)
     return _action(ref, call)
 
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.core.types import UTCDateTime, utcnow
 from helpdesk.extensions import db
+from helpdesk.org.models import ResolutionType
 
 #: The resolution type (helpdesk.org.models.ResolutionType.code) "resolved by a guide".
-GUIDE_RESOLUTION = "GUIDE"
+GUIDE_RESOLUTION = ResolutionType.GUIDE
 
 
 class Use(StrEnum):

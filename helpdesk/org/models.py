@@ -103,6 +103,9 @@ class Category(db.Model):
 
 class ResolutionType(db.Model):
     __tablename__ = "resolution_types"
+    #: The code of "resolved by a guide of the library": whoever resolves so names the guide
+    #: (helpdesk.kbuse.services.resolve), so one text for many requests cannot use it.
+    GUIDE = "GUIDE"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name_el: Mapped[str] = mapped_column(String(200))

@@ -157,7 +157,7 @@ def _category(values: dict) -> dict:
 
 def _resolution(values: dict) -> dict:
     kind = db.session.get(ResolutionType, _id(values, "resolution_type"))
-    if kind is None:
+    if kind is None or kind.code == ResolutionType.GUIDE:  # a guide is named per request
         raise ValidationFailed("resolution_type", "Choose how the request was resolved.")
     text = (values.get("text") or "").strip()
     if len(text) < 5:

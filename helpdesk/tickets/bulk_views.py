@@ -49,7 +49,8 @@ def page_context(actor, rows) -> dict:
         select(User).join(UnitMembership).where(UnitMembership.unit_id.in_(unit_ids),
                                                 User.is_active_account.is_(True))
         .distinct().order_by(User.name))] if unit_ids else []
-    kinds = list(db.session.scalars(select(ResolutionType)))
+    kinds = list(db.session.scalars(select(ResolutionType).where(  # a guide: one by one
+        ResolutionType.code != ResolutionType.GUIDE)))
     names = localized_by_id(kinds)
     return {"form": BulkForm(prefix="bulk"), "actions": bulk.actions(), "choices": {
         "assignees": assignees, "priorities": PRIORITY_CHOICES,
