@@ -140,6 +140,8 @@ def test_the_queue_page_offers_checkboxes_and_the_actions_to_staff_only(client, 
     html = client.get("/tickets?queue=open").get_data(as_text=True)
     assert html.count('name="ticket_ids"') == 3 and 'id="bulk-form"' in html
     assert 'value="assign"' in html and w.l1_peer.name in html
+    assert "Απομακρυσμένη υποστήριξη" in html  # the resolutions one text may name…
+    assert "Με οδηγό της Βιβλιοθήκης" not in html  # …not "by a guide", named per request
     school = client.application.test_client()
     login(school, w.user_a)
     assert 'name="ticket_ids"' not in school.get("/tickets").get_data(as_text=True)
