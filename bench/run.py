@@ -129,7 +129,7 @@ def warm(url: str) -> None:
             return
         rels = [r[0] for r in c.execute(
             "SELECT oid::regclass::text FROM pg_class WHERE relnamespace = "
-            "'public'::regnamespace AND relkind IN ('r', 'i', 't')")]
+            "'public'::regnamespace AND relkind IN ('r', 'i')")]
         for rel in rels:
             c.execute("SELECT pg_prewarm(%s, 'read')", (rel,))
     print(f"warmed {len(rels)} relations in {time.perf_counter() - t:.0f} s", flush=True)

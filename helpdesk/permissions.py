@@ -243,15 +243,9 @@ def _stayed_at_any(ticket: Ticket, unit_ids: frozenset[int]) -> bool:
     seen through ``unit_id`` before this is asked."""
     memo = ticket.__dict__.setdefault("_stayed_at_memo", {})
     if unit_ids not in memo:
-        memo[unit_ids] = bool(db.session.scalar(
-            select(_stayed_at(unit_ids, Ticket.id == ticket.id))))
+        memo[unit_ids] = db.session.scalar(select(Ticket.id).where(
+            Ticket.id == ticket.id, stayed_at_units(unit_ids))) is not None
     return memo[unit_ids]
-
-
-def _stayed_at(unit_ids, *extra):
-    return exists().where(
-        TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(list(unit_ids)), *extra
-    )
 
 
 def ticket_scope(actor: User | None):
@@ -263,8 +257,7 @@ def ticket_scope(actor: User | None):
     if actor.is_school:
         return Ticket.school_id == actor.school_id
     if actor.is_staff and actor.unit_ids:
-        return stayed_at_units(actor.unit_ids,
-                               postgresql=db.session.get_bind().dialect.name == "postgresql")
+        return stayed_at_units(actor.unit_ids)
     return false()
 
 

@@ -117,16 +117,24 @@ class Ticket(db.Model):
 STAY_UNITS = literal_column("tickets.stay_units", ARRAY(Integer))
 
 
-def stayed_at_units(unit_ids, *, postgresql: bool):
-    """The condition on Ticket: it is, or once was, at one of ``unit_ids`` (every ticket at
-    a unit has a stay there). PostgreSQL asks ``tickets.stay_units``, which a GIN index
-    answers together with the other conditions of a page (a text search's words); SQLite
-    asks the stays."""
+def stay_units_overlap(unit_ids):
+    """PostgreSQL: the condition ``tickets.stay_units && ARRAY[unit_ids]``, which a GIN index
+    answers together with the other conditions of a page (a text search's words); None on
+    SQLite, which has no such column."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
     units = sorted(int(u) for u in unit_ids)
-    if postgresql:
-        return STAY_UNITS.op("&&")(cast(bindparam("stay_units", units, unique=True,
-                                                   type_=ARRAY(Integer)),
-                                         ARRAY(Integer)))
+    return STAY_UNITS.op("&&")(cast(bindparam("stay_units", units, unique=True,
+                                               type_=ARRAY(Integer)), ARRAY(Integer)))
+
+
+def stayed_at_units(unit_ids):
+    """The condition on Ticket: it is, or once was, at one of ``unit_ids`` (every ticket at
+    a unit has a stay there): ``stay_units_overlap`` on PostgreSQL, the stays on SQLite."""
+    overlap = stay_units_overlap(unit_ids)
+    if overlap is not None:
+        return overlap
+    units = sorted(int(u) for u in unit_ids)
     return or_(Ticket.unit_id.in_(units), exists().where(
         TicketStay.ticket_id == Ticket.id, TicketStay.unit_id.in_(units)))
 

@@ -30,7 +30,7 @@ from helpdesk.tickets.models import (
     Ticket,
     TicketEvent,
     TicketStay,
-    stayed_at_units,
+    stay_units_overlap,
 )
 from helpdesk.tickets.reasons import text_of as reason_text
 from helpdesk.tickets.states import OPEN_STATUSES, Status
@@ -133,9 +133,8 @@ def _escalated_by(units: list[int]):
     tickets being joined with the unit's escalated stays (migration perf04openunits)."""
     escalated = Ticket.id.in_(select(TicketStay.ticket_id).where(
         TicketStay.unit_id.in_(units), TicketStay.left_how == "escalated"))
-    if db.session.get_bind().dialect.name != "postgresql":
-        return escalated
-    return and_(stayed_at_units(units, postgresql=True), escalated)
+    overlap = stay_units_overlap(units)
+    return escalated if overlap is None else and_(overlap, escalated)
 
 
 def _filter_conditions(f: Filters, *, prefix: bool = False) -> list:
