@@ -12,6 +12,7 @@ then a pyinstrument profile of ``--repeat`` more filings.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -29,14 +30,19 @@ def main(argv=None):
     p.add_argument("--path", default="/tickets?queue=open")
     p.add_argument("--explain", action="store_true", default=True)
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--post", choices=("filing",), help="profile a write instead of --path")
+    p.add_argument("--post", choices=("filing", "reply", "escalate"),
+                   help="profile a write instead of --path (reply and escalate: the level-1 "
+                        "technician, on the benchmark's pools of open level-1 tickets)")
     p.add_argument("--summary", action="store_true",
                    help="no EXPLAIN; the profile as the time of each layer (for the results)")
+    p.add_argument("--top", type=int, default=0,
+                   help="no EXPLAIN; the N functions of any library with most own time")
     args = p.parse_args(argv)
-    if args.summary:
+    if args.summary or args.top:
         args.explain = False
     if args.post:
-        args.who, args.path, args.explain = "school", "/tickets/new", False
+        args.who = "school" if args.post == "filing" else "l1"
+        args.path, args.explain = "/tickets/new" if args.post == "filing" else args.post, False
     url = args.database_url
     os.environ.update(DATABASE_URL=url, HELPDESK_DATABASE_URL=url,
                       HELPDESK_RATELIMIT_ENABLED="false", BENCH_SQL_COUNT="1")
@@ -63,11 +69,25 @@ def main(argv=None):
         captured.append((statement, parameters, time.perf_counter()))
 
     if args.post:
-        form = http_load.filing_form(actors["category"])
         logged_in = client.get_cookie("session").value
+        if args.post == "filing":
+            form, refs = http_load.filing_form(actors["category"]), itertools.repeat(None)
+        elif args.post == "reply":
+            form = {"reply-body": "Παρακαλούμε δοκιμάστε ξανά μετά την επανεκκίνηση."}
+            refs = itertools.cycle(actors["reply_pool"])
+        else:  # each ticket escalates once: the pool bounds the requests
+            form = {"escalate-reason": "Χρειάζεται έλεγχος από τον φορέα ΠΣΔ."}
+            refs = iter(actors["escalate_pool"])
+            args.repeat = min(args.repeat, (len(actors["escalate_pool"]) - 2) // 2)
+            if args.repeat < 1:
+                print(f"escalate: only {len(actors['escalate_pool'])} open level-1 tickets "
+                      "left to escalate at the busiest unit; not profiled")
+                return
 
         def request():
-            r = client.post(args.path, data=form)
+            ref = next(refs)
+            path = args.path if ref is None else f"/tickets/{ref}/{args.post}"
+            r = client.post(path, data=form)
             assert r.status_code == 302, r.status_code
             # as a browser that follows the redirect, which shows (and drops) the flash: a
             # session cookie left to collect hundreds of flashes costs ms to sign and read
@@ -114,6 +134,9 @@ def main(argv=None):
     prof.stop()
     if args.summary:
         print(layer_summary(prof.last_session.root_frame(), args.repeat))
+        return
+    if args.top:
+        print(top_functions(prof.last_session.root_frame(), args.repeat, args.top))
         return
     print(prof.output_text(unicode=True, color=False, show_all=False)[:12000])
 
@@ -166,6 +189,23 @@ def layer_summary(root, requests: int) -> str:
     lines += [f"  {ms * 1000 / requests:7.2f} ms  {name}"
               for name, ms in by_function.most_common(6)]
     return "\n".join(lines)
+
+
+def top_functions(root, requests: int, n: int) -> str:
+    """The ``n`` functions (any library's) with most time in their own lines, per request;
+    a built-in's time counts in its caller."""
+    from collections import Counter
+
+    own = Counter()
+    stack = [(root, "?")]
+    while stack:
+        frame, caller = stack.pop()
+        path = frame.file_path or ""
+        name = (caller if not path or path.startswith("<") or frame.is_synthetic else
+                f"{frame.function} ({frame.file_path_short}:{frame.line_no})")
+        stack.extend((child, name) for child in frame.children)
+        own[name] += frame.total_self_time
+    return "\n".join(f"{ms * 1000 / requests:7.2f} ms  {name}" for name, ms in own.most_common(n))
 
 
 if __name__ == "__main__":

@@ -511,8 +511,13 @@ def machine() -> list[str]:
 #: (title, profile_page arguments).
 PROFILED = (
     ("queue L1 (open)", ["--as", "l1", "--path", "/tickets?queue=open"]),
+    ("dashboard (/tickets, default)", ["--as", "l1", "--path", "/tickets"]),
+    ("queue L2 (open)", ["--as", "l2", "--path", "/tickets?queue=open"]),
+    ("school list (all)", ["--as", "school", "--path", "/tickets?queue=all"]),
     ("search 'εκτυπωτης' (level 1)", ["--as", "l1", "--path", "/tickets?queue=all&q=εκτυπωτης"]),
     ("file ticket (POST)", ["--post", "filing"]),
+    ("reply (POST)", ["--post", "reply"]),
+    ("escalate (POST)", ["--post", "escalate"]),
     ("ticket page", ["--as", "long", "--path", "long"]),
 )
 

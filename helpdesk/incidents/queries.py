@@ -96,10 +96,10 @@ def school_linked_tickets(school_id: int, incident_id: int) -> list[Ticket]:
                IncidentLink.unlinked_at.is_(None)).order_by(Ticket.id)))
 
 
-def open_incidents(limit: int = 100) -> list[Incident]:
-    """The open incidents (choices for linking), newest first."""
-    return list(db.session.scalars(
-        select(Incident).where(Incident.status.in_(sorted(rules.OPEN_STATUSES)))
+def open_incidents(limit: int = 100) -> list:
+    """The open incidents' ids and titles (choices for linking), newest first."""
+    return list(db.session.execute(
+        select(Incident.id, Incident.title).where(Incident.status.in_(sorted(rules.OPEN_STATUSES)))
         .order_by(Incident.created_at.desc()).limit(limit)))
 
 

@@ -45,10 +45,10 @@ def page_context(actor, rows) -> dict:
     if not can_act_in_bulk(actor):
         return {}
     unit_ids = sorted({t.unit_id for t in rows})
-    assignees = [(u.id, u.name) for u in db.session.scalars(
-        select(User).join(UnitMembership).where(UnitMembership.unit_id.in_(unit_ids),
-                                                User.is_active_account.is_(True))
-        .distinct().order_by(User.name))] if unit_ids else []
+    assignees = [tuple(row) for row in db.session.execute(
+        select(User.id, User.name).join(UnitMembership)
+        .where(UnitMembership.unit_id.in_(unit_ids), User.is_active_account.is_(True))
+        .distinct().order_by(User.name, User.id))] if unit_ids else []
     kinds = list(db.session.scalars(select(ResolutionType).where(  # a guide: one by one
         ResolutionType.code != ResolutionType.GUIDE)))
     names = localized_by_id(kinds)

@@ -248,13 +248,39 @@ def list_queue(actor: User, queue: str, f: Filters, per_page: int,
                     .limit(per_page).offset(offset).subquery())
         best = page_ids.c.score.desc() if found.higher_is_better else page_ids.c.score.asc()
         orders = (best, page_ids.c.updated_at.desc(), page_ids.c.id.desc())
-    rows = db.session.scalars(
-        select(Ticket).join(page_ids, page_ids.c.id == Ticket.id)
-        .options(joinedload(Ticket.school), joinedload(Ticket.category),
-                 joinedload(Ticket.unit), joinedload(Ticket.assignee))
-        .order_by(*orders)
-    ).unique().all()
-    return Page(items=list(rows), total=total, page=f.page, per_page=per_page, more=more)
+    rows = db.session.execute(_ROW.join(page_ids, page_ids.c.id == Ticket.id)
+                              .order_by(*orders)).all()
+    return Page(items=rows, total=total, page=f.page, per_page=per_page, more=more)
+
+
+#: A queue row: the columns the list shows, with its school's, assignee's, category's and
+#: unit's names (plain rows, not ORM entities: building 25 tickets and their four relations
+#: as objects took a third of the page's Python time).
+_ROW = (select(Ticket.id, Ticket.ref, Ticket.subject, Ticket.status, Ticket.priority,
+               Ticket.level, Ticket.unit_id, Ticket.category_id, Ticket.level_due_at,
+               Ticket.sla_state, Ticket.updated_at, School.name.label("school_name"),
+               User.name.label("assignee_name"),
+               Category.name_el.label("category_name_el"),
+               Category.name_en.label("category_name_en"),
+               SupportUnit.name_el.label("unit_name_el"),
+               SupportUnit.name_en.label("unit_name_en"))
+        .join(School, School.id == Ticket.school_id)
+        .join(Category, Category.id == Ticket.category_id)
+        .join(SupportUnit, SupportUnit.id == Ticket.unit_id)
+        .outerjoin(User, User.id == Ticket.assignee_id))
+
+
+def row_names(rows, prefix: str) -> dict[int, str]:
+    """``{id: name}`` of a queue page's categories (``prefix`` "category") or units
+    ("unit"), in the reader's language."""
+    english = str(get_locale()) == "en"
+    out = {}
+    for row in rows:
+        key = getattr(row, f"{prefix}_id")
+        if key not in out:
+            el, en = getattr(row, f"{prefix}_name_el"), getattr(row, f"{prefix}_name_en")
+            out[key] = (en if english and en else el) or ""
+    return out
 
 
 def _ranked_search(f: Filters, prefix: bool) -> search.Match | None:

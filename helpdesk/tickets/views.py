@@ -23,7 +23,6 @@ from helpdesk.canned import queries as canned
 from helpdesk.core import filestore
 from helpdesk.core.bounds import parse_int
 from helpdesk.core.commit import commit_or_flash
-from helpdesk.core.display import localized_by_id
 from helpdesk.core.errors import NotFound, PermissionDenied
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
@@ -90,8 +89,8 @@ def queue():
         saved_views=saved_views.of(current_user), view_query=normalise_view(request.args),
         saved_view_url=saved_view_url,
         categories=categories, directorates=directorates,
-        category_names=localized_by_id(t.category for t in rows),
-        unit_names=localized_by_id(t.unit for t in rows),
+        category_names=queries.row_names(rows, "category"),
+        unit_names=queries.row_names(rows, "unit"),
         time_left={} if acts_for_school(current_user) else time_left(rows),
         bulk=bulk_views.page_context(current_user, rows),
         **(incidents.banner_context(current_user.school_id) if acts_for_school(current_user)
