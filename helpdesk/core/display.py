@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request
@@ -136,6 +137,23 @@ def url_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def options(choices, selected=None) -> Markup:
+    """The ``<option>`` elements of ``choices`` ((value, label) pairs) with the one whose
+    value equals ``selected`` as text marked selected. The escaped elements are built once
+    per list of choices: a staff queue's filters and bulk form hold some 250 options, and
+    looping over them in Jinja took a third of the page's template time."""
+    parts = _option_parts(tuple((value, str(label)) for value, label in choices))
+    chosen = "" if selected is None else str(selected)
+    return Markup("".join(f"{head} selected{tail}" if value == chosen else head + tail
+                          for value, head, tail in parts))
+
+
+@lru_cache(maxsize=256)
+def _option_parts(choices: tuple) -> tuple[tuple[str, str, str], ...]:
+    return tuple((str(value), f'<option value="{escape(value)}"', f">{escape(label)}</option>")
+                 for value, label in choices)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(athens=athens, localized=localized, linebreaks=linebreaks,
                                  translated=translated, decimal=decimal, percent=percent)
@@ -144,7 +162,7 @@ def register(app: Flask) -> None:
         QUEUE_LABELS=QUEUE_LABELS, ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS,
         CHANNEL_LABELS=CHANNEL_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
         SCOPE_LABELS=SCOPE_LABELS, CONFIRMED_VIA_LABELS=CONFIRMED_VIA_LABELS,
-        url_with=url_with, current_locale=lambda: str(get_locale()),
+        url_with=url_with, options=options, current_locale=lambda: str(get_locale()),
     )
     app.context_processor(_bound_gettext)
 
