@@ -1,20 +1,23 @@
 """Per-process copies of small, rarely changed tables, checked once per transaction.
 
 A ``TableCache`` keeps a value built from a few tables (the SLA policies and calendars,
-the webhook subscriptions) together with a fingerprint of those tables' *contents*.
-``get(session)`` compares it with the database's fingerprint and rebuilds the value when
-they differ, so a change committed by any process (another web worker, an RQ job, a
-migration, psql) is seen by the next transaction; nothing expires by time.
+the webhook subscriptions) together with those tables' versions. ``get(session)``
+compares them with the database's and rebuilds the value when they differ, so a change
+committed by any process (another web worker, an RQ job, a migration, psql) is seen by
+the next transaction; nothing expires by time.
 
-The fingerprints of every registered table are read in one statement, once per
-database transaction, and read again after a write through the same connection touches
-one of the tables (an ORM flush, or an ORM INSERT/UPDATE/DELETE statement on it). Within
-one transaction the tables are thus seen as of its first look (a change another process
+A table's version is its row in ``ref_versions``, which a trigger moves on every write to
+the table (migration perf05refversions) to a value never used before (PostgreSQL: a
+sequence; SQLite: a random 64-bit number), so a copy built in a transaction that was then
+rolled back cannot match a later change. A table registered here without such a row
+(a new TableCache before its migration) is checked by a fingerprint of its contents
+instead: md5 of its rows' text on PostgreSQL, its rows' quoted values on SQLite.
+
+The versions of every registered table are read in one statement, once per database
+transaction, and read again after a write through the same connection touches one of
+the tables (an ORM flush, or an ORM INSERT/UPDATE/DELETE statement on it). Within one
+transaction the tables are thus seen as of its first look (a change another process
 commits meanwhile is seen by the next transaction).
-
-The fingerprint is computed over the tables' rows (PostgreSQL: md5 of the rows' text in
-id order; SQLite: the rows' quoted values), so it costs a scan of tables of a few dozen
-to a few hundred rows; keep it to such tables.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import BigInteger, Column, String, Table, event
 from sqlalchemy.orm import Session
 
 from helpdesk.extensions import db
@@ -33,6 +36,12 @@ _MEMO = "refcache.fingerprints"
 _TABLES: list[str] = []
 _SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 _lock = threading.Lock()
+
+#: A version per cached table, moved by a trigger on every write to it (perf05refversions).
+ref_versions = Table("ref_versions", db.metadata,
+                     Column("name", String(64), primary_key=True),
+                     Column("version", BigInteger, nullable=False))
+_VERSIONS = "SELECT name, version FROM ref_versions"
 
 
 class TableCache(Generic[T]):
@@ -62,7 +71,7 @@ class TableCache(Generic[T]):
 
 
 def fingerprints(session: Session, tables: tuple[str, ...]) -> tuple:
-    """The fingerprints of ``tables`` as this transaction sees them (one statement).
+    """The versions of ``tables`` as this transaction sees them (one statement).
 
     Kept on the connection for the rest of its transaction, until something written
     through it touches one of the tables. Other pending changes stay unflushed (the
@@ -75,8 +84,12 @@ def fingerprints(session: Session, tables: tuple[str, ...]) -> tuple:
     memo = connection.info.get(_MEMO)
     if memo is None or memo[0] is not transaction or not all(t in memo[1] for t in tables):
         names = tuple(_TABLES)
-        row = connection.exec_driver_sql(_sql(connection.dialect.name, names)).one()
-        memo = (transaction, dict(zip(names, row, strict=True)))
+        versions = dict(connection.exec_driver_sql(_VERSIONS).all())
+        unversioned = tuple(name for name in names if name not in versions)
+        if unversioned:
+            row = connection.exec_driver_sql(_sql(connection.dialect.name, unversioned)).one()
+            versions.update(zip(unversioned, row, strict=True))
+        memo = (transaction, {name: versions[name] for name in names})
         connection.info[_MEMO] = memo
     return tuple(memo[1][t] for t in tables)
 
