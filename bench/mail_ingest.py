@@ -1,7 +1,7 @@
 """Benchmark: inbound mail from raw bytes to ticket, messages per second per worker.
 
     .venv/bin/python bench/mail_ingest.py [--messages 2000] [--database-url URL] [--recreate]
-                                          [--batch N] [--profile DIR]
+                                          [--batch N] [--profile DIR] [--summary]
 
 Builds a fresh database (migrations + reference organisation + 200 schools; with
 ``--recreate`` a PostgreSQL database named in the URL is dropped and created first),
@@ -20,7 +20,10 @@ process:
   worker process gets from raw bytes to committed tickets (the issue's figure). Doors are
   separate processes in production, so a worker alone goes at the "process" rate.
 
-It also counts the SQL statements per message (COMMIT included). Not a test.
+It also counts the SQL statements per message (COMMIT included). ``--summary`` profiles
+both steps (pyinstrument) and prints each one's time by layer, as bench/profile_page.py
+--summary does for a page (bench/run.py puts it in the results); the profiler slows the
+run, so its rates are not the benchmark's. Not a test.
 """
 from __future__ import annotations
 
@@ -120,6 +123,8 @@ def main():
     ap.add_argument("--batch", type=int, default=None,
                     help="MAIL_PROCESS_BATCH (default: the app's); 1 = a transaction each")
     ap.add_argument("--profile", default="", help="write pyinstrument profiles of both steps here")
+    ap.add_argument("--summary", action="store_true",
+                    help="profile both steps and print each one's time by layer per message")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.recreate and args.database_url.startswith("postgresql"):
@@ -142,23 +147,29 @@ def main():
     if args.batch:
         app.config["MAIL_PROCESS_BATCH"] = args.batch
     workers.set_app(app)
-    profiler = None
-    if args.profile:
+    profiler, summaries = None, []
+    if args.profile or args.summary:
         from pyinstrument import Profiler
 
+        from bench.profile_page import layer_summary
+    if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
 
     def start():
         nonlocal profiler
-        if args.profile:
-            profiler = Profiler(interval=0.001)
+        if args.profile or args.summary:
+            profiler = Profiler(interval=0.0005 if args.summary else 0.001)
             profiler.start()
 
     def stop(name):
         if profiler is not None:
             profiler.stop()
-            Path(args.profile, f"{name}.txt").write_text(
-                profiler.output_text(unicode=True, color=False))
+            if args.profile:
+                Path(args.profile, f"{name}.txt").write_text(
+                    profiler.output_text(unicode=True, color=False))
+            if args.summary:
+                summaries.append((name, layer_summary(profiler.last_session.root_frame(),
+                                                      args.messages)))
 
     with app.app_context():
         dirs = list(db.session.scalars(db.select(Directorate)))
@@ -205,6 +216,8 @@ def main():
     print(f"process (1 worker, RQ jobs):       {n / processed_s:8.1f} msg/s "
           f"{processed_sql / n:5.1f} SQL/msg {(c3 - c2) / n * 1000:5.2f} ms CPU/msg")
     print(f"raw bytes to ticket, 1 worker:     {n / (stored_s + processed_s):8.1f} msg/s")
+    for name, text in summaries:
+        print(f"\n{name}: each layer's own time per message (profiled)\n{text}")
 
 
 if __name__ == "__main__":

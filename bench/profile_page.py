@@ -155,6 +155,7 @@ LAYERS = (
     ("werkzeug", "WSGI, Flask and sessions"),
     ("flask", "WSGI, Flask and sessions"),
     ("itsdangerous", "WSGI, Flask and sessions"),
+    ("/email/", "mail parsing (the standard library's email package)"),
     ("redis", "Redis and RQ"),
     ("/rq/", "Redis and RQ"),
     ("helpdesk/", "the application's own code"),

@@ -534,7 +534,32 @@ def profiles(url: str, repeat: int = 40) -> list[str]:
         if proc.returncode != 0:
             text += [f"(exit {proc.returncode})", *proc.stderr.strip().splitlines()[-3:]]
         out += [f"### {title}", "", "```", *text, "```", ""]
-    return out
+    return out + mail_profile(url)
+
+
+#: The mail-ingest profile's own database and messages (fewer than the measurement's: the
+#: profiler slows every step).
+MAIL_PROFILE = ("arogi_bench_mailprof", 400)
+
+
+def mail_profile(url: str) -> list[str]:
+    """Where inbound mail's time goes (bench/mail_ingest.py --summary), on its own database
+    beside the data set's (PostgreSQL) or in a scratch SQLite file."""
+    dbname, messages = MAIL_PROFILE
+    if url.startswith("postgres"):
+        server = url.rsplit("/", 1)[0]
+        target, extra = f"{server}/{dbname}", ["--recreate"]
+    else:
+        target, extra = f"sqlite:///{RAW}/{dbname}.db", []
+        Path(f"{RAW}/{dbname}.db").unlink(missing_ok=True)
+    proc = subprocess.run([sys.executable, str(BENCH / "mail_ingest.py"), "--database-url",
+                           target, "--messages", str(messages), "--summary", *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    text = [ln for ln in proc.stdout.splitlines() if not _LOG_LINE.match(ln)]
+    if proc.returncode != 0:
+        text += [f"(exit {proc.returncode})", *proc.stderr.strip().splitlines()[-3:]]
+    return [f"### mail ingest ({messages} messages, raw bytes to ticket)", "", "```", *text,
+            "```", ""]
 
 
 def write_results(path: Path, lines: list[str], gen_times: dict, side: dict, args,
