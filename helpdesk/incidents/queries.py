@@ -16,7 +16,7 @@ from helpdesk.org.models import Directorate, Region, School, SupportUnit
 from helpdesk.permissions import school_place, ticket_scope
 from helpdesk.reports.filters import athens_midnight
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.states import OPEN_STATUSES
+from helpdesk.tickets.states import OPEN_STATUS_VALUES
 
 PAGE_SIZE = 50
 
@@ -83,7 +83,7 @@ def open_tickets_of_school(school_id: int, limit: int = 50) -> list[Ticket]:
                                                   IncidentLink.school_id == school_id)
     return list(db.session.scalars(
         select(Ticket).where(Ticket.school_id == school_id,
-                             Ticket.status.in_(sorted(OPEN_STATUSES)),
+                             Ticket.status.in_(OPEN_STATUS_VALUES),
                              Ticket.id.not_in(linked))
         .order_by(Ticket.updated_at.desc()).limit(limit)))
 

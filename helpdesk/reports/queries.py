@@ -32,10 +32,10 @@ from helpdesk.org.models import Category, Directorate, Region, School, SupportUn
 from helpdesk.permissions import report_scope
 from helpdesk.reports.filters import PERIOD_GROUPINGS, ReportFilters, period_buckets
 from helpdesk.tickets.models import Ticket, TicketEvent, TicketStay
-from helpdesk.tickets.states import OPEN_STATUSES, Status
+from helpdesk.tickets.states import OPEN_STATUS_VALUES, Status
 
 DONE_STATUSES = (Status.RESOLVED.value, Status.CLOSED.value)
-OPEN = tuple(s.value for s in OPEN_STATUSES)
+OPEN = OPEN_STATUS_VALUES
 #: Age buckets of the backlog: (key, lower bound inclusive in days); the last is open-ended.
 AGE_BUCKETS = (("lt1", 0), ("1-3", 1), ("3-7", 3), ("7-30", 7), ("gt30", 30))
 

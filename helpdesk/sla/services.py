@@ -20,6 +20,7 @@ from helpdesk.sla import clock
 from helpdesk.sla.calendar import BusinessCalendar, calendar_from_rows
 from helpdesk.sla.models import BusinessHours, Closure, SlaPolicy
 from helpdesk.tickets.models import Ticket, TicketEvent
+from helpdesk.tickets.states import OPEN_STATUS_VALUES
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ def recompute_open(*, now: datetime, batch_size: int = 200,
     ctx, done, after = SlaContext.load(), 0, 0
     while True:
         tickets = db.session.scalars(
-            select(Ticket).where(Ticket.status.in_(("new", "open", "waiting")), Ticket.id > after)
+            select(Ticket).where(Ticket.status.in_(OPEN_STATUS_VALUES), Ticket.id > after)
             .options(joinedload(Ticket.category)).order_by(Ticket.id).limit(batch_size)
         ).unique().all()
         if not tickets:

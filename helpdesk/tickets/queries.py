@@ -22,7 +22,13 @@ from helpdesk.core.text import by_label, sort_key
 from helpdesk.core.types import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import Category, Directorate, ResolutionType, School, SupportUnit
-from helpdesk.permissions import acts_for_school, scope_tickets, sees_staff_text, works_at_units
+from helpdesk.permissions import (
+    acts_for_school,
+    own_units_in_scope,
+    scope_tickets,
+    sees_staff_text,
+    works_at_units,
+)
 from helpdesk.tickets import search, visibility
 from helpdesk.tickets.models import (
     Attachment,
@@ -33,7 +39,7 @@ from helpdesk.tickets.models import (
     stay_units_overlap,
 )
 from helpdesk.tickets.reasons import text_of as reason_text
-from helpdesk.tickets.states import OPEN_STATUSES, Status
+from helpdesk.tickets.states import OPEN_STATUS_VALUES, Status
 
 STAFF_QUEUES = ("unassigned", "mine", "waiting", "breaching", "escalated", "open", "all")
 SCHOOL_QUEUES = ("open", "all")
@@ -102,9 +108,13 @@ def queues_for(actor: User) -> tuple[str, ...]:
     return STAFF_QUEUES
 
 
+#: The staff queues whose condition is ``Ticket.unit_id IN actor.unit_ids`` and more.
+AT_OWN_UNITS = frozenset({"unassigned", "waiting", "breaching", "open"})
+
+
 def _queue_condition(actor: User, queue: str, now: datetime):
     units = list(actor.unit_ids)
-    open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
+    open_ = Ticket.status.in_(OPEN_STATUS_VALUES)
     if not works_at_units(actor):  # schools and administrators: one open queue
         return open_ if queue == "open" else None
     if queue == "unassigned":
@@ -173,7 +183,9 @@ def queue_statement(actor: User, queue: str, f: Filters, now: datetime | None = 
                     prefix: bool = False) -> Select:
     """The scoped, filtered select of Ticket for a queue (no order, no limit); a text
     search matches whole stems, or prefixes when ``prefix`` (see ``search_by_prefix``)."""
-    stmt = scope_tickets(actor, select(Ticket))
+    # A unit queue keeps to the tickets at the actor's units, which are in their scope.
+    at_units = queue in AT_OWN_UNITS and own_units_in_scope(actor)
+    stmt = select(Ticket) if at_units else scope_tickets(actor, select(Ticket))
     cond = _queue_condition(actor, queue, now or utcnow())
     if cond is not None:
         stmt = stmt.where(cond)
@@ -308,7 +320,7 @@ def queue_counts(actor: User, now: datetime | None = None) -> dict[str, int]:
     """How many tickets each of the actor's queues holds, in one query."""
     now = now or utcnow()
     names = [q for q in queues_for(actor) if q != "all"]
-    open_ = Ticket.status.in_([s.value for s in OPEN_STATUSES])
+    open_ = Ticket.status.in_(OPEN_STATUS_VALUES)
     if works_at_units(actor):
         # Each staff queue lies in one small set, counted by its own index scan: my units'
         # open tickets (unassigned, waiting, breaching, open), those assigned to me, and
@@ -566,6 +578,6 @@ def open_tickets_of_directorate(directorate_id: int) -> dict[tuple[int, int, str
         select(Ticket.level, Ticket.unit_id, Ticket.status, func.count())
         .join(School, School.id == Ticket.school_id)
         .where(School.directorate_id == directorate_id,
-               Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+               Ticket.status.in_(OPEN_STATUS_VALUES))
         .group_by(Ticket.level, Ticket.unit_id, Ticket.status)).all()
     return {(level, unit_id, str(status)): count for level, unit_id, status, count in rows}

@@ -46,6 +46,12 @@ ON_BEHALF_CHANNELS = (Channel.PHONE, Channel.VISIT, Channel.OTHER)
 
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
+#: The open statuses as SQL compares them, in the order of the partial indexes' predicate
+#: (status IN ('new', 'open', 'waiting')). PostgreSQL recognises the same list in a query
+#: as that predicate; the same values in another order (a frozenset's) it counts as one
+#: more condition, estimates the unit's open tickets 40 times too few and ANDs in a scan
+#: of the country's open tickets (the staff counts: 16 ms instead of 5 at 1M tickets).
+OPEN_STATUS_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
 WORKING = (Status.NEW, Status.OPEN, Status.WAITING)
 
 #: (from, action) -> to. Anything not listed is illegal.
