@@ -119,7 +119,9 @@ def main(argv=None):
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
             plan = [row[0] for row in cur.fetchall()]
             print("\n--- " + " ".join(statement.split())[:300])
-            print("\n".join(plan[:25]))
+            keep = int(os.environ.get("PLAN_LINES", 25))
+            print("\n".join(plan[:keep] + (["  …", *plan[-2:]] if len(plan) > keep + 2
+                                             else plan[keep:])))
         raw.rollback()
         raw.close()
     try:
