@@ -1,8 +1,11 @@
-"""The per-process copies' versions (helpdesk.core.refcache, migration perf05refversions),
-on the real database of the run (SQLite or PostgreSQL): every cached table has a version
-that a trigger moves on each kind of write, a rolled-back version is never reused, and a
-table without one falls back to a fingerprint of its contents."""
+"""The per-process copies' versions (helpdesk.core.refcache, migrations perf05refversions
+and perf06refversionsorder), on the real database of the run (SQLite or PostgreSQL): every
+cached table has a version that a trigger moves on each kind of write, a rolled-back
+version is never reused, writers of two cached tables in opposite orders do not deadlock on
+the versions, and a table without one falls back to a fingerprint of its contents."""
 import importlib.util
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +90,50 @@ def test_a_table_without_a_version_is_checked_by_its_contents(db):
                              "VALUES ('2031-01-02', 'Χιονόπτωση')"))
     refcache.forget(_db.session())
     assert refcache.fingerprints(_db.session(), ("closures",)) != empty
+
+
+def test_writers_of_two_cached_tables_in_opposite_orders_do_not_deadlock(app):
+    """Two transactions that write the same two cached tables in opposite orders: one waits
+    for the other and both succeed. The version rows are taken together, in one order,
+    before a statement touches its table (PostgreSQL; SQLite has a single writer)."""
+    with app.app_context():
+        engine = _db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL runs only: SQLite lets one writer in at a time")
+    # Each writer its own rows: without the versions the two would never wait for each other.
+    touch = {(table, end): f"UPDATE {table} SET {column} = {column} "
+                           f"WHERE id = (SELECT {end}(id) FROM {table})"
+             for table, column in (("directorates", "short_name_el"), ("categories", "name_en"))
+             for end in ("min", "max")}
+    errors: list[BaseException] = []
+
+    def other_writer(started: threading.Event) -> None:
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                conn.exec_driver_sql("SET lock_timeout = '20s'")
+                started.set()
+                conn.exec_driver_sql(touch["categories", "max"])
+                conn.exec_driver_sql(touch["directorates", "max"])
+                transaction.rollback()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+            started.set()
+
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.exec_driver_sql("SET lock_timeout = '20s'")
+        conn.exec_driver_sql(touch["directorates", "min"])
+        started = threading.Event()
+        thread = threading.Thread(target=other_writer, args=(started,))
+        thread.start()
+        started.wait(10)
+        # Let the other writer reach its first statement (and, before the fix, take the
+        # categories' version row and rows, then wait for the directorates').
+        time.sleep(0.5)
+        try:
+            conn.exec_driver_sql(touch["categories", "min"])
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        transaction.rollback()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert not errors, errors

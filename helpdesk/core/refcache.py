@@ -9,7 +9,9 @@ the next transaction; nothing expires by time.
 A table's version is its row in ``ref_versions``, which a trigger moves on every write to
 the table (migration perf05refversions) to a value never used before (PostgreSQL: a
 sequence; SQLite: a random 64-bit number), so a copy built in a transaction that was then
-rolled back cannot match a later change. A table registered here without such a row
+rolled back cannot match a later change. On PostgreSQL the trigger runs before each writing
+statement and first locks every version row in one order (perf06refversionsorder), so
+writers of several cached tables wait for each other rather than deadlock. A table registered here without such a row
 (a new TableCache before its migration) is checked by a fingerprint of its contents
 instead: md5 of its rows' text on PostgreSQL, its rows' quoted values on SQLite.
 
