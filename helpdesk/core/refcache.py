@@ -11,9 +11,10 @@ the table (migration perf05refversions) to a value never used before (PostgreSQL
 sequence; SQLite: a random 64-bit number), so a copy built in a transaction that was then
 rolled back cannot match a later change. On PostgreSQL the trigger runs before each writing
 statement and first locks every version row in one order (perf06refversionsorder), so
-writers of several cached tables wait for each other rather than deadlock. A table registered here without such a row
-(a new TableCache before its migration) is checked by a fingerprint of its contents
-instead: md5 of its rows' text on PostgreSQL, its rows' quoted values on SQLite.
+writers of several cached tables wait for each other rather than deadlock. A table
+registered here without such a row (a new TableCache before its migration) is checked by a
+fingerprint of its contents instead: md5 of its rows' text on PostgreSQL, its rows' quoted
+values on SQLite.
 
 The versions of every registered table are read in one statement, once per database
 transaction, and read again after a write through the same connection touches one of
